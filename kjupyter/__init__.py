@@ -1,0 +1,28 @@
+"""kjupyter: program a Kubernetes cluster from a Jupyter notebook.
+
+`%load_ext kjupyter` registers the `%k8s` magics. Importing the package stays cheap: the
+Kubernetes client, pandas and ipywidgets are imported by the functions that use them, so a
+notebook (or a worker process) that never touches them pays nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension"]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the `%k8s` magics on an IPython shell (`%load_ext kjupyter`)."""
+    from kjupyter.magics import register
+
+    register(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Release what the extension holds (worker pools, connections)."""
+    from kjupyter.magics import unregister
+
+    unregister(ipython)

@@ -1,0 +1,46 @@
+"""Argument parsing for verbs: argparse that raises a one-line `UsageError`, never exits."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, NoReturn
+
+from IPython.core.error import UsageError
+
+
+class HelpRequested(Exception):
+    """Raised by `--help`; carries the help text the dispatcher shows."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class VerbParser(argparse.ArgumentParser):
+    """An `ArgumentParser` for `%k8s VERB`: errors become `UsageError`, `--help` returns text."""
+
+    def __init__(self, verb: str, description: str, **kwargs: Any) -> None:
+        super().__init__(prog=f"%k8s {verb}", description=description, add_help=False, **kwargs)
+        self.add_argument("-h", "--help", action="store_true", help="show this help")
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message or 'invalid arguments'}")
+
+    def parse(self, args: list[str]) -> argparse.Namespace:
+        """Parse `args`; `--help` raises `HelpRequested` with the formatted help."""
+        if "-h" in args or "--help" in args:
+            raise HelpRequested(self.format_help())
+        return self.parse_args(args)
+
+
+class HelpText(str):
+    """Help text that displays as plain text in a notebook, not as a quoted string."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))

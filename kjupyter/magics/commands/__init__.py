@@ -1,0 +1,1 @@
+"""One module per group of `%k8s` verbs; each registers its verbs on import."""

@@ -1,0 +1,29 @@
+"""`%k8s help`: the verbs, grouped, with their summaries."""
+
+from __future__ import annotations
+
+from kjupyter.magics.args import HelpText
+from kjupyter.magics.verbs import MagicContext, load_commands, verb
+
+
+@verb("help", "list the verbs, or show one verb's help (%k8s help VERB)")
+def help_verb(context: MagicContext, args: list[str], cell: str | None) -> HelpText:
+    from kjupyter.magics.verbs import dispatch
+
+    table = load_commands()
+    args = [a for a in args if a not in ("-h", "--help")]
+    if args:
+        if args[0] not in table:
+            known = ", ".join(sorted(table))
+            from IPython.core.error import UsageError
+
+            raise UsageError(f"unknown verb {args[0]!r}; known verbs: {known}")
+        shown = dispatch(context, f"{args[0]} --help", None)
+        return shown if isinstance(shown, HelpText) else HelpText(table[args[0]].summary)
+    lines = ["%k8s VERB [ARGS] — verbs:"]
+    width = max(len(name) for name in table)
+    for name in sorted(table):
+        prefix = "%%k8s" if table[name].cell else "%k8s "
+        lines.append(f"  {prefix} {name.ljust(width)}  {table[name].summary}")
+    lines.append("Each verb takes --help.")
+    return HelpText("\n".join(lines))

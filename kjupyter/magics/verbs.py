@@ -1,0 +1,133 @@
+"""The registry of `%k8s` verbs and the dispatcher that routes a magic line to one.
+
+Verbs are added by modules of `kjupyter.magics.commands`, found by name at first use, so a new
+verb is a new file and `%load_ext kjupyter` imports none of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import pkgutil
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from IPython.core.error import UsageError
+
+Handler = Callable[["MagicContext", list[str], "str | None"], Any]
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One `%k8s` verb: its name, the function that runs it, and its one-line summary."""
+
+    name: str
+    handler: Handler
+    summary: str
+    cell: bool = False  # True when the verb takes a cell body (`%%k8s run`)
+    group: str = ""
+
+
+@dataclass
+class MagicContext:
+    """What the verbs of one IPython shell share: the shell and per-shell state."""
+
+    shell: Any = None
+    state: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Run every closer registered by verbs (pools, port-forwards), newest first."""
+        while self.closers:
+            closer = self.closers.pop()
+            with contextlib.suppress(Exception):  # closing must go on for the others
+                closer()
+
+
+_VERBS: dict[str, Verb] = {}
+Completer = Callable[["MagicContext", list[str], str], list[str]]
+_COMPLETERS: dict[str, Completer] = {}
+_loaded = False
+
+
+def verb(name: str, summary: str, *, cell: bool = False, aliases: tuple[str, ...] = ()):
+    """Decorator registering `handler(context, args, cell)` as `%k8s NAME`."""
+
+    def decorate(handler: Handler) -> Handler:
+        group = handler.__module__.rsplit(".", 1)[-1]
+        for word in (name, *aliases):
+            _VERBS[word] = Verb(word, handler, summary, cell=cell, group=group)
+        return handler
+
+    return decorate
+
+
+def completer(name: str):
+    """Decorator registering `fn(context, words_before, prefix) -> candidates` for a verb."""
+
+    def decorate(fn: Completer) -> Completer:
+        _COMPLETERS[name] = fn
+        return fn
+
+    return decorate
+
+
+def complete(context: MagicContext, line: str) -> list[str]:
+    """Candidates for the last word of a `%k8s` line (verbs first, then the verb's own)."""
+    table = load_commands()
+    words = line.split()
+    prefix = "" if line.endswith((" ", "\t")) else (words.pop() if words else "")
+    if words and words[0].lstrip("%") == "k8s":
+        words = words[1:]
+    if not words:
+        return sorted(name for name in table if name.startswith(prefix))
+    fn = _COMPLETERS.get(words[0])
+    if fn is None:
+        return []
+    try:
+        return fn(context, words[1:], prefix)
+    except Exception:  # completion must never raise into the editor
+        return []
+
+
+def load_commands() -> dict[str, Verb]:
+    """Import every module of `kjupyter.magics.commands` once; return the verb table."""
+    global _loaded
+    if not _loaded:
+        from kjupyter.magics import commands
+
+        for module in pkgutil.iter_modules(commands.__path__):
+            importlib.import_module(f"{commands.__name__}.{module.name}")
+        _loaded = True
+    return _VERBS
+
+
+def split_line(line: str) -> list[str]:
+    """Split a magic line as a shell would; an unbalanced quote is a usage error."""
+    try:
+        return shlex.split(line, posix=True)
+    except ValueError as err:
+        raise UsageError(f"cannot parse {line!r}: {err}; check the quotes") from None
+
+
+def dispatch(context: MagicContext, line: str, cell: str | None) -> Any:
+    """Run `%k8s LINE` (with `cell` for `%%k8s`): look the verb up, call it, return its value."""
+    words = split_line(line)
+    table = load_commands()
+    if not words:
+        words = ["help"]
+    name, args = words[0], words[1:]
+    found = table.get(name)
+    if found is None:
+        known = ", ".join(sorted(table))
+        raise UsageError(f"unknown verb {name!r}; known verbs: {known} (see %k8s help)")
+    if cell is not None and not found.cell:
+        raise UsageError(f"%%k8s {name} takes no cell body; use the line magic %k8s {name}")
+    from kjupyter.magics.args import HelpRequested, HelpText
+
+    try:
+        return found.handler(context, args, cell)
+    except HelpRequested as shown:
+        return HelpText(shown.text)
