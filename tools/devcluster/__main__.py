@@ -1,0 +1,43 @@
+"""`python -m tools.devcluster up|down|status|env`: the local test cluster's one command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from tools.devcluster import cluster, layout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.devcluster", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="build what is missing, start the cluster, wait for Ready")
+    up.add_argument("--fresh", action="store_true", help="wipe cluster state first")
+    down = sub.add_parser("down", help="stop what up started, remove its network and mounts")
+    down.add_argument("--purge", action="store_true", help="also wipe state (etcd, pki)")
+    sub.add_parser("status", help="components and node readiness")
+    sub.add_parser("env", help="print shell exports for the test kubeconfigs")
+    args = parser.parse_args(argv)
+    lay = layout.Layout.default()
+    if args.command == "up":
+        try:
+            figures = cluster.up(lay, fresh=args.fresh)
+        except Exception as err:
+            print(f"devcluster up failed: {err}", file=sys.stderr)
+            return 1
+        print(json.dumps({"ready": True, "timings_s": figures}, indent=2))
+    elif args.command == "down":
+        cluster.down(lay, purge=args.purge)
+    elif args.command == "status":
+        report = cluster.status(lay)
+        print(json.dumps(report, indent=2))
+        return 0 if report.get("node_ready") is True else 3
+    elif args.command == "env":
+        state = json.loads(lay.cluster_file.read_text())
+        print(f"export KUBECONFIG={state['admin_kubeconfig']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

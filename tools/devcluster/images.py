@@ -1,0 +1,181 @@
+"""The two images the cluster needs, built here: the pod sandbox ("pause") and the worker.
+
+The worker image is three layers, each rebuilt only when its inputs change: a Debian rootfs with
+python3 (mmdebstrap, Debian's 3.11 like the kernel's), the project's dependencies (pip wheels for
+CPython 3.11 / manylinux), and the project itself. Its tag is the hash of the three.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import tomllib
+
+from tools.devcluster import layout, oci
+from tools.devcluster.processes import run
+
+SITE = "usr/local/lib/python3.11/dist-packages"  # on Debian's python3 sys.path
+BASE_PACKAGES = ("python3", "ca-certificates", "procps")
+PAUSE_C = r"""
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void quit(int sig) { (void)sig; _exit(0); }
+static void reap(int sig) { (void)sig; while (waitpid(-1, 0, WNOHANG) > 0) {} }
+int main(void) {
+    signal(SIGINT, quit); signal(SIGTERM, quit); signal(SIGCHLD, reap);
+    for (;;) pause();
+}
+"""
+
+
+def _key(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _project_files() -> list[Path]:
+    root = layout.REPO_ROOT
+    files = [root / "pyproject.toml", root / "README.md"]
+    files += [p for p in sorted((root / "kjupyter").rglob("*")) if p.is_file()]
+    return [p for p in files if "__pycache__" not in p.parts and p.suffix != ".pyc"]
+
+
+def _dependencies() -> list[str]:
+    pyproject = tomllib.loads((layout.REPO_ROOT / "pyproject.toml").read_text())
+    return list(pyproject["project"]["dependencies"])
+
+
+def pause_image(lay: layout.Layout) -> Path:
+    """A static C program that sleeps and reaps: all a pod sandbox needs."""
+    archive = lay.images / f"pause-{_key(PAUSE_C)}.oci.tar"
+    if archive.exists():
+        return archive
+    with tempfile.TemporaryDirectory() as tmp:
+        source, binary = Path(tmp) / "pause.c", Path(tmp) / "pause"
+        source.write_text(PAUSE_C)
+        run(["gcc", "-static", "-Os", "-s", "-o", str(binary), str(source)])
+        layer = oci.layer_from_files(
+            {"pause": (binary.read_bytes(), 0o755)}, Path(tmp) / "layer.tar"
+        )
+        oci.write_archive(archive, layout.PAUSE_IMAGE, [layer], cmd=["/pause"])
+    return archive
+
+
+def _base_layer(lay: layout.Layout, log) -> oci.Blob:
+    key = _key("bookworm", *BASE_PACKAGES)
+    path = lay.images / f"layer-base-{key}.tar"
+    if not path.exists():
+        log("building the Debian base layer with mmdebstrap (~1 min)...")
+        partial = path.with_suffix(".partial.tar")
+        run(
+            [
+                "mmdebstrap", "--variant=essential", "--mode=root",
+                f"--include={','.join(BASE_PACKAGES)}", "bookworm", str(partial),
+            ]
+        )  # fmt: skip
+        partial.replace(path)
+    return oci.blob_of(path)
+
+
+def _deps_layer(lay: layout.Layout, log) -> oci.Blob:
+    deps = _dependencies()
+    key = _key(*deps)
+    path = lay.images / f"layer-deps-{key}.tar"
+    if not path.exists():
+        log("installing the project's dependencies into the deps layer...")
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / "site"
+            run(
+                [
+                    sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
+                    "--target", str(target), "--platform", "manylinux2014_x86_64",
+                    "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+                    "--only-binary=:all:", *deps,
+                ]
+            )  # fmt: skip
+            shutil.rmtree(target / "bin", ignore_errors=True)
+            blob = oci.layer_from_tree(target, SITE, path.with_suffix(".partial.tar"))
+        path.with_suffix(".partial.tar").replace(path)
+        return oci.Blob(path, blob.digest, blob.size)
+    return oci.blob_of(path)
+
+
+def _project_layer(lay: layout.Layout, key: str) -> oci.Blob:
+    path = lay.images / f"layer-project-{key}.tar"
+    if not path.exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / "root"
+            run(
+                [
+                    sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
+                    "--target", str(root / SITE), str(layout.REPO_ROOT),
+                ]
+            )  # fmt: skip
+            shutil.rmtree(root / SITE / "bin", ignore_errors=True)
+            (root / "usr/local/bin").mkdir(parents=True)
+            (root / "usr/local/bin/python").symlink_to("/usr/bin/python3")  # Debian: python3 only
+            oci.layer_from_tree(root, "", path.with_suffix(".partial.tar"))
+        path.with_suffix(".partial.tar").replace(path)
+    return oci.blob_of(path)
+
+
+def worker_image(lay: layout.Layout, log=print) -> tuple[str, Path]:
+    """Build (or reuse) the worker image; return its name and archive path."""
+    lay.images.mkdir(parents=True, exist_ok=True)
+    base = _base_layer(lay, log)
+    deps = _deps_layer(lay, log)
+    project_key = _key(*(p.read_bytes() for p in _project_files()))
+    project = _project_layer(lay, project_key)
+    tag = _key(base.digest, deps.digest, project.digest)
+    name = f"{layout.IMAGE_REGISTRY}/worker:{tag}"
+    archive = lay.images / f"worker-{tag}.oci.tar"
+    if not archive.exists():
+        oci.write_archive(
+            archive,
+            name,
+            [base, deps, project],
+            cmd=["python3", "-m", "kjupyter.worker"],
+            env=(
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "PYTHONUNBUFFERED=1",
+                "LANG=C.UTF-8",
+            ),
+        )
+    return name, archive
+
+
+def imported(lay: layout.Layout) -> set[str]:
+    """Names of the images containerd already holds in the `k8s.io` namespace."""
+    out = run([*_ctr(lay), "images", "ls", "-q"]).stdout
+    return set(out.split())
+
+
+def import_image(lay: layout.Layout, name: str, archive: Path) -> float:
+    """Import `archive` unless `name` is already there; return the seconds it took."""
+    if name in imported(lay):
+        return 0.0
+    started = time.monotonic()
+    run([*_ctr(lay), "images", "import", "--no-unpack=false", str(archive)])
+    return time.monotonic() - started
+
+
+def _ctr(lay: layout.Layout) -> list[str]:
+    return ["ctr", "--address", str(lay.containerd_socket), "-n", "k8s.io"]
+
+
+def prune_archives(lay: layout.Layout, keep: set[Path]) -> None:
+    """Drop old worker archives and project layers (each is ~0.3 GB) beyond those in use."""
+    for pattern in ("worker-*.oci.tar", "layer-project-*.tar"):
+        candidates = sorted(lay.images.glob(pattern), key=lambda p: p.stat().st_mtime)
+        for path in candidates[:-2]:
+            if path not in keep:
+                path.unlink(missing_ok=True)

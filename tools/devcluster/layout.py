@@ -1,0 +1,95 @@
+"""Where the local cluster keeps its binaries, images and state, and the versions it pins."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+KUBERNETES_VERSION = "v1.36.3"
+ETCD_VERSION = "v3.6.16"
+NODE_NAME = "kjupyter-node"
+BRIDGE = "kjbr0"
+POD_CIDR = "10.244.0.0/24"
+NODE_IP = "10.244.0.1"  # the pod bridge's gateway doubles as the node IP (loopback is refused)
+SERVICE_CIDR = "10.96.0.0/24"
+SERVICE_IP = "10.96.0.1"  # ClusterIP of `kubernetes.default`
+API_PORT = 6443
+ETCD_CLIENT_PORT = 23790
+ETCD_PEER_PORT = 23800
+RESTRICTED_USER = "kjupyter-restricted"
+RESTRICTED_NAMESPACE = "kjupyter-restricted"
+IMAGE_REGISTRY = "kjupyter.local"
+PAUSE_IMAGE = f"{IMAGE_REGISTRY}/pause:3.10"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+GOBUILD = Path(__file__).resolve().parent / "gobuild"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The directory tree under one home (`KJUPYTER_DEVCLUSTER_HOME`)."""
+
+    home: Path
+
+    @classmethod
+    def default(cls) -> Layout:
+        """The home named by the environment, else `~/.cache/kjupyter-devcluster`."""
+        env = os.environ.get("KJUPYTER_DEVCLUSTER_HOME")
+        return cls(Path(env) if env else Path.home() / ".cache" / "kjupyter-devcluster")
+
+    @property
+    def bin(self) -> Path:
+        return self.home / "bin"
+
+    @property
+    def images(self) -> Path:
+        return self.home / "images"
+
+    @property
+    def state(self) -> Path:
+        """Runtime state: wiped by `down --purge`, kept by `down` for a fast restart."""
+        return self.home / "state"
+
+    @property
+    def pki(self) -> Path:
+        return self.state / "pki"
+
+    @property
+    def logs(self) -> Path:
+        return self.state / "logs"
+
+    @property
+    def pids(self) -> Path:
+        return self.state / "pids"
+
+    @property
+    def etcd_data(self) -> Path:
+        return self.state / "etcd"
+
+    @property
+    def containerd(self) -> Path:
+        return self.home / "containerd"  # kept by --purge: imported images live here
+
+    @property
+    def containerd_socket(self) -> Path:
+        return self.containerd / "containerd.sock"
+
+    @property
+    def kubelet_root(self) -> Path:
+        return self.state / "kubelet"
+
+    @property
+    def cni_conf(self) -> Path:
+        return self.state / "cni"
+
+    @property
+    def cni_ipam(self) -> Path:
+        return self.state / "cni-ipam"
+
+    @property
+    def cluster_file(self) -> Path:
+        """What tests read: kubeconfigs, worker image, node name."""
+        return self.state / "cluster.json"
+
+    def kubeconfig(self, user: str) -> Path:
+        return self.state / f"kubeconfig-{user}"
