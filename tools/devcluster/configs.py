@@ -67,6 +67,7 @@ def cni_conflist(lay: layout.Layout) -> str:
                     "type": "bridge",
                     "bridge": layout.BRIDGE,
                     "isGateway": True,
+                    "isDefaultGateway": True,  # pods reach ClusterIPs via the node
                     "ipMasq": False,
                     "hairpinMode": True,
                     "ipam": {
