@@ -11,7 +11,16 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["__version__", "connect", "load_ipython_extension", "unload_ipython_extension"]
+
+
+def __getattr__(name: str) -> Any:
+    """Lazy exports: `kjupyter.connect` imports the Kubernetes client only when first used."""
+    if name == "connect":
+        from kjupyter.cluster.api import connect
+
+        return connect
+    raise AttributeError(f"module 'kjupyter' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:

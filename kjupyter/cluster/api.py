@@ -1,0 +1,255 @@
+"""`Cluster`: the cluster as a tree you walk (`cd`, `ls`, `cat`) and act on.
+
+The object scripts, tests and the `%k8s` magics all use. It holds the connection, the cached
+discovery and the current directory; the work of each verb lives in `operations/`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from kjupyter.cluster import paths
+from kjupyter.cluster.connection import Connection, load
+from kjupyter.cluster.discovery import Discovery
+from kjupyter.cluster.kinds import Namespace
+from kjupyter.cluster.objects import ExecResult, KubeObject, Text
+from kjupyter.cluster.paths import Level, Location
+from kjupyter.errors import BadPath
+
+
+def connect(
+    context: str | None = None, kubeconfig: str | os.PathLike[str] | None = None
+) -> Cluster:
+    """Connect to a cluster: a kubeconfig context (default: the current one) or in-cluster.
+
+    In [1]: k = kjupyter.connect()
+    In [2]: k.ls("pods")
+    """
+    return Cluster(load(context=context, kubeconfig=kubeconfig))
+
+
+class Cluster:
+    """One identity on one cluster, with a current directory (starts at `~`)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.discovery = Discovery(self._fetch_discovery)
+        self._cwd = f"/namespaces/{connection.namespace}"
+
+    def __repr__(self) -> str:
+        return f"<Cluster context={self.context!r} server={self.connection.server} cwd={self._cwd}>"
+
+    def _fetch_discovery(self, path: str, accept: str) -> dict[str, Any]:
+        return self.connection.request("GET", path, accept=accept, action="discover kinds")
+
+    # -- where we are ---------------------------------------------------------------------
+
+    @property
+    def context(self) -> str | None:
+        return self.connection.context
+
+    @property
+    def home(self) -> str:
+        """The context's default namespace (what `~` means)."""
+        return self.connection.namespace
+
+    @property
+    def namespace(self) -> Namespace:
+        """The namespace of the current directory, or the context's default outside one."""
+        segments = paths.normalize(self._cwd, "/", self.home)
+        if len(segments) >= 2 and segments[0] == "namespaces":
+            return Namespace(segments[1])
+        return Namespace(self.home)
+
+    def resolve(self, path: str = ".") -> Location:
+        """The location `path` names from the current directory (raises `BadPath`)."""
+        if not isinstance(path, str):
+            raise BadPath(f"a path is a string, not {type(path).__name__}")
+        return paths.resolve(path, self._cwd, self.home, self.discovery)
+
+    def pwd(self) -> str:
+        return self._cwd
+
+    def cd(self, path: str = "~") -> str:
+        """Change the current directory to `path` (a namespace, kind or object); return it."""
+        location = self.resolve(path)
+        if location.level is Level.MATCH:
+            raise BadPath(f"cannot cd into a glob ({location.path})")
+        if location.level is Level.OBJECT or location.level is Level.NAMESPACE:
+            from kjupyter.cluster.operations import reading
+
+            reading.get_object(self, location)  # NotFound before we move
+        self._cwd = location.path
+        return self._cwd
+
+    def use(self, context: str) -> Cluster:
+        """A new `Cluster` on another context of the same kubeconfig."""
+        return connect(context=context, kubeconfig=self.connection.kubeconfig)
+
+    def refresh(self) -> None:
+        """Forget discovered kinds (after installing a CRD elsewhere)."""
+        self.discovery.refresh()
+
+    def close(self) -> None:
+        self.connection.close()
+
+    # -- reading --------------------------------------------------------------------------
+
+    def ls(
+        self,
+        path: str = ".",
+        *,
+        wide: bool = False,
+        selector: str | None = None,
+        field_selector: str | None = None,
+        all_namespaces: bool = False,
+        limit: int = 500,
+    ) -> Any:
+        """A DataFrame of what `path` holds, with the columns `kubectl get` shows."""
+        from kjupyter.cluster.operations import listing
+
+        return listing.ls(
+            self,
+            self.resolve(path),
+            wide=wide,
+            selector=selector,
+            field_selector=field_selector,
+            all_namespaces=all_namespaces,
+            limit=limit,
+        )
+
+    def children(self, path: str = ".") -> list[str]:
+        """Names one level below `path` (directories end with `/`): completion, widgets."""
+        from kjupyter.cluster.operations import listing
+
+        return listing.children(self, self.resolve(path))
+
+    def cat(self, path: str, *, reveal: bool = False) -> KubeObject | Text:
+        """The object at `path`, shown as YAML; Secrets' values redacted unless `reveal`."""
+        from kjupyter.cluster.operations import reading
+
+        return reading.cat(self, self.resolve(path), reveal=reveal)
+
+    def describe(self, path: str) -> Any:
+        """The object with its conditions, containers and events, as kubectl describe shows."""
+        from kjupyter.cluster.operations import reading
+
+        return reading.describe(self, self.resolve(path))
+
+    def events(self, path: str = ".", *, wide: bool = False) -> Any:
+        """Events of the namespace, kind or object at `path`, oldest first."""
+        from kjupyter.cluster.operations import reading
+
+        return reading.events(self, self.resolve(path), wide=wide)
+
+    def logs(
+        self,
+        path: str,
+        *,
+        container: str | None = None,
+        tail: int | None = None,
+        previous: bool = False,
+        since_seconds: int | None = None,
+        timestamps: bool = False,
+    ) -> Text:
+        """Logs of a pod (or of each pod a workload owns), as text."""
+        from kjupyter.cluster.operations import reading
+
+        return reading.logs(
+            self,
+            self.resolve(path),
+            container=container,
+            tail=tail,
+            previous=previous,
+            since_seconds=since_seconds,
+            timestamps=timestamps,
+        )
+
+    def top(self, path: str = ".") -> Any:
+        """CPU and memory use of pods or nodes from the metrics API; one-line error without it."""
+        from kjupyter.cluster.operations import metrics
+
+        return metrics.top(self, self.resolve(path))
+
+    def can_i(
+        self, verb: str | None = None, path: str | None = None, *, namespace: str | None = None
+    ) -> Any:
+        """What this identity may do in a namespace (a DataFrame), or whether it may `verb path`."""
+        from kjupyter.cluster.operations import access
+
+        if verb is not None:
+            return access.allowed(self, verb, self.resolve(path or "."))
+        return access.rules(self, Namespace(namespace) if namespace else self.namespace)
+
+    # -- changing -------------------------------------------------------------------------
+
+    def delete(
+        self,
+        path: str,
+        *,
+        all: bool = False,
+        selector: str | None = None,
+        grace_period: int | None = None,
+        wait: bool = False,
+        timeout: float = 120.0,
+    ) -> Any:
+        """Delete the object(s) at `path`; a whole collection needs `all=True` (as kubectl)."""
+        from kjupyter.cluster.operations import changing
+
+        return changing.delete(
+            self,
+            self.resolve(path),
+            all_=all,
+            selector=selector,
+            grace_period=grace_period,
+            wait=wait,
+            timeout=timeout,
+        )
+
+    def scale(self, path: str, replicas: int) -> Any:
+        """Set the replicas of a deployment, statefulset, replicaset (any kind with `/scale`)."""
+        from kjupyter.cluster.operations import changing
+
+        return changing.scale(self, self.resolve(path), replicas)
+
+    def restart(self, path: str) -> Any:
+        """Rolling restart of a deployment, statefulset or daemonset (kubectl rollout restart)."""
+        from kjupyter.cluster.operations import changing
+
+        return changing.restart(self, self.resolve(path))
+
+    def apply(
+        self,
+        manifest: str,
+        *,
+        namespace: str | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> Any:
+        """Server-side apply every document of a YAML text; a DataFrame says what changed."""
+        from kjupyter.cluster.operations import applying
+
+        return applying.apply(
+            self,
+            manifest,
+            namespace=Namespace(namespace) if namespace else self.namespace,
+            force=force,
+            dry_run=dry_run,
+        )
+
+    def exec(
+        self,
+        path: str,
+        command: str | list[str],
+        *,
+        container: str | None = None,
+        stdin: str | bytes | None = None,
+        timeout: float | None = None,
+    ) -> ExecResult:
+        """Run `command` in a pod's container; its output and exit code come back."""
+        from kjupyter.cluster.operations import execution
+
+        return execution.run(
+            self, self.resolve(path), command, container=container, stdin=stdin, timeout=timeout
+        )

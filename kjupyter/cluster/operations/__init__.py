@@ -1,0 +1,1 @@
+"""The work behind each `Cluster` verb, one module per group of verbs."""

@@ -1,0 +1,125 @@
+"""`apply`: server-side apply of every document of a YAML text.
+
+All documents are parsed and their kinds resolved before the first one is sent, so a typo in
+the third document changes nothing. Whether an object was created, changed or left as it was
+is read from the server (201, and the resourceVersion before and after).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from kjupyter.cluster.kinds import Kind, Name, Namespace
+from kjupyter.cluster.operations.changing import changes_frame
+from kjupyter.errors import BadArgument, NotFound
+
+if TYPE_CHECKING:
+    from kjupyter.cluster.api import Cluster
+
+FIELD_MANAGER = "kjupyter"
+
+
+def documents(text: str) -> list[dict[str, Any]]:
+    """The objects of a YAML text: empty documents skipped, `kind: List` flattened."""
+    import yaml
+
+    if not isinstance(text, str):
+        raise BadArgument(f"apply takes YAML text, not {type(text).__name__}")
+    try:
+        loaded = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise BadArgument(f"the manifest is not valid YAML{where}: {problem}") from None
+    found: list[dict[str, Any]] = []
+    for number, doc in enumerate(loaded, 1):
+        if doc is None:
+            continue
+        if not isinstance(doc, dict):
+            raise BadArgument(f"document {number} is not a mapping (got {type(doc).__name__})")
+        if doc.get("kind") == "List" or (
+            doc.get("kind", "").endswith("List") and isinstance(doc.get("items"), list)
+        ):
+            found += [item for item in doc["items"] if isinstance(item, dict)]
+        else:
+            found.append(doc)
+    if not found:
+        raise BadArgument("the manifest holds no objects")
+    return found
+
+
+def plan(
+    cluster: Cluster, text: str, namespace: Namespace
+) -> list[tuple[Kind, Namespace | None, Name, dict[str, Any]]]:
+    """Check every document and find its kind: (kind, namespace, name, object) per object."""
+    planned = []
+    for number, doc in enumerate(documents(text), 1):
+        api_version, kind_name = doc.get("apiVersion"), doc.get("kind")
+        metadata = doc.get("metadata")
+        if not isinstance(api_version, str) or not isinstance(kind_name, str):
+            raise BadArgument(f"document {number} needs apiVersion and kind")
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+            raise BadArgument(
+                f"document {number} ({kind_name}) needs metadata.name "
+                "(generateName cannot be applied)"
+            )
+        kind = cluster.discovery.for_manifest(api_version, kind_name)
+        target: Namespace | None = None
+        if kind.namespaced:
+            target = Namespace(str(metadata.get("namespace") or namespace))
+            doc = {**doc, "metadata": {**metadata, "namespace": target}}
+        elif "namespace" in metadata:
+            doc = {**doc, "metadata": {k: v for k, v in metadata.items() if k != "namespace"}}
+        planned.append((kind, target, Name(metadata["name"]), doc))
+    return planned
+
+
+def apply(
+    cluster: Cluster,
+    text: str,
+    *,
+    namespace: Namespace,
+    force: bool = False,
+    dry_run: bool = False,
+) -> Any:
+    """Apply each object with server-side apply; a DataFrame of created/configured/unchanged."""
+    rows = []
+    for kind, target, name, doc in plan(cluster, text, namespace):
+        before = _resource_version(cluster, kind, target, name)
+        after = cluster.connection.request(
+            "PATCH",
+            kind.url(target, name),
+            body=json.dumps(doc),
+            content_type="application/apply-patch+yaml",
+            query={
+                "fieldManager": FIELD_MANAGER,
+                "force": "true" if force else None,
+                "dryRun": "All" if dry_run else None,
+            },
+            action=f"apply {kind.qualified}/{name}",
+        )
+        new_version = (after.get("metadata") or {}).get("resourceVersion")
+        if before is None:
+            result = "created"
+        elif new_version != before:
+            result = "configured"
+        else:
+            result = "unchanged"
+        if dry_run:
+            result += " (dry run)"
+        rows.append({"Name": name, "Kind": kind.kind, "Namespace": target, "Result": result})
+    return changes_frame(rows)
+
+
+def _resource_version(
+    cluster: Cluster, kind: Kind, namespace: Namespace | None, name: Name
+) -> str | None:
+    try:
+        found = cluster.connection.request(
+            "GET", kind.url(namespace, name), action=f"get {kind.qualified}/{name}"
+        )
+    except NotFound:
+        return None
+    return (found.get("metadata") or {}).get("resourceVersion")

@@ -1,0 +1,177 @@
+"""`delete`, `scale`, `restart`: changes to existing objects.
+
+Every argument is checked and every target resolved before the first request that changes
+anything, so a command that fails validation leaves the cluster as it was.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from kjupyter.cluster.kinds import Kind, Name, Namespace
+from kjupyter.cluster.paths import Level, Location
+from kjupyter.errors import BadArgument, BadPath, NotFound
+
+if TYPE_CHECKING:
+    from kjupyter.cluster.api import Cluster
+
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+RESTARTABLE = frozenset({("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets")})
+
+
+def changes_frame(rows: list[dict[str, Any]]) -> Any:
+    """What a change did, one row per object: Kind, Namespace, Result, name as index."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["Name", "Kind", "Namespace", "Result"])
+    return frame.set_index("Name")
+
+
+def targets(
+    cluster: Cluster, location: Location, *, all_: bool, selector: str | None, verb: str
+) -> tuple[Kind, Namespace | None, list[Name]]:
+    """The objects a change acts on: one, those a glob/selector matches, or all with `all_`."""
+    from kjupyter.cluster.operations import listing, reading
+
+    if location.level is Level.OBJECT and location.sub:
+        raise BadPath(f"{verb} acts on objects, not on {location.path}")
+    if location.level in (Level.OBJECT, Level.NAMESPACE):
+        if selector:
+            raise BadArgument(f"{verb}: a selector needs a kind, not one object")
+        kind, namespace, name = reading.object_target(cluster, location)
+        return kind, namespace, [name]
+    if location.level is Level.ROOT:
+        raise BadPath(f"{verb} needs a kind or an object, not /")
+    kind = location.kind
+    assert kind is not None
+    if location.level is Level.KIND and not (all_ or selector):
+        raise BadArgument(
+            f"{verb} {location.path} would act on every {kind.kind}; "
+            "add --all (all=True) or a selector, or name objects (a glob works)"
+        )
+    found = listing.names(cluster, kind, location.namespace, selector)
+    if location.level is Level.MATCH:
+        assert location.name is not None
+        found = [n for n in found if fnmatch.fnmatchcase(n, location.name)]
+    return kind, location.namespace, [Name(n) for n in sorted(found)]
+
+
+def delete(
+    cluster: Cluster,
+    location: Location,
+    *,
+    all_: bool = False,
+    selector: str | None = None,
+    grace_period: int | None = None,
+    wait: bool = False,
+    timeout: float = 120.0,
+) -> Any:
+    """Delete each target; with `wait`, return once the server no longer has them."""
+    if grace_period is not None and (not isinstance(grace_period, int) or grace_period < 0):
+        raise BadArgument(f"grace_period must be a non-negative integer, not {grace_period!r}")
+    kind, namespace, chosen = targets(
+        cluster, location, all_=all_, selector=selector, verb="delete"
+    )
+    if not kind.can("delete"):
+        raise BadPath(f"{kind.plural} cannot be deleted")
+    body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+    if grace_period is not None:
+        body["gracePeriodSeconds"] = grace_period
+    rows = []
+    for name in chosen:
+        try:
+            cluster.connection.request(
+                "DELETE",
+                kind.url(namespace, name),
+                body=body,
+                action=f"delete {kind.qualified}/{name}",
+            )
+            result = "deleted"
+        except NotFound:
+            if location.level is Level.OBJECT:
+                raise
+            result = "already gone"
+        rows.append({"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": result})
+    if wait:
+        _await_gone(cluster, kind, namespace, chosen, timeout)
+    return changes_frame(rows)
+
+
+def _await_gone(
+    cluster: Cluster, kind: Kind, namespace: Namespace | None, chosen: list[Name], timeout: float
+) -> None:
+    """Poll with a deadline until every object is gone (finalizers may hold them)."""
+    from kjupyter.errors import ApiError
+
+    deadline = time.monotonic() + timeout
+    pending = list(chosen)
+    delay = 0.05
+    while pending:
+        still = []
+        for name in pending:
+            try:
+                cluster.connection.request(
+                    "GET", kind.url(namespace, name), action=f"get {kind.qualified}/{name}"
+                )
+                still.append(name)
+            except NotFound:
+                pass
+        pending = still
+        if pending and time.monotonic() > deadline:
+            raise ApiError(f"still present after {timeout:g} s: {', '.join(pending)}")
+        if pending:
+            time.sleep(delay)  # a poll interval on a condition with a deadline
+            delay = min(delay * 2, 1.0)
+
+
+def scale(cluster: Cluster, location: Location, replicas: int) -> Any:
+    """Set `spec.replicas` through the `scale` sub-resource of each target."""
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+        raise BadArgument(f"replicas must be a non-negative integer, not {replicas!r}")
+    kind, namespace, chosen = targets(cluster, location, all_=False, selector=None, verb="scale")
+    if "scale" not in kind.subresources:
+        raise BadPath(f"{kind.plural} cannot be scaled (they have no scale sub-resource)")
+    rows = []
+    for name in chosen:
+        before = cluster.connection.request(
+            "GET", kind.url(namespace, name, "scale"), action=f"get {kind.qualified}/{name}/scale"
+        )
+        cluster.connection.request(
+            "PATCH",
+            kind.url(namespace, name, "scale"),
+            body={"spec": {"replicas": replicas}},
+            content_type="application/merge-patch+json",
+            action=f"scale {kind.qualified}/{name}",
+        )
+        old = (before.get("spec") or {}).get("replicas", 0)
+        result = f"scaled {old} -> {replicas}" if old != replicas else "unchanged"
+        rows.append({"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": result})
+    return changes_frame(rows)
+
+
+def restart(cluster: Cluster, location: Location) -> Any:
+    """Rolling restart, as `kubectl rollout restart`: stamp the pod template's annotations."""
+    kind, namespace, chosen = targets(cluster, location, all_=False, selector=None, verb="restart")
+    if (kind.group, kind.plural) not in RESTARTABLE:
+        raise BadPath(
+            f"{kind.plural} cannot be restarted; restart takes deployments, "
+            "statefulsets and daemonsets"
+        )
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+    rows = []
+    for name in chosen:
+        cluster.connection.request(
+            "PATCH",
+            kind.url(namespace, name),
+            body=patch,
+            content_type="application/strategic-merge-patch+json",
+            action=f"restart {kind.qualified}/{name}",
+        )
+        rows.append(
+            {"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": "restarted"}
+        )
+    return changes_frame(rows)

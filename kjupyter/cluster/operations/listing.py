@@ -1,0 +1,301 @@
+"""`ls` and `children`: what a location holds, as kubectl's table or as names.
+
+Collections are listed in the server's Table format, paged with `limit`/`continue`: the
+fast path (no typed models), and kubectl's own columns for every kind.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from kjupyter.cluster import paths, selectors, tables
+from kjupyter.cluster.kinds import Kind, Name, Namespace
+from kjupyter.cluster.paths import POD_OWNERS, Level, Location
+from kjupyter.errors import BadArgument, BadPath, NotFound
+
+if TYPE_CHECKING:
+    from kjupyter.cluster.api import Cluster
+
+
+def ls(
+    cluster: Cluster,
+    location: Location,
+    *,
+    wide: bool = False,
+    selector: str | None = None,
+    field_selector: str | None = None,
+    all_namespaces: bool = False,
+    limit: int = 500,
+) -> Any:
+    """A DataFrame of the kinds (at `/` and in a namespace) or objects at `location`."""
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise BadArgument(f"limit must be a positive integer, not {limit!r}")
+    level = location.level
+    if level is Level.ROOT:
+        return kinds_frame(
+            cluster, (k for k in cluster.discovery.catalog.preferred() if not k.namespaced)
+        )
+    if level is Level.NAMESPACE and not all_namespaces:
+        return kinds_frame(
+            cluster, (k for k in cluster.discovery.catalog.preferred() if k.namespaced)
+        )
+    if level is Level.NAMESPACE:
+        raise BadArgument("all-namespaces needs a kind: ls pods -A")
+    assert location.kind is not None
+    if level is Level.OBJECT and location.sub:
+        return _ls_sub(
+            cluster, location, wide=wide, selector=selector, field_selector=field_selector
+        )
+    namespace = None if all_namespaces else location.namespace
+    if level is Level.OBJECT:
+        name = location.name
+        assert name is not None
+        field_selector = selectors.join(f"metadata.name={name}", field_selector)
+        frame = list_table(
+            cluster,
+            location.kind,
+            namespace,
+            wide=wide,
+            selector=selector,
+            field_selector=field_selector,
+            limit=limit,
+        )
+        if frame.empty and not (selector or all_namespaces):
+            raise NotFound(f"{location.path} does not exist")
+        return frame
+    frame = list_table(
+        cluster,
+        location.kind,
+        namespace,
+        wide=wide,
+        selector=selector,
+        field_selector=field_selector,
+        limit=limit,
+    )
+    if level is Level.MATCH:
+        assert location.name is not None
+        pattern = location.name
+        frame = frame[[fnmatch.fnmatchcase(str(n), pattern) for n in frame.index]]
+    return frame
+
+
+def list_table(
+    cluster: Cluster,
+    kind: Kind,
+    namespace: Namespace | None,
+    *,
+    wide: bool = False,
+    selector: str | None = None,
+    field_selector: str | None = None,
+    limit: int = 500,
+) -> Any:
+    """Every object of `kind` (in `namespace`, or all) as kubectl's table, page by page."""
+    if not kind.can("list"):
+        raise BadPath(
+            f"{kind.plural} cannot be listed: the server only serves "
+            f"{', '.join(kind.verbs) or 'nothing'} on them"
+        )
+    pages = table_pages(
+        cluster, kind, namespace, selector=selector, field_selector=field_selector, limit=limit
+    )
+    every_namespace = kind.namespaced and namespace is None
+    frame = tables.to_frame(pages, wide=wide, namespace_column=every_namespace)
+    frame.attrs["kind"] = kind.qualified
+    return frame
+
+
+def table_pages(
+    cluster: Cluster,
+    kind: Kind,
+    namespace: Namespace | None,
+    *,
+    selector: str | None = None,
+    field_selector: str | None = None,
+    limit: int = 500,
+) -> Iterator[dict[str, Any]]:
+    """The Table pages of a list, following `continue` tokens."""
+    where = f" in {namespace}" if namespace else ""
+    token: str | None = None
+    while True:
+        page = cluster.connection.request(
+            "GET",
+            kind.url(namespace),
+            accept=tables.TABLE_ACCEPT,
+            query={
+                "limit": limit,
+                "continue": token,
+                "labelSelector": selector,
+                "fieldSelector": field_selector,
+            },
+            action=f"list {kind.qualified}{where}",
+        )
+        yield page
+        token = tables.continue_token(page)
+        if not token:
+            return
+
+
+def names(
+    cluster: Cluster, kind: Kind, namespace: Namespace | None, selector: str | None = None
+) -> list[str]:
+    """Names of the objects of a kind (metadata only: cheap enough for completion)."""
+    accept = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"
+    found: list[str] = []
+    token: str | None = None
+    while True:
+        page = cluster.connection.request(
+            "GET",
+            kind.url(namespace),
+            accept=accept,
+            query={"limit": 500, "continue": token, "labelSelector": selector},
+            action=f"list {kind.qualified}",
+        )
+        found += [(item.get("metadata") or {}).get("name", "") for item in page.get("items") or []]
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return found
+
+
+def kinds_frame(cluster: Cluster, kinds: Any) -> Any:
+    """The kinds found at a directory (`/` or a namespace), one row each, plural as index."""
+    import pandas as pd
+
+    rows = [
+        {
+            "Name": paths.segment(kind, cluster.discovery),
+            "Kind": kind.kind,
+            "Group": kind.group,
+            "Version": kind.version,
+            "Short names": ",".join(kind.short_names),
+        }
+        for kind in kinds
+        if kind.can("list")
+    ]
+    frame = pd.DataFrame(rows, columns=["Name", "Kind", "Group", "Version", "Short names"])
+    return frame.set_index("Name")
+
+
+def _ls_sub(cluster: Cluster, location: Location, **options: Any) -> Any:
+    from kjupyter.cluster.operations import reading
+
+    kind, sub = location.kind, location.sub
+    assert kind is not None and location.name is not None
+    if sub == ("pods",):
+        owner = reading.get_object(
+            cluster,
+            location.__class__(
+                location.path, Level.OBJECT, location.namespace, kind, location.name
+            ),
+        )
+        pods = cluster.discovery.lookup("pods")
+        return list_table(
+            cluster,
+            pods,
+            location.namespace,
+            wide=options["wide"],
+            selector=selectors.join(selectors.from_spec(owner), options["selector"]),
+            field_selector=options["field_selector"],
+        )
+    if sub[0] == "containers":
+        pod = reading.get_object(
+            cluster, Location(location.path, Level.OBJECT, location.namespace, kind, location.name)
+        )
+        frame = containers_frame(pod)
+        if len(sub) == 1:
+            return frame
+        if sub[1] not in frame.index:
+            raise NotFound(
+                f"pod {location.name} has no container {sub[1]!r}; "
+                f"containers: {', '.join(frame.index)}"
+            )
+        if len(sub) == 2:
+            return frame.loc[[sub[1]]]
+    raise BadPath(f"{location.path} is not a list; use cat (or logs) on it")
+
+
+def containers_frame(pod: dict[str, Any]) -> Any:
+    """The containers of a pod (init, regular, ephemeral) with their state, one row each."""
+    import pandas as pd
+
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    statuses = {}
+    for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"):
+        for entry in status.get(key) or []:
+            statuses[entry["name"]] = entry
+    rows = []
+    for key, role in (
+        ("initContainers", "init"),
+        ("containers", "app"),
+        ("ephemeralContainers", "ephemeral"),
+    ):
+        for container in spec.get(key) or []:
+            state = statuses.get(container["name"], {})
+            current = state.get("state") or {}
+            rows.append(
+                {
+                    "Name": container["name"],
+                    "Role": role,
+                    "Image": container.get("image", ""),
+                    "Ready": bool(state.get("ready", False)),
+                    "State": next(iter(current), "waiting"),
+                    "Reason": next(iter(current.values()), {}).get("reason", "") if current else "",
+                    "Restarts": int(state.get("restartCount", 0)),
+                }
+            )
+    frame = pd.DataFrame(
+        rows, columns=["Name", "Role", "Image", "Ready", "State", "Reason", "Restarts"]
+    )
+    return frame.set_index("Name")
+
+
+def children(cluster: Cluster, location: Location) -> list[str]:
+    """What completion offers one level below `location`; directories end with `/`."""
+    catalog = cluster.discovery.catalog
+    level = location.level
+    if level is Level.ROOT:
+        return sorted(
+            f"{paths.segment(k, cluster.discovery)}/"
+            for k in catalog.preferred()
+            if not k.namespaced and k.can("list")
+        )
+    if level is Level.NAMESPACE:
+        return sorted(
+            f"{paths.segment(k, cluster.discovery)}/"
+            for k in catalog.preferred()
+            if k.namespaced and k.can("list")
+        )
+    kind = location.kind
+    assert kind is not None
+    if level is Level.KIND:
+        found = names(cluster, kind, location.namespace)
+        is_dir = (
+            kind.plural == "namespaces"
+            or kind.plural == "pods"
+            or ((kind.group, kind.plural) in POD_OWNERS)
+        )
+        return sorted(f"{n}/" if is_dir else n for n in found)
+    if level is Level.OBJECT and kind.group == "" and kind.plural == "pods":
+        if location.sub == ("containers",):
+            pod = _pod(cluster, location)
+            return sorted(f"{c}/" for c in containers_frame(pod).index)
+        if len(location.sub) == 2 and location.sub[0] == "containers":
+            return ["log"]
+        if not location.sub:
+            return ["containers/", "log"]
+    if level is Level.OBJECT and not location.sub and (kind.group, kind.plural) in POD_OWNERS:
+        return ["pods"]
+    return []
+
+
+def _pod(cluster: Cluster, location: Location) -> dict[str, Any]:
+    from kjupyter.cluster.operations import reading
+
+    assert location.kind is not None and location.name is not None
+    return reading.get_object(
+        cluster,
+        Location(
+            location.path, Level.OBJECT, location.namespace, location.kind, Name(location.name)
+        ),
+    )

@@ -1,0 +1,235 @@
+"""`cat`, `describe`, `events`, `logs`: reading one object and what surrounds it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kjupyter.cluster import selectors
+from kjupyter.cluster.kinds import Kind, Name, Namespace
+from kjupyter.cluster.objects import KubeObject, Text, redact, to_yaml
+from kjupyter.cluster.paths import POD_OWNERS, Level, Location
+from kjupyter.errors import BadArgument, BadPath, NotFound
+
+if TYPE_CHECKING:
+    from kjupyter.cluster.api import Cluster
+
+
+def object_target(cluster: Cluster, location: Location) -> tuple[Kind, Namespace | None, Name]:
+    """The (kind, namespace, name) of a location that names one object, or `BadPath`."""
+    if location.level is Level.NAMESPACE:
+        assert location.namespace is not None
+        return cluster.discovery.lookup("namespaces"), None, Name(location.namespace)
+    if location.level is Level.OBJECT:
+        assert location.kind is not None and location.name is not None
+        return location.kind, location.namespace, location.name
+    what = {Level.ROOT: "the root", Level.KIND: "a list", Level.MATCH: "a glob"}[location.level]
+    raise BadPath(f"{location.path} is {what}, not one object; name one object (ls lists them)")
+
+
+def get_object(cluster: Cluster, location: Location) -> dict[str, Any]:
+    """The object a location names, as the server's dict (sub-path ignored)."""
+    kind, namespace, name = object_target(cluster, location)
+    return cluster.connection.request(
+        "GET", kind.url(namespace, name), action=f"get {kind.qualified}/{name}"
+    )
+
+
+def cat(cluster: Cluster, location: Location, *, reveal: bool = False) -> KubeObject | Text:
+    """The object (YAML display), a container of a pod, a log, or a discovered sub-resource."""
+    kind, namespace, name = object_target(cluster, location)
+    sub = location.sub
+    if sub and (sub[-1] == "log"):
+        return logs(cluster, location)
+    if sub and sub[0] == "containers":
+        if len(sub) == 1:
+            raise BadPath(f"{location.path} is a list; ls it, or cat containers/<name>")
+        return KubeObject(_container(get_object(cluster, location), name, sub[1]), location.path)
+    if sub == ("pods",):
+        raise BadPath(f"{location.path} is a list of pods; ls it")
+    obj = cluster.connection.request(
+        "GET",
+        kind.url(namespace, name, "/".join(sub) or None),
+        action=f"get {kind.qualified}/{name}{'/' + '/'.join(sub) if sub else ''}",
+    )
+    return KubeObject(obj if reveal else redact(obj), location.path)
+
+
+def _container(pod: dict[str, Any], pod_name: str, container: str) -> dict[str, Any]:
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        for entry in spec.get(key) or []:
+            if entry["name"] == container:
+                found = dict(entry)
+                for skey in (
+                    "initContainerStatuses",
+                    "containerStatuses",
+                    "ephemeralContainerStatuses",
+                ):
+                    for state in status.get(skey) or []:
+                        if state["name"] == container:
+                            found["status"] = state
+                return found
+    names = [c["name"] for key in ("initContainers", "containers") for c in spec.get(key) or []]
+    raise NotFound(f"pod {pod_name} has no container {container!r}; containers: {', '.join(names)}")
+
+
+def events(cluster: Cluster, location: Location, *, wide: bool = False) -> Any:
+    """Events of a namespace or kind (all of them) or about one object, oldest first."""
+    core_events = cluster.discovery.lookup("events")
+    if location.level is Level.OBJECT:
+        kind, namespace, name = object_target(cluster, location)
+        field = f"involvedObject.name={name},involvedObject.kind={kind.kind}"
+        frame = _list(cluster, core_events, namespace, wide=wide, field_selector=field)
+    elif location.level is Level.ROOT:
+        frame = _list(cluster, core_events, None, wide=wide)
+    else:
+        frame = _list(cluster, core_events, location.namespace, wide=wide)
+        if location.kind is not None and "Object" in frame.columns:
+            prefix = f"{location.kind.kind.lower()}/"
+            frame = frame[frame["Object"].astype(str).str.startswith(prefix)]
+    if "Last Seen" in frame.columns:
+        frame = frame.sort_values("Last Seen", ascending=False, na_position="first")
+    return frame
+
+
+def _list(cluster: Cluster, kind: Kind, namespace: Namespace | None, **options: Any) -> Any:
+    from kjupyter.cluster.operations import listing
+
+    return listing.list_table(cluster, kind, namespace, **options)
+
+
+def logs(
+    cluster: Cluster,
+    location: Location,
+    *,
+    container: str | None = None,
+    tail: int | None = None,
+    previous: bool = False,
+    since_seconds: int | None = None,
+    timestamps: bool = False,
+) -> Text:
+    """A pod's log (one container), or every pod's log of a workload, each line prefixed."""
+    for value, label in ((tail, "tail"), (since_seconds, "since_seconds")):
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise BadArgument(f"{label} must be a non-negative integer, not {value!r}")
+    kind, namespace, name = object_target(cluster, location)
+    sub = location.sub
+    if len(sub) == 3 and sub[0] == "containers":
+        container = container or sub[1]
+    query = {
+        "container": container,
+        "tailLines": tail,
+        "previous": "true" if previous else None,
+        "sinceSeconds": since_seconds,
+        "timestamps": "true" if timestamps else None,
+    }
+    if kind.group == "" and kind.plural == "pods":
+        data = cluster.connection.request(
+            "GET",
+            kind.url(namespace, name, "log"),
+            query=query,
+            raw=True,
+            action=f"read the log of pods/{name}",
+        )
+        return Text(data.decode("utf-8", "replace"))
+    if (kind.group, kind.plural) in POD_OWNERS:
+        owner = get_object(cluster, location)
+        pods = cluster.discovery.lookup("pods")
+        from kjupyter.cluster.operations import listing
+
+        parts = []
+        for pod in sorted(listing.names(cluster, pods, namespace, selectors.from_spec(owner))):
+            data = cluster.connection.request(
+                "GET",
+                pods.url(namespace, Name(pod), "log"),
+                query=query,
+                raw=True,
+                action=f"read the log of pods/{pod}",
+            )
+            parts += [f"[{pod}] {line}" for line in data.decode("utf-8", "replace").splitlines()]
+        return Text("\n".join(parts) + ("\n" if parts else ""))
+    raise BadPath(f"{kind.plural} have no logs; logs reads pods and workloads that own pods")
+
+
+@dataclass(frozen=True)
+class Description:
+    """An object with what explains its state: conditions, containers, recent events."""
+
+    object: KubeObject
+    conditions: Any
+    containers: Any
+    events: Any
+
+    def text(self) -> str:
+        meta = self.object.get("metadata") or {}
+        lines = [
+            f"Name:         {meta.get('name', '')}",
+            *([f"Namespace:    {meta['namespace']}"] if meta.get("namespace") else []),
+            f"Kind:         {self.object.get('kind', '')} ({self.object.get('apiVersion', '')})",
+            f"Created:      {meta.get('creationTimestamp', '')}",
+            "Labels:       " + _pairs(meta.get("labels")),
+            "Annotations:  "
+            + _pairs(
+                {
+                    k: v
+                    for k, v in (meta.get("annotations") or {}).items()
+                    if not k.startswith("kubectl.kubernetes.io/last-applied")
+                }
+            ),
+        ]
+        owners = meta.get("ownerReferences") or []
+        if owners:
+            lines.append("Controlled by: " + ", ".join(f"{o['kind']}/{o['name']}" for o in owners))
+        spec = self.object.get("spec")
+        if isinstance(spec, dict) and "replicas" in spec:
+            status = self.object.get("status") or {}
+            lines.append(
+                f"Replicas:     {spec['replicas']} desired, {status.get('readyReplicas', 0)} ready"
+            )
+        for title, frame in (
+            ("Conditions", self.conditions),
+            ("Containers", self.containers),
+            ("Events", self.events),
+        ):
+            if frame is not None and len(frame):
+                lines += ["", f"{title}:", frame.to_string()]
+        if self.events is not None and not len(self.events):
+            lines += ["", "Events:       <none>"]
+        if "data" in self.object and isinstance(self.object["data"], dict):
+            lines += ["", "Data:", to_yaml({k: "..." for k in self.object["data"]}).rstrip()]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text())
+
+
+def _pairs(mapping: dict[str, str] | None) -> str:
+    if not mapping:
+        return "<none>"
+    return ", ".join(f"{k}={v}" for k, v in mapping.items())
+
+
+def describe(cluster: Cluster, location: Location) -> Description:
+    """The object (redacted) with its conditions, a pod's containers and its events."""
+    import pandas as pd
+
+    from kjupyter.cluster.operations import listing
+
+    if location.sub:
+        raise BadPath(f"describe takes an object, not {location.path}")
+    obj = get_object(cluster, location)
+    conditions = (
+        (obj.get("status") or {}).get("conditions") if isinstance(obj.get("status"), dict) else None
+    )
+    conditions_frame = None
+    if conditions:
+        conditions_frame = pd.DataFrame(conditions)
+        if "type" in conditions_frame.columns:
+            conditions_frame = conditions_frame.set_index("type")
+    containers = listing.containers_frame(obj) if obj.get("kind") == "Pod" else None
+    about = events(cluster, location)
+    return Description(KubeObject(redact(obj), location.path), conditions_frame, containers, about)
