@@ -1,6 +1,6 @@
 demo:
 	tools/setup.sh
-	python3 -m kjupyter.demo
+	$${PYTHON:-python3} -m kjupyter.demo
 
 test:
 	tools/test.sh

@@ -15,7 +15,7 @@ else
 fi
 echo "test: set-up took $(( $(date +%s) - started )) s"
 
-ruff check kjupyter tests tools bench
+"$PYTHON" -m ruff check kjupyter tests tools bench
 status=0
 "$PYTHON" -m pytest "$@" || status=$?
 echo "test: whole run took $(( $(date +%s) - started )) s"
