@@ -11,11 +11,30 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "connect", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "__version__",
+    "connect",
+    "load_ipython_extension",
+    "map",
+    "run",
+    "unload_ipython_extension",
+]
 
 
 def __getattr__(name: str) -> Any:
-    """Lazy exports: `kjupyter.connect` imports the Kubernetes client only when first used."""
+    """Lazy exports: `kjupyter.connect` imports the Kubernetes client only when first used.
+
+    `kjupyter.run` (a callable package, see `kjupyter.run`) and `kjupyter.map` load the task
+    engine on first use.
+    """
+    if name == "run":
+        import kjupyter.run as run_package
+
+        return run_package
+    if name == "map":
+        from kjupyter.run import api
+
+        return api.map
     if name == "connect":
         from kjupyter.cluster.api import connect
 

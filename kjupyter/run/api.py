@@ -1,0 +1,164 @@
+"""The Python API: `run` a cell or function once per rank, `map` a function over items.
+
+Both return a DataFrame (see `kjupyter.run.results`) or, with `values=True`, the plain values in
+order (raising `TaskError`, which carries the DataFrame, when a task failed).
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from kjupyter.errors import TaskError
+from kjupyter.run import capture, messages, pool, results
+from kjupyter.run.engine import Engine
+from kjupyter.run.progress import Reporter
+from kjupyter.run.tasks import Job, Task, new_task_ids
+
+MAX_CHUNK = 1000
+
+
+def run(
+    code_or_callable: str | Callable[..., Any],
+    n: int = 4,
+    *,
+    backend: str | None = None,
+    namespace: Mapping[str, Any] | None = None,
+    values: bool = False,
+    stream: bool = True,
+    progress: bool = True,
+    quiet: bool = False,
+    max_attempts: int = 3,
+    cancel_grace: float = 2.0,
+) -> Any:
+    """Run code (a cell's text) or a callable once on each of `n` workers.
+
+    Each task sees `RANK` (0..n-1) and `WORLD_SIZE` (n) as variables (code) and in the
+    environment; a callable gets `rank=` and `world_size=` if its signature names them. The
+    value of a task is the code's last expression, or what the callable returns. Code reads
+    the names it uses from `namespace` (default: the caller's globals and locals).
+
+    >>> frame = kjupyter.run("import os; os.getpid()", n=2)
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    if callable(code_or_callable):
+        params = inspect.signature(code_or_callable).parameters
+        blob = capture.capture_callable(code_or_callable)
+        program = {
+            "kind": "call",
+            "fn": blob.key,
+            "kwargs": [k for k in ("rank", "world_size") if k in params],
+            "world_size": n,
+        }
+        blobs = {blob.key: blob}
+    else:
+        if namespace is None:
+            namespace = _caller_namespace()
+        cell = capture.capture_cell(code_or_callable, namespace)
+        program = {
+            "kind": "cell",
+            "code": code_or_callable,
+            "names": cell.names,
+            "modules": cell.modules,
+            "world_size": n,
+        }
+        blobs = cell.blobs
+    tasks = [Task(id=i, index=r, arg=r) for r, i in enumerate(new_task_ids(n))]
+    job = Job(program, blobs, tasks, label="rank", chunksize=1, window=1)
+    return _execute(job, n, backend, values, stream, progress, quiet, max_attempts, cancel_grace)
+
+
+def _caller_namespace() -> dict[str, Any]:
+    """Globals and locals of the code that called `run` (skipping kjupyter's own frames)."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
+        "kjupyter.run"
+    ):
+        frame = frame.f_back
+    return {**frame.f_globals, **frame.f_locals}
+
+
+def map(
+    fn: Callable[[Any], Any],
+    items: Iterable[Any],
+    *,
+    workers: int | None = None,
+    chunksize: int | None = None,
+    backend: str | None = None,
+    values: bool = False,
+    stream: bool = True,
+    progress: bool = True,
+    quiet: bool = False,
+    max_attempts: int = 3,
+    cancel_grace: float = 2.0,
+) -> Any:
+    """Call `fn(item)` for every item on a pool of workers; one task (and row) per item.
+
+    `chunksize` items travel per message (default: enough for about eight messages per
+    worker); `fn` and what it refers to are sent once per worker and reused while cached.
+
+    >>> kjupyter.map(lambda x: x * x, range(10), values=True)
+    """
+    items = list(items)
+    the_pool = pool.get_pool(backend)
+    n_workers = workers or the_pool.backend.default_workers
+    n_workers = max(1, min(n_workers, len(items) or 1))
+    if chunksize is None:
+        chunksize = max(1, min(MAX_CHUNK, len(items) // (n_workers * 8)))
+    blob = capture.capture_callable(fn)
+    program = {"kind": "call", "fn": blob.key}
+    ids = new_task_ids(len(items))
+    pairs = enumerate(zip(ids, items, strict=True))
+    tasks = [Task(id=i, index=k, arg=item) for k, (i, item) in pairs]
+    job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=2)
+    return _execute(
+        job, n_workers, backend, values, stream, progress, quiet, max_attempts, cancel_grace
+    )
+
+
+def _execute(
+    job: Job,
+    workers: int,
+    backend: str | None,
+    values: bool,
+    stream: bool,
+    show_progress: bool,
+    quiet: bool,
+    max_attempts: int,
+    cancel_grace: float,
+) -> Any:
+    the_pool = pool.get_pool(backend)
+    name = the_pool.backend.name
+    reporter = Reporter(len(job.tasks), name, stream=stream, progress=show_progress)
+    start = time.monotonic()
+    if job.tasks:
+        engine = Engine(
+            the_pool,
+            job,
+            workers,
+            reporter,
+            max_attempts=max_attempts,
+            cancel_grace=cancel_grace,
+        )
+        engine.execute()
+    elapsed = time.monotonic() - start
+    summary = results.summary_line(job.tasks, name, workers, elapsed)
+    failed = sum(t.status != messages.OK for t in job.tasks)
+    reporter.finish(summary, quiet=quiet or (values and not failed))
+    if values:
+        if failed:
+            first = next(t for t in job.tasks if t.status != messages.OK)
+            frame = results.to_frame(job.tasks, job.label, {"backend": name, "summary": summary})
+            raise TaskError(
+                f"{failed} of {len(job.tasks)} tasks failed on {name}; first: "
+                f"{job.label} {first.index}: {first.error}",
+                frame,
+                first.traceback,
+            )
+        return [t.value for t in job.tasks]
+    attrs = {"backend": name, "summary": summary, "failed": failed, "elapsed": elapsed}
+    return results.to_frame(job.tasks, job.label, attrs)

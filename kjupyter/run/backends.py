@@ -1,0 +1,121 @@
+"""Backends by name: what starts and stops workers and hands the engine connected channels.
+
+A backend never schedules: the engine (`kjupyter.run.engine`) decides what runs where, retries
+and cancels. To add one, subclass `Backend`, implement `start` and `stop`, and call
+`register("name", factory)` when its module is imported; list the module in `_MODULES` (or
+import it) so `create("name")` finds it. `default_name()` picks the backend used when none is
+given; `add_default_chooser` lets a backend claim that role (a configured cluster, say).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kjupyter.errors import BackendError
+from kjupyter.run.channel import StreamChannel
+
+
+@dataclass(frozen=True)
+class Session:
+    """This kernel's identity towards its workers: a label and the secret that signs frames."""
+
+    id: str
+    secret: bytes
+
+
+_SESSION: Session | None = None
+
+
+def current_session() -> Session:
+    """The process-wide session, created on first use (a fresh secret per kernel)."""
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = Session(id=uuid.uuid4().hex[:12], secret=os.urandom(32))
+    return _SESSION
+
+
+@dataclass(eq=False)
+class Worker:
+    """A worker as the engine sees it; `handle` belongs to the backend (a process, a pod)."""
+
+    name: str
+    channel: StreamChannel
+    host: str = ""
+    handle: Any = None
+    info: dict[str, Any] = field(default_factory=dict)
+    ready: bool = False
+    dead: bool = False
+    inflight: dict[int, Any] = field(default_factory=dict)
+    cached: OrderedDict[str, int] = field(default_factory=OrderedDict)  # blob key -> bytes
+
+
+class Backend:
+    """Starts and stops workers. Subclasses set `name` and implement `start` and `stop`."""
+
+    name = "?"
+    #: seconds between heartbeats the pool sends (workers with a dead-man switch need them)
+    heartbeat: float | None = None
+    #: how many workers a map uses when not told
+    default_workers = 2
+
+    def start(self, count: int, session: Session) -> list[Worker]:
+        """Start `count` workers and return them with connected channels (hello not yet read)."""
+        raise NotImplementedError
+
+    def stop(self, worker: Worker, *, force: bool = False) -> None:
+        """Stop one worker and release it; `force` kills without waiting."""
+        raise NotImplementedError
+
+    def describe_exit(self, worker: Worker) -> str:
+        """Why a worker went away, for error messages (an exit code, a pod phase)."""
+        return "connection lost"
+
+    def close(self) -> None:
+        """Release what the backend holds beyond its workers."""
+
+
+Factory = Callable[..., Backend]
+_FACTORIES: dict[str, Factory] = {}
+_MODULES = {"local": "kjupyter.run.local", "kubernetes": "kjupyter.run.kubernetes"}
+_CHOOSERS: list[Callable[[], str | None]] = []
+
+
+def register(name: str, factory: Factory) -> None:
+    """Make `create(name)` build backends with `factory(**options)`."""
+    _FACTORIES[name] = factory
+
+
+def create(name: str, **options: Any) -> Backend:
+    """A new backend called `name`; an unknown name lists the known ones."""
+    if name not in _FACTORIES and name in _MODULES:
+        try:
+            importlib.import_module(_MODULES[name])
+        except ImportError as err:
+            raise BackendError(f"backend {name!r} is not available: {err}") from None
+    if name not in _FACTORIES:
+        known = ", ".join(sorted(set(_FACTORIES) | set(_MODULES)))
+        raise BackendError(f"unknown backend {name!r}; known backends: {known}")
+    return _FACTORIES[name](**options)
+
+
+def add_default_chooser(chooser: Callable[[], str | None]) -> None:
+    """Let `chooser()` name the default backend (None passes); later choosers ask first."""
+    _CHOOSERS.insert(0, chooser)
+
+
+def default_name() -> str:
+    """The backend used when none is given: $KJUPYTER_BACKEND, then choosers, then local."""
+    named = os.environ.get("KJUPYTER_BACKEND")
+    if named:
+        return named
+    for chooser in _CHOOSERS:
+        choice = chooser()
+        if choice:
+            return choice
+    return "local"

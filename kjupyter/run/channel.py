@@ -1,0 +1,191 @@
+"""Channels: the one interface the engine talks through (send, recv, close, abort).
+
+`StreamChannel` works over any connected stream socket: a `socketpair` end inherited by a local
+worker, a unix socket, or a TCP socket to a pod IP or to a local port-forward. A new backend
+that can hand over a connected socket needs nothing else from this module.
+
+On connect both ends send a 16-byte random nonce; the frame key is derived from the session
+secret and both nonces, so frames recorded on one connection are refused on any other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import os
+import select
+import socket
+import threading
+from typing import Any, Literal
+
+from kjupyter.errors import ChannelClosed
+from kjupyter.run import wire
+
+Role = Literal["kernel", "worker"]
+NONCE_SIZE = 16
+SOCKET_BUFFER = 4 * 1024 * 1024
+
+
+class IdleTimeout(Exception):
+    """No frame started within the timeout given to `recv` (the dead-man switch)."""
+
+
+def derive_key(secret: bytes, kernel_nonce: bytes, worker_nonce: bytes) -> bytes:
+    """The per-connection frame key."""
+    return hmac.digest(secret, b"kjupyter-channel-1" + kernel_nonce + worker_nonce, "sha256")
+
+
+def tune_socket(sock: socket.socket) -> None:
+    """Big buffers (fewer wake-ups per large value) and no Nagle delay on TCP."""
+    for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, opt, SOCKET_BUFFER)
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class StreamChannel:
+    """Signed frames over a connected stream socket.
+
+    `send` may be called from several threads (a lock serialises frames); `recv` from one.
+    `verify_inbound=False` skips the MAC check of received frames: only for a socket the
+    operating system already authenticates (a socketpair shared with our own child), and
+    never on a worker, which always verifies.
+    """
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        secret: bytes,
+        role: Role,
+        *,
+        verify_inbound: bool = True,
+        sign_outbound: bool = True,
+    ) -> None:
+        sock.setblocking(True)
+        tune_socket(sock)
+        self.sock = sock
+        self.role = role
+        self._secret = secret
+        self._verify = verify_inbound or role == "worker"
+        self._sign = sign_outbound
+        self._nonce = os.urandom(NONCE_SIZE)
+        self._peer_nonce: bytes | None = None
+        self._send_lock = threading.Lock()
+        self._send_seq = 0
+        self._recv_seq = 0
+        self._out: wire.Signer | None = None
+        self._in: wire.Signer | None = None
+        self._reader = wire.FrameReader(sock.recv_into)
+        self.closed = False
+        self.broken = False
+        self.sock.sendall(self._nonce)  # 16 bytes always fit in the socket buffer
+
+    # -- key agreement ---------------------------------------------------------------------
+    def handshake(self, timeout: float | None = None) -> None:
+        """Read the peer's nonce and derive the frame keys (done on first use if not called).
+
+        With `timeout`, raise `IdleTimeout` when the peer sends nothing within it.
+        """
+        if self._peer_nonce is not None:
+            return
+        peer = bytearray(NONCE_SIZE)
+        view, got = memoryview(peer), 0
+        while got < NONCE_SIZE:
+            if timeout is not None and not select.select([self.sock], [], [], timeout)[0]:
+                raise IdleTimeout(f"no handshake within {timeout} s")
+            n = self.sock.recv_into(view[got:])
+            if not n:
+                raise ChannelClosed("peer closed the channel before the handshake")
+            got += n
+        self._peer_nonce = bytes(peer)
+        if self.role == "kernel":
+            kernel, worker = self._nonce, self._peer_nonce
+        else:
+            kernel, worker = self._peer_nonce, self._nonce
+        key = derive_key(self._secret, kernel, worker)
+        mine, theirs = (b"K", b"W") if self.role == "kernel" else (b"W", b"K")
+        self._out = wire.Signer(key, mine)
+        self._in = wire.Signer(key, theirs)
+
+    # -- the channel interface -------------------------------------------------------------
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def pending(self) -> bool:
+        """True when a frame (or its start) is already read ahead: `recv` will not block long."""
+        return self._reader.buffered() > 0
+
+    def send(
+        self,
+        msg: Any,
+        attachments: list[wire.Buffer] | tuple[()] = (),
+        digests: list[bytes | None] | None = None,
+    ) -> None:
+        """Send a control message and its attached buffers as one signed frame."""
+        self.handshake()
+        parts = [wire.dumps_message(msg), *attachments]
+        all_digests = [None, *digests] if digests is not None else None
+        with self._send_lock:
+            if self.closed or self.broken:
+                raise ChannelClosed("channel is closed")
+            seq = self._send_seq
+            self._send_seq += 1
+            buffers = wire.encode_frame(parts, self._out if self._sign else None, seq, all_digests)
+            try:
+                _send_all(self.sock, buffers)
+            except BaseException:
+                self.broken = True
+                raise
+
+    def recv(self, timeout: float | None = None) -> tuple[Any, list[memoryview]]:
+        """Receive one frame: its control message and attachments (verified before loading).
+
+        With `timeout`, raise `IdleTimeout` when no frame starts within it.
+        """
+        self.handshake(timeout)
+        if timeout is not None and not self._reader.buffered():
+            ready, _, _ = select.select([self.sock], [], [], timeout)
+            if not ready:
+                raise IdleTimeout(f"no frame for {timeout} s")
+        try:
+            parts = self._reader.read(self._in if self._verify else None, self._recv_seq)
+        except BaseException:
+            if self._reader.broken:
+                self.broken = True
+            raise
+        self._recv_seq += 1
+        return wire.loads_message(parts[0]), parts[1:]
+
+    def close(self) -> None:
+        """Close the socket; the peer sees end of stream."""
+        self.closed = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+    def abort(self) -> None:
+        """Close after a failure: nothing more is read from or written to this channel."""
+        self.broken = True
+        self.close()
+
+
+def _send_all(sock: socket.socket, buffers: list[wire.Buffer]) -> None:
+    """Write every buffer, scatter-gather, without joining them into one copy."""
+    if len(buffers) == 1:
+        sock.sendall(buffers[0])
+        return
+    views = [memoryview(b).cast("B") for b in buffers]
+    while views:
+        sent = sock.sendmsg(views[:512])
+        while sent:
+            if sent >= len(views[0]):
+                sent -= len(views[0])
+                views.pop(0)
+            else:
+                views[0] = views[0][sent:]
+                sent = 0
+        while views and not len(views[0]):
+            views.pop(0)

@@ -1,0 +1,255 @@
+"""The engine: sends tasks to workers, pipelines, gathers, retries, cancels.
+
+It runs in the caller's thread as a select loop over the workers' channels: no thread hand-off
+sits between a result arriving and the caller seeing it, and a KeyboardInterrupt (a kernel
+interrupt) lands here, where it turns into cancellation. Backends only start and stop workers.
+"""
+
+from __future__ import annotations
+
+import collections
+import selectors
+import time
+from typing import Any
+
+from kjupyter.errors import BackendError, ChannelClosed, ProtocolError
+from kjupyter.run import messages, wire
+from kjupyter.run.backends import Worker
+from kjupyter.run.pool import Pool
+from kjupyter.run.progress import Reporter
+from kjupyter.run.tasks import Job, Task
+
+CACHE_BUDGET = 1 << 30  # bytes of blobs a worker keeps for us before the oldest are dropped
+TICK = 0.1  # s between progress refreshes while waiting
+START_TIMEOUT = 60.0  # s a run waits for its first worker to say hello
+
+
+class Engine:
+    """Run one job on `workers` workers of `pool`; see `execute`."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        job: Job,
+        workers: int,
+        reporter: Reporter,
+        *,
+        max_attempts: int = 3,
+        cancel_grace: float = 2.0,
+    ) -> None:
+        self.pool = pool
+        self.job = job
+        self.n_workers = workers
+        self.reporter = reporter
+        self.max_attempts = max_attempts
+        self.cancel_grace = cancel_grace
+        self.queue: collections.deque[Task] = collections.deque(job.tasks)
+        self.by_id = {t.id: t for t in job.tasks}
+        self.remaining = len(job.tasks)
+        self.failed = 0
+        self.active: list[Worker] = []
+        self.selector = selectors.DefaultSelector()
+        self.start_failures = 0
+        self.started_at = time.monotonic()
+        self.interrupted = False
+
+    # -- workers ----------------------------------------------------------------------------
+    def _add(self, workers: list[Worker]) -> None:
+        for worker in workers:
+            self.active.append(worker)
+            self.selector.register(worker.channel, selectors.EVENT_READ, worker)
+
+    def _lose(self, worker: Worker, reason: str) -> None:
+        """A worker died or broke its channel: retry its tasks elsewhere, up to the limit."""
+        if worker in self.active:
+            self.active.remove(worker)
+            self.selector.unregister(worker.channel)
+        if not worker.ready:
+            self.start_failures += 1
+        detail = reason if reason else self.pool.backend.describe_exit(worker)
+        self.pool.discard(worker, force=True)
+        for task in sorted(worker.inflight.values(), key=lambda t: t.index, reverse=True):
+            if task.attempts < self.max_attempts and not self.interrupted:
+                task.status = "pending"
+                self.queue.appendleft(task)
+            elif self.interrupted:
+                self._finish(task, messages.CANCELLED, f"cancelled; worker {worker.name} {detail}")
+            else:
+                self._finish(
+                    task,
+                    messages.LOST,
+                    f"worker {worker.name} lost ({detail}) after {task.attempts} attempts",
+                )
+        worker.inflight.clear()
+        if self.interrupted:
+            return
+        if self.start_failures > self.n_workers + 2:
+            raise BackendError(
+                f"workers of backend {self.pool.backend.name!r} exit before saying hello "
+                f"({detail}); see their stderr (the kernel log)"
+            )
+        if self.remaining and len(self.active) < self.n_workers:
+            self._add(self.pool.spawn(1))
+
+    # -- sending ----------------------------------------------------------------------------
+    def _dispatch(self) -> None:
+        job = self.job
+        for worker in self.active:
+            if not self.queue:
+                return
+            if not worker.ready:
+                continue
+            while self.queue and len(worker.inflight) < job.chunksize * job.window:
+                chunk = [self.queue.popleft() for _ in range(min(job.chunksize, len(self.queue)))]
+                try:
+                    self._send(worker, chunk)
+                except (OSError, ChannelClosed):
+                    self._lose(worker, "")
+                    return
+
+    def _send(self, worker: Worker, chunk: list[Task]) -> None:
+        now = time.time()
+        for task in chunk:
+            task.attempts += 1
+            task.status = "running"
+            task.worker, task.host = worker.name, worker.host
+            if task.attempts == 1:
+                task.submitted = now
+            worker.inflight[task.id] = task
+        puts, attachments, digests = [], [], []
+        for key, blob in self.job.blobs.items():
+            if key in worker.cached:
+                worker.cached.move_to_end(key)
+                continue
+            puts.append((key, len(blob.parts)))
+            attachments.extend(blob.parts)
+            digests.extend(blob.digests)
+            worker.cached[key] = blob.size
+        drops = self._evict(worker)
+        args = wire.pack_value([t.arg for t in chunk])
+        attachments.extend(args)
+        digests.extend([None] * len(args))
+        run = (self.job.program, [t.id for t in chunk], len(args))
+        worker.channel.send(("work", drops, puts, [run]), attachments, digests)
+
+    def _evict(self, worker: Worker) -> list[str]:
+        drops = []
+        total = sum(worker.cached.values())
+        for key in list(worker.cached):
+            if total <= CACHE_BUDGET:
+                break
+            if key in self.job.blobs:
+                continue
+            total -= worker.cached.pop(key)
+            drops.append(key)
+        return drops
+
+    # -- receiving --------------------------------------------------------------------------
+    def _receive(self, worker: Worker) -> None:
+        try:
+            msg, atts = worker.channel.recv()
+        except (ChannelClosed, ProtocolError, OSError):
+            self._lose(worker, "")
+            return
+        kind = msg[0]
+        if kind == "done":
+            self._results(worker, msg[1], atts)
+        elif kind == "out":
+            task = self.by_id.get(msg[1])
+            if task is not None:
+                (task.stdout if msg[2] == "stdout" else task.stderr).append(msg[3])
+                self.reporter.output(task, msg[2], msg[3])
+        elif kind == "hello":
+            info = msg[1]
+            if info.get("protocol") != messages.PROTOCOL:
+                raise BackendError(
+                    f"worker {worker.name} speaks protocol {info.get('protocol')}, this kernel "
+                    f"{messages.PROTOCOL}: run the same kjupyter version on both sides "
+                    f"(worker has {info.get('kjupyter')})"
+                )
+            worker.info = info
+            worker.host = info.get("host", worker.host)
+            worker.ready = True
+
+    def _results(self, worker: Worker, results: list[tuple[Any, ...]], atts: list[Any]) -> None:
+        pos = 0
+        for task_id, status, nparts, error, tb, started, finished in results:
+            parts = atts[pos : pos + nparts]
+            pos += nparts
+            task = worker.inflight.pop(task_id, None)
+            if task is None:
+                continue  # a result of a task already given up on
+            value = None
+            if status == messages.OK:
+                try:
+                    value = wire.unpack_value(parts)
+                except Exception as err:
+                    status = messages.ERROR
+                    error = f"result could not be loaded in the kernel: {type(err).__name__}: {err}"
+            task.value, task.traceback = value, tb
+            task.started, task.finished = started, finished
+            self._finish(task, status, error)
+
+    def _finish(self, task: Task, status: str, error: str) -> None:
+        if task.status in (messages.OK, messages.ERROR, messages.CANCELLED, messages.LOST):
+            return
+        task.status, task.error = status, error
+        if status != messages.OK:
+            self.failed += 1
+        self.remaining -= 1
+        self.reporter.progress(len(self.job.tasks) - self.remaining, self.failed)
+
+    # -- the loop ---------------------------------------------------------------------------
+    def _step(self, timeout: float) -> None:
+        ready = [w for w in self.active if w.channel.pending()]
+        if not ready:
+            ready = [key.data for key, _ in self.selector.select(timeout)]
+        for worker in ready:
+            if worker in self.active:
+                self._receive(worker)
+
+    def execute(self) -> list[Task]:
+        """Run every task; on KeyboardInterrupt cancel and return what finished."""
+        try:
+            self._add(self.pool.acquire(self.n_workers))
+            deadline = time.monotonic() + START_TIMEOUT
+            while self.remaining:
+                self._dispatch()
+                self._step(TICK)
+                self.reporter.tick()
+                if not any(w.ready for w in self.active) and time.monotonic() > deadline:
+                    raise BackendError(
+                        f"no worker of backend {self.pool.backend.name!r} said hello within "
+                        f"{START_TIMEOUT:.0f} s"
+                    )
+        except KeyboardInterrupt:
+            self.interrupted = True
+            self._cancel()
+        finally:
+            self.selector.close()
+        return self.job.tasks
+
+    def _cancel(self) -> None:
+        """Cancel queued and running tasks; kill workers that do not stop in time."""
+        while self.queue:
+            self._finish(self.queue.popleft(), messages.CANCELLED, "cancelled before it started")
+        for worker in list(self.active):
+            if worker.channel.broken:
+                self._lose(worker, "interrupted mid-frame")
+            elif worker.inflight:
+                try:
+                    worker.channel.send(("cancel", None))
+                except (OSError, ChannelClosed):
+                    self._lose(worker, "")
+        deadline = time.monotonic() + self.cancel_grace
+        try:
+            while any(w.inflight for w in self.active) and time.monotonic() < deadline:
+                self._step(min(TICK, max(0.0, deadline - time.monotonic())))
+        except KeyboardInterrupt:
+            pass  # a second interrupt: stop waiting, kill what still runs
+        for worker in list(self.active):
+            if worker.inflight or worker.channel.broken:
+                self._lose(worker, "killed: did not stop when cancelled")
+        for task in self.job.tasks:
+            if task.status in ("pending", "running"):
+                self._finish(task, messages.CANCELLED, "cancelled")

@@ -1,0 +1,28 @@
+"""The control messages kernel and worker exchange (part 0 of every frame), in one place.
+
+Kernel → worker
+    ("work", drops, puts, runs)   drops: [key]; puts: [(key, nparts)]; runs: [(program, task_ids,
+                                  nparts)]. Attachments: every put's parts, then every run's
+                                  argument blob, in that order.
+    ("cancel", task_ids | None)   None cancels everything queued and running.
+    ("ping",)                     a heartbeat for the worker's dead-man switch.
+    ("bye",)                      finish and exit (local) or wait for the next kernel (listen).
+Worker → kernel
+    ("hello", info)               first frame: pid, host, protocol, versions.
+    ("out", task_id, stream, text) live stdout/stderr of a running task.
+    ("done", results)             results: [(task_id, status, nparts, error, traceback, started,
+                                  finished)]; attachments: each value blob's parts in order.
+
+A program is a dict: {"kind": "cell", "code": str, "names": {name: key}, "modules": {name: mod},
+"world_size": n} runs a cell once per rank in the argument blob; {"kind": "call", "fn": key,
+"kwargs": [names]} calls a function once per item.
+"""
+
+from __future__ import annotations
+
+PROTOCOL = 1
+
+OK = "ok"
+ERROR = "error"
+CANCELLED = "cancelled"
+LOST = "lost"

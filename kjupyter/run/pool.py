@@ -1,0 +1,107 @@
+"""Warm pools: workers started lazily, reused across cells, shut down at exit.
+
+One pool per backend name and options. Workers are started only when a run needs them and stay
+up between runs; `shutdown_all` (registered with atexit, and as a closer of the magics) stops
+every worker this process started.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import threading
+from typing import Any
+
+from kjupyter.run import backends
+from kjupyter.run.backends import Backend, Worker
+
+
+class Pool:
+    """The live workers of one backend."""
+
+    def __init__(self, backend: Backend, session: backends.Session) -> None:
+        self.backend = backend
+        self.session = session
+        self.workers: list[Worker] = []
+        self._lock = threading.Lock()
+        self._heartbeat: threading.Thread | None = None
+        self._closed = threading.Event()
+
+    def acquire(self, count: int) -> list[Worker]:
+        """`count` workers, starting the missing ones (they say hello to the engine later)."""
+        self.workers = [w for w in self.workers if not w.dead]
+        missing = count - len(self.workers)
+        if missing > 0:
+            self.workers.extend(self.backend.start(missing, self.session))
+        self._start_heartbeat()
+        ready = sorted(self.workers, key=lambda w: not w.ready)
+        return ready[:count]
+
+    def spawn(self, count: int = 1) -> list[Worker]:
+        """Start `count` more workers (replacements for dead ones)."""
+        fresh = self.backend.start(count, self.session)
+        self.workers.extend(fresh)
+        return fresh
+
+    def discard(self, worker: Worker, *, force: bool = True) -> None:
+        """Remove a worker that died or would not stop, and make sure it is gone."""
+        worker.dead = True
+        with contextlib.suppress(ValueError):
+            self.workers.remove(worker)
+        worker.channel.abort()
+        with contextlib.suppress(Exception):
+            self.backend.stop(worker, force=force)
+
+    def close(self) -> None:
+        """Say goodbye to every worker, then stop them (killing those that linger)."""
+        self._closed.set()
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.channel.send(("bye",))
+        for worker in workers:
+            worker.dead = True
+            with contextlib.suppress(Exception):
+                self.backend.stop(worker, force=False)
+        with contextlib.suppress(Exception):
+            self.backend.close()
+
+    def _start_heartbeat(self) -> None:
+        interval = self.backend.heartbeat
+        if interval is None or self._heartbeat is not None:
+            return
+
+        def beat() -> None:
+            while not self._closed.wait(interval):
+                for worker in list(self.workers):
+                    if worker.ready and not worker.dead:
+                        with contextlib.suppress(Exception):
+                            worker.channel.send(("ping",))
+
+        self._heartbeat = threading.Thread(target=beat, name="kjupyter-heartbeat", daemon=True)
+        self._heartbeat.start()
+
+
+_POOLS: dict[tuple[str, tuple[tuple[str, Any], ...]], Pool] = {}
+_atexit_registered = False
+
+
+def get_pool(name: str | None = None, **options: Any) -> Pool:
+    """The pool of backend `name` (the default backend when None) with these options."""
+    global _atexit_registered
+    name = name or backends.default_name()
+    key = (name, tuple(sorted(options.items())))
+    pool = _POOLS.get(key)
+    if pool is None:
+        pool = _POOLS[key] = Pool(backends.create(name, **options), backends.current_session())
+        if not _atexit_registered:
+            atexit.register(shutdown_all)
+            _atexit_registered = True
+    return pool
+
+
+def shutdown_all() -> None:
+    """Stop every worker of every pool (kernel exit, `%unload_ext kjupyter`, tests)."""
+    while _POOLS:
+        _, pool = _POOLS.popitem()
+        pool.close()

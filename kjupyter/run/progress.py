@@ -1,0 +1,106 @@
+"""What the user sees while a run goes: live task output, a progress bar, a summary line.
+
+Output is echoed as it arrives, each line prefixed by the task's rank or item number. The bar
+appears only for runs longer than `DELAY` (a quick run shows nothing but its summary): an
+ipywidgets bar inside a Jupyter kernel, a text bar on a terminal, nothing on a pipe.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+DELAY = 0.5  # s before a progress bar appears
+REFRESH = 0.2  # s between text bar redraws
+
+
+def in_kernel() -> bool:
+    """True inside a Jupyter kernel (where widgets render), without importing IPython."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+class Reporter:
+    """Echo task output and show progress for one run."""
+
+    def __init__(
+        self, total: int, backend: str, *, stream: bool = True, progress: bool = True
+    ) -> None:
+        self.total = total
+        self.backend = backend
+        self.stream = stream
+        self.show_progress = progress
+        self.start = time.monotonic()
+        self.done = 0
+        self.failed = 0
+        self._bar: Any = None
+        self._text = False
+        self._drawn = 0.0
+        self._at_line_start: dict[tuple[int, str], bool] = {}
+
+    def output(self, task: Any, stream: str, text: str) -> None:
+        """Echo a piece of a task's output, each line prefixed by its rank or item number."""
+        if not self.stream:
+            return
+        key = (task.id, stream)
+        prefix = f"[{task.index}] "
+        lines = text.splitlines(keepends=True)
+        out = []
+        for line in lines:
+            if self._at_line_start.get(key, True):
+                out.append(prefix)
+            out.append(line)
+            self._at_line_start[key] = line.endswith("\n")
+        target = sys.stdout if stream == "stdout" else sys.stderr
+        target.write("".join(out))
+        target.flush()
+
+    def progress(self, done: int, failed: int) -> None:
+        self.done, self.failed = done, failed
+
+    def tick(self) -> None:
+        """Draw the bar if the run has lasted long enough."""
+        if not self.show_progress or time.monotonic() - self.start < DELAY:
+            return
+        if self._bar is None and not self._text:
+            self._open()
+        self._draw()
+
+    def _open(self) -> None:
+        if in_kernel():
+            import ipywidgets
+            from IPython.display import display
+
+            self._bar = ipywidgets.IntProgress(value=self.done, max=self.total)
+            self._label = ipywidgets.Label()
+            display(ipywidgets.HBox([self._bar, self._label]))
+        elif sys.stderr.isatty():
+            self._text = True
+        else:
+            self.show_progress = False
+
+    def _draw(self, final: bool = False) -> None:
+        label = f"{self.done}/{self.total} tasks, {self.failed} failed ({self.backend})"
+        if self._bar is not None:
+            self._bar.value = self.done
+            self._bar.bar_style = "danger" if self.failed else ("success" if final else "")
+            self._label.value = label
+        elif self._text:
+            now = time.monotonic()
+            if not final and now - self._drawn < REFRESH:
+                return
+            self._drawn = now
+            width = 30
+            filled = int(width * self.done / max(1, self.total))
+            bar = "#" * filled + "." * (width - filled)
+            sys.stderr.write(f"\r[{bar}] {label}" + ("\n" if final else ""))
+            sys.stderr.flush()
+
+    def finish(self, summary: str, quiet: bool = False) -> None:
+        """Close the bar and print the summary line."""
+        if self._bar is not None or self._text:
+            self._draw(final=True)
+        if not quiet:
+            print(summary)

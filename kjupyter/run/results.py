@@ -1,0 +1,92 @@
+"""Results: one DataFrame row per task, and the summary line.
+
+Columns, in order:
+
+==========  ==============================================================================
+task        task id (unique in this kernel)
+rank|item   the rank (`run`) or the item (`map`) the task was given
+worker      the worker that ran it last (a process `local-PID`, or a pod name)
+host        the host or node of that worker
+status      ok, error (user code raised), cancelled, lost (its workers kept dying)
+value       what the cell's last expression or the function returned (None unless ok)
+stdout      everything the task printed
+stderr      everything the task wrote to stderr
+error       one line: `Type: message`
+traceback   the remote traceback, worker frames removed
+submitted   when the task was first sent (UTC)
+started     when its last attempt started on the worker (UTC, worker clock)
+finished    when its last attempt ended (UTC, worker clock)
+duration    finished - started, in seconds
+attempts    how many times it was sent (more than 1 after a worker died)
+==========  ==============================================================================
+
+`frame.attrs` holds `backend`, `summary`, `failed` and `elapsed`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kjupyter.run.tasks import Task
+
+COLUMNS = [
+    "task",
+    "label",
+    "worker",
+    "host",
+    "status",
+    "value",
+    "stdout",
+    "stderr",
+    "error",
+    "traceback",
+    "submitted",
+    "started",
+    "finished",
+    "duration",
+    "attempts",
+]
+
+
+def summary_line(tasks: list[Task], backend: str, workers: int, elapsed: float) -> str:
+    """`4 tasks on local (2 workers) in 0.12 s: 3 ok, 1 failed (error: 1)`."""
+    counts: dict[str, int] = {}
+    for task in tasks:
+        counts[task.status] = counts.get(task.status, 0) + 1
+    ok = counts.pop("ok", 0)
+    failed = sum(counts.values())
+    line = f"{len(tasks)} tasks on {backend} ({workers} workers) in {elapsed:.2f} s: {ok} ok"
+    line += f", {failed} failed"
+    if counts:
+        line += " (" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + ")"
+    return line
+
+
+def to_frame(tasks: list[Task], label: str, attrs: dict[str, Any]) -> Any:
+    """The results DataFrame (see the module docstring for the columns)."""
+    import pandas as pd
+
+    def stamp(values: list[float]) -> Any:
+        return pd.to_datetime(pd.Series(values, dtype="float64"), unit="s", utc=True)
+
+    frame = pd.DataFrame(
+        {
+            "task": [t.id for t in tasks],
+            label: pd.Series([t.arg for t in tasks], dtype=object),
+            "worker": [t.worker for t in tasks],
+            "host": [t.host for t in tasks],
+            "status": [t.status for t in tasks],
+            "value": pd.Series([t.value for t in tasks], dtype=object),
+            "stdout": ["".join(t.stdout) for t in tasks],
+            "stderr": ["".join(t.stderr) for t in tasks],
+            "error": [t.error for t in tasks],
+            "traceback": [t.traceback for t in tasks],
+            "submitted": stamp([t.submitted for t in tasks]),
+            "started": stamp([t.started for t in tasks]),
+            "finished": stamp([t.finished for t in tasks]),
+            "duration": [t.finished - t.started for t in tasks],
+            "attempts": [t.attempts for t in tasks],
+        }
+    )
+    frame.attrs.update(attrs)
+    return frame

@@ -1,0 +1,51 @@
+"""The task model: one task per rank or item, and what one run of them needs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from kjupyter.run.capture import Blob
+
+_next_id = 1
+
+
+def new_task_ids(n: int) -> range:
+    """Task ids unique in this process: a late result of an old run never matches a new task."""
+    global _next_id
+    first, _next_id = _next_id, _next_id + n
+    return range(first, first + n)
+
+
+@dataclass(slots=True, eq=False)
+class Task:
+    """One task and everything known about its outcome."""
+
+    id: int
+    index: int
+    arg: Any
+    status: str = "pending"
+    value: Any = None
+    error: str = ""
+    traceback: str = ""
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+    worker: str = ""
+    host: str = ""
+    submitted: float = math.nan
+    started: float = math.nan
+    finished: float = math.nan
+    attempts: int = 0
+
+
+@dataclass
+class Job:
+    """What to run: a program (see `kjupyter.run.messages`), its blobs, and the tasks."""
+
+    program: dict[str, Any]
+    blobs: dict[str, Blob]
+    tasks: list[Task]
+    label: str  # "rank" or "item": the name of the column saying which task is which
+    chunksize: int = 1
+    window: int = 1  # chunks in flight per worker

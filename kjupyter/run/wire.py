@@ -1,0 +1,238 @@
+"""The wire format: framing, signing and pickling, with no sockets in sight.
+
+A frame is a list of parts (byte buffers) sent as
+
+    magic u32 | nparts u32 | len(part) u64 * nparts | mac[32] | part0 | part1 | ...
+
+The MAC is HMAC-SHA256 under a per-connection key over the direction, a sequence number, the
+header and the parts; a part longer than `INLINE_LIMIT` enters it through its SHA-256 digest,
+so a large buffer sent to many workers is hashed once (the digest doubles as its cache key).
+A receiver checks the MAC with `hmac.compare_digest` before anything in the frame is unpickled,
+and sequence numbers make a replayed or reordered frame fail the check.
+
+Part 0 is a control message: a plain pickle of builtins, loaded by an unpickler that refuses
+every global. User values travel as *blobs* (`pack_value`): cloudpickle protocol 5 whose large
+buffers stay out of band, attached to the frame as parts of their own, never copied into a string.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import pickle
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
+
+MAGIC = 0x4B4A4631  # "KJF1"
+PREFIX = struct.Struct("<II")
+MAC_SIZE = 32
+INLINE_LIMIT = 64 * 1024  # parts up to this size are MACed directly, larger ones by digest
+MAX_PARTS = 1 << 20
+MAX_FRAME = 1 << 40  # a sanity bound on unauthenticated lengths, not a quota
+SCRATCH = 256 * 1024  # read-ahead buffer: small frames arrive in one system call
+
+Buffer = bytes | bytearray | memoryview
+RecvInto = Callable[[memoryview], int]
+
+
+def digest(part: Buffer) -> bytes:
+    """SHA-256 of one part: what the MAC covers for a large part, and a blob's cache key."""
+    return hashlib.sha256(part).digest()
+
+
+class Signer:
+    """Signs frames in one direction of one connection (key, direction byte, sequence)."""
+
+    def __init__(self, key: bytes, direction: bytes) -> None:
+        self.key = key
+        self.direction = direction
+
+    def mac(
+        self,
+        seq: int,
+        header: bytes,
+        parts: Sequence[Buffer],
+        digests: Sequence[bytes | None] | None = None,
+    ) -> bytes:
+        """The MAC of a frame; `digests[i]`, when given, is the known digest of large part i."""
+        lead = self.direction + seq.to_bytes(8, "little") + header
+        if all(len(p) <= INLINE_LIMIT for p in parts):  # the fast path: one C call
+            return hmac.digest(self.key, lead + b"".join(parts), "sha256")
+        mac = hmac.new(self.key, lead, "sha256")
+        for i, part in enumerate(parts):
+            if len(part) <= INLINE_LIMIT:
+                mac.update(part)
+            else:
+                known = digests[i] if digests is not None else None
+                mac.update(known or digest(part))
+        return mac.digest()
+
+
+def header_for(parts: Sequence[Buffer]) -> bytes:
+    """Magic, part count and part lengths (the signed header, without the MAC)."""
+    n = len(parts)
+    return PREFIX.pack(MAGIC, n) + struct.pack(
+        f"<{n}Q", *(len(memoryview(p).cast("B")) for p in parts)
+    )
+
+
+def encode_frame(
+    parts: Sequence[Buffer],
+    signer: Signer | None,
+    seq: int,
+    digests: Sequence[bytes | None] | None = None,
+) -> list[Buffer]:
+    """The buffers to write for one frame; small frames come back as one joined buffer."""
+    parts = [p if isinstance(p, bytes) else memoryview(p).cast("B") for p in parts]
+    header = header_for(parts)
+    mac = signer.mac(seq, header, parts, digests) if signer is not None else bytes(MAC_SIZE)
+    if sum(len(p) for p in parts) <= INLINE_LIMIT:
+        return [b"".join([header, mac, *parts])]
+    return [header + mac, *parts]
+
+
+class FrameReader:
+    """Reads frames through `recv_into`, with a read-ahead buffer for small ones.
+
+    Large parts are read straight into one buffer allocated for the frame, so a 100 MB value
+    costs one copy from the kernel, not a chain of growing chunks. A read interrupted half-way
+    (an exception, a closed peer) leaves the reader `broken`: no later frame is trusted.
+    """
+
+    def __init__(self, recv_into: RecvInto) -> None:
+        self._recv_into = recv_into
+        self._scratch = bytearray(SCRATCH)
+        self._view = memoryview(self._scratch)
+        self._start = 0
+        self._end = 0
+        self.broken = False
+
+    def buffered(self) -> int:
+        """Bytes read ahead and not yet consumed (a selector cannot see these)."""
+        return self._end - self._start
+
+    def _fill(self, minimum: int) -> None:
+        """Make at least `minimum` bytes available in the scratch buffer."""
+        if self._end - self._start >= minimum:
+            return
+        if self._start:  # slide what is left to the front
+            left = self._end - self._start
+            self._view[:left] = self._view[self._start : self._end]
+            self._start, self._end = 0, left
+        while self._end < minimum:
+            got = self._recv_into(self._view[self._end :])
+            if not got:
+                raise ChannelClosed("peer closed the channel")
+            self._end += got
+
+    def _take(self, n: int) -> memoryview:
+        view = self._view[self._start : self._start + n]
+        self._start += n
+        return view
+
+    def _read_into(self, target: memoryview) -> None:
+        """Fill `target`: first from read-ahead, then directly from the source."""
+        have = min(self._end - self._start, len(target))
+        target[:have] = self._view[self._start : self._start + have]
+        self._start += have
+        pos = have
+        while pos < len(target):
+            got = self._recv_into(target[pos:])
+            if not got:
+                raise ChannelClosed("peer closed the channel mid-frame")
+            pos += got
+
+    def read(self, signer: Signer | None, seq: int) -> list[memoryview]:
+        """Read one frame and check its MAC (unless `signer` is None); return its parts."""
+        if self.broken:
+            raise ProtocolError("channel was aborted after a partial read; it cannot be reused")
+        started = self._end - self._start > 0
+        try:
+            if not started:
+                self._fill(1)
+                started = True
+            return self._read(signer, seq)
+        except BaseException:
+            if started:
+                self.broken = True
+            raise
+
+    def _read(self, signer: Signer | None, seq: int) -> list[memoryview]:
+        self._fill(PREFIX.size)
+        magic, nparts = PREFIX.unpack_from(self._scratch, self._start)
+        if magic != MAGIC:
+            raise ProtocolError("not a kjupyter frame (bad magic); is the peer a kjupyter worker?")
+        if nparts > MAX_PARTS:
+            raise ProtocolError(f"frame announces {nparts} parts, more than {MAX_PARTS}")
+        head_len = PREFIX.size + 8 * nparts
+        if head_len + MAC_SIZE <= SCRATCH:
+            self._fill(head_len + MAC_SIZE)
+            header = bytes(self._take(head_len))
+            mac = bytes(self._take(MAC_SIZE))
+        else:
+            head = bytearray(head_len + MAC_SIZE)
+            self._read_into(memoryview(head))
+            header, mac = bytes(head[:head_len]), bytes(head[head_len:])
+        lengths = struct.unpack_from(f"<{nparts}Q", header, PREFIX.size)
+        total = sum(lengths)
+        if total > MAX_FRAME:
+            raise ProtocolError(f"frame announces {total} bytes, more than {MAX_FRAME}")
+        body = bytearray(total)
+        view = memoryview(body)
+        self._read_into(view)
+        parts, pos = [], 0
+        for n in lengths:
+            parts.append(view[pos : pos + n])
+            pos += n
+        if signer is not None:
+            expected = signer.mac(seq, header, parts)
+            if not hmac.compare_digest(expected, mac):
+                raise AuthenticationError(
+                    "frame failed its signature check (wrong session secret, or tampered); "
+                    "dropped unread"
+                )
+        return parts
+
+
+class _NoGlobals(pickle.Unpickler):
+    """Control messages are builtins only: a global in one is an attack or a bug."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise ProtocolError(f"control message refers to {module}.{name}; refusing to load it")
+
+
+def dumps_message(msg: Any) -> bytes:
+    """Pickle a control message (tuples, lists, dicts, str, bytes, numbers, None)."""
+    return pickle.dumps(msg, protocol=5)
+
+
+def loads_message(data: Buffer) -> Any:
+    """Load a control message; any global reference is refused."""
+    return _NoGlobals(io.BytesIO(data)).load()
+
+
+_FAST_TYPES = (int, float, str, bool, type(None))
+
+
+def pack_value(value: Any) -> list[Buffer]:
+    """A user value as blob parts: cloudpickle protocol 5, large buffers out of band."""
+    if type(value) in _FAST_TYPES:
+        return [pickle.dumps(value, protocol=5)]
+    if type(value) is bytes and len(value) > INLINE_LIMIT:
+        return [b"B", value]  # sent as is; one copy on arrival, none on departure
+    import cloudpickle
+
+    buffers: list[pickle.PickleBuffer] = []
+    main = cloudpickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+    return [main, *(b.raw() for b in buffers)]
+
+
+def unpack_value(parts: Sequence[Buffer]) -> Any:
+    """Inverse of `pack_value`; runs user code (reducers), so only on verified frames."""
+    if len(parts) == 2 and len(parts[0]) == 1 and bytes(parts[0]) == b"B":
+        return bytes(parts[1])
+    return pickle.loads(parts[0], buffers=parts[1:])

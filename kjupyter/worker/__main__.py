@@ -1,0 +1,106 @@
+"""`python -m kjupyter.worker`: serve a kernel over an inherited socket or a listening one.
+
+    python -m kjupyter.worker --fd N                      local: a socketpair end from the kernel
+    python -m kjupyter.worker --connect HOST:PORT         dial a kernel that listens
+    python -m kjupyter.worker --listen HOST:PORT [--idle-timeout S] [--secret-file PATH]
+
+The session secret comes from --secret-file, else the file named by KJUPYTER_SECRET_FILE,
+else KJUPYTER_SECRET (hex); it is removed from the environment so user code does not inherit
+it. In listen mode one kernel is served at a time; the line `kjupyter-worker listening on
+HOST:PORT` on stdout gives the bound port (useful with port 0). `--idle-timeout` is the
+dead-man switch: with no frame from a kernel (or no kernel) for that long, the worker exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import select
+import socket
+import sys
+
+from kjupyter.run.channel import IdleTimeout, StreamChannel
+from kjupyter.worker.session import Session
+
+MIN_SECRET = 16
+
+
+def read_secret(path: str | None) -> bytes:
+    """The session secret, from a file or the environment; refuses short ones."""
+    path = path or os.environ.pop("KJUPYTER_SECRET_FILE", None)
+    if path:
+        with open(path, "rb") as f:
+            secret = f.read().strip()
+    else:
+        hexed = os.environ.pop("KJUPYTER_SECRET", "")
+        secret = bytes.fromhex(hexed) if hexed else b""
+    if len(secret) < MIN_SECRET:
+        sys.exit(
+            "kjupyter worker: no session secret (or shorter than 16 bytes); pass --secret-file "
+            "or set KJUPYTER_SECRET_FILE"
+        )
+    return secret
+
+
+def split_address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def serve_listening(address: str, secret: bytes, idle_timeout: float | None) -> int:
+    """Accept kernels one at a time; exit when none speaks for `idle_timeout` seconds."""
+    host, port = split_address(address)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(1)
+    bound = listener.getsockname()
+    print(f"kjupyter-worker listening on {bound[0]}:{bound[1]}", flush=True)
+    while True:
+        if not select.select([listener], [], [], idle_timeout)[0]:
+            print(f"kjupyter worker: no kernel for {idle_timeout} s; exiting", file=sys.stderr)
+            return 0
+        conn, _ = listener.accept()
+        channel = StreamChannel(conn, secret, "worker")
+        session = Session(channel, idle_timeout)
+        try:
+            channel.handshake(idle_timeout)
+            session.serve()
+        except (IdleTimeout, OSError) as err:
+            print(f"kjupyter worker: connection dropped: {err}", file=sys.stderr)
+        channel.close()
+        if session.idle_expired:
+            return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kjupyter.worker", description=__doc__)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--fd", type=int, help="inherited connected socket")
+    where.add_argument("--connect", metavar="HOST:PORT", help="connect to a kernel")
+    where.add_argument("--listen", metavar="HOST:PORT", help="wait for kernels")
+    parser.add_argument("--secret-file", help="file holding the session secret")
+    parser.add_argument("--idle-timeout", type=float, default=None, help="dead-man switch, s")
+    parser.add_argument("--session", help="session label (shown in process lists)")
+    opts = parser.parse_args(argv)
+    secret = read_secret(opts.secret_file)
+    if opts.listen:
+        return serve_listening(opts.listen, secret, opts.idle_timeout)
+    if opts.fd is not None:
+        sock = socket.socket(fileno=opts.fd)
+        sock.set_inheritable(False)
+    else:
+        sock = socket.create_connection(split_address(opts.connect))
+    channel = StreamChannel(sock, secret, "worker")
+    try:
+        Session(channel, opts.idle_timeout).serve()
+    finally:
+        channel.close()
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    os._exit(code)  # do not wait for daemon threads blocked in the kernel's socket

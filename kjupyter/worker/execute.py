@@ -1,0 +1,95 @@
+"""Running one task's user code: a cell per rank or a function per item, output captured.
+
+Nothing here talks to the channel; the session passes in the resolved objects and an output
+sink, and gets back (status, value, error, traceback).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import linecache
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from kjupyter.run.messages import CANCELLED, ERROR, OK
+
+_THIS_FILE = __file__
+
+
+class CompiledCell:
+    """A cell compiled once per worker: its body, and its last expression if it ends in one."""
+
+    def __init__(self, code: str, filename: str) -> None:
+        tree = ast.parse(code, filename, "exec")
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        self.body = compile(tree, filename, "exec")
+        self.last = compile(last, filename, "eval") if last is not None else None
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+
+    def __call__(self, namespace: dict[str, Any]) -> Any:
+        exec(self.body, namespace)
+        return eval(self.last, namespace) if self.last is not None else None
+
+
+def cell_namespace(objects: dict[str, Any], rank: int, world_size: int) -> dict[str, Any]:
+    """A fresh global namespace for one rank: captured names, RANK and WORLD_SIZE."""
+    os.environ["RANK"] = str(rank)
+    os.environ["WORLD_SIZE"] = str(world_size)
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    namespace.update(objects)
+    namespace["RANK"] = rank
+    namespace["WORLD_SIZE"] = world_size
+    return namespace
+
+
+def remote_traceback(exc: BaseException) -> str:
+    """The traceback of a user error, without the worker's own frames."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == _THIS_FILE:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def error_line(exc: BaseException) -> str:
+    """`Type: message`, the one line shown in the results table."""
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+class Interruptible:
+    """Marks when user code runs, so a cancel signal lands only there."""
+
+    def __init__(self) -> None:
+        self.active = False
+
+    def handler(self, signum: int, frame: Any) -> None:
+        if self.active:
+            self.active = False
+            raise KeyboardInterrupt
+
+
+def run_user(
+    call: Callable[[], Any], guard: Interruptible, cancelled: Callable[[], bool]
+) -> tuple[str, Any, str, str]:
+    """Run `call()`; return (status, value, error line, traceback)."""
+    try:
+        guard.active = True
+        value = call()
+        guard.active = False
+        return OK, value, "", ""
+    except KeyboardInterrupt as exc:
+        guard.active = False
+        if cancelled():
+            return CANCELLED, None, "cancelled", ""
+        return ERROR, None, error_line(exc), remote_traceback(exc)
+    except BaseException as exc:  # SystemExit too: user code must not end the worker
+        guard.active = False
+        return ERROR, None, error_line(exc), remote_traceback(exc)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()

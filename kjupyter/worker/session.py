@@ -1,0 +1,369 @@
+"""One kernel connection on the worker: a reader thread and the executing main thread.
+
+The reader always drains the channel (so the kernel never blocks sending to a busy worker),
+queues work, and handles cancel, heartbeat and goodbye at once; user code runs on the main
+thread, where a cancel arrives as SIGINT. Results are batched: sent when the queue runs dry,
+every few milliseconds, or when they grow large.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import importlib
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
+from kjupyter.run import messages, wire
+from kjupyter.run.channel import IdleTimeout, StreamChannel
+from kjupyter.worker import execute
+
+RESULT_DELAY = 0.005  # s: longest a finished result waits to share a frame with others
+RESULT_BYTES = 256 * 1024  # send at once when pending results grow past this
+OUTPUT_DELAY = 0.05  # s: output is sent at most this often per stream
+LOST_GRACE = 2.0  # s: a task still running this long after its kernel left ends the process
+
+
+@dataclass
+class Run:
+    """A batch of tasks sharing one program: task ids and their argument blob."""
+
+    program: dict[str, Any]
+    task_ids: list[int]
+    args: list[memoryview]
+
+
+class OutputSink:
+    """Stands in for sys.stdout / sys.stderr: forwards a task's output to the kernel."""
+
+    def __init__(self, session: Session, name: str) -> None:
+        self.session = session
+        self.name = name
+        self.task_id: int | None = None
+        self._pending: list[str] = []
+        self._lock = threading.Lock()
+        self._last = 0.0
+        self.encoding = "utf-8"
+        self.errors = "replace"
+
+    def write(self, text: str) -> int:
+        if not text:
+            return 0
+        with self._lock:
+            self._pending.append(str(text))
+            due = time.monotonic() - self._last >= OUTPUT_DELAY
+        if due:
+            self.flush()
+        else:
+            self.session.flush_soon.set()
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        with self._lock:
+            if not self._pending or self.task_id is None:
+                return
+            text, self._pending = "".join(self._pending), []
+            self._last = time.monotonic()
+            task_id = self.task_id
+        # If the kernel is gone, the reader thread ends the session; nothing to do here.
+        with contextlib.suppress(OSError, ChannelClosed):
+            self.session.channel.send(("out", task_id, self.name, text))
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError("task output is captured; it has no file descriptor")
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+
+def worker_info() -> dict[str, Any]:
+    """What the kernel learns in the hello: who and where this worker is."""
+    import kjupyter
+
+    return {
+        "protocol": messages.PROTOCOL,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "python": sys.version.split()[0],
+        "kjupyter": kjupyter.__version__,
+    }
+
+
+class Session:
+    """Serve one kernel over `channel` until it says goodbye, goes away, or falls silent."""
+
+    def __init__(self, channel: StreamChannel, idle_timeout: float | None = None) -> None:
+        self.channel = channel
+        self.idle_timeout = idle_timeout
+        self.queue: collections.deque[Run] = collections.deque()
+        self.cond = threading.Condition()
+        self.stopping = False
+        self.lost = False  # the kernel is gone: drop everything
+        self.raw: dict[str, list[memoryview]] = {}
+        self.objects: dict[str, Any] = {}
+        self.compiled: dict[str, execute.CompiledCell] = {}
+        self.cancelled: set[int] = set()
+        self.cancel_all = False
+        self.current: int | None = None
+        self.guard = execute.Interruptible()
+        self.flush_soon = threading.Event()
+        self.finished = threading.Event()
+        self.stdout = OutputSink(self, "stdout")
+        self.stderr = OutputSink(self, "stderr")
+        self._results: list[tuple[Any, ...]] = []
+        self._parts: list[wire.Buffer] = []
+        self._bytes = 0
+        self._last_send = 0.0
+        self.idle_expired = False
+
+    # -- reader thread ----------------------------------------------------------------------
+    def read_loop(self) -> None:
+        try:
+            while True:
+                msg, atts = self.channel.recv(timeout=self.idle_timeout)
+                if not self.handle(msg, atts):
+                    return
+        except IdleTimeout:
+            self.idle_expired = True
+            print(
+                f"kjupyter worker: no word from the kernel for {self.idle_timeout} s; exiting",
+                file=sys.__stderr__,
+            )
+            self._lose()
+        except AuthenticationError as err:
+            print(f"kjupyter worker: {err}; closing the connection", file=sys.__stderr__)
+            self.channel.abort()
+            self._lose()
+        except (ChannelClosed, ProtocolError, OSError) as err:
+            if not isinstance(err, ChannelClosed):
+                print(f"kjupyter worker: {err}; closing the connection", file=sys.__stderr__)
+            self.channel.abort()
+            self._lose()
+
+    def _lose(self) -> None:
+        with self.cond:
+            self.lost = True
+            self.stopping = True
+            self.queue.clear()
+            self.cancel_all = True
+            self.cond.notify()
+        self._interrupt()
+        # No kernel will ever read what a stuck task produces: end the process if it hangs.
+        timer = threading.Timer(LOST_GRACE, self._exit_if_stuck)
+        timer.daemon = True
+        timer.start()
+
+    def _exit_if_stuck(self) -> None:
+        if not self.finished.is_set():
+            print("kjupyter worker: task ignores cancellation; exiting", file=sys.__stderr__)
+            os._exit(1)
+
+    def _interrupt(self) -> None:
+        if self.current is not None:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def handle(self, msg: tuple[Any, ...], atts: list[memoryview]) -> bool:
+        kind = msg[0]
+        if kind == "work":
+            _, drops, puts, runs = msg
+            pos = 0
+            for key in drops:
+                self.raw.pop(key, None)
+                self.objects.pop(key, None)
+            for key, n in puts:
+                self.raw[key] = atts[pos : pos + n]
+                pos += n
+            batch = []
+            for program, ids, n in runs:
+                batch.append(Run(program, ids, atts[pos : pos + n]))
+                pos += n
+            with self.cond:
+                self.queue.extend(batch)
+                self.cancel_all = False
+                self.cond.notify()
+        elif kind == "cancel":
+            with self.cond:
+                if msg[1] is None:
+                    self.cancel_all = True
+                    for run in self.queue:
+                        self.cancelled.update(run.task_ids)
+                else:
+                    self.cancelled.update(msg[1])
+                current = self.current
+            if current is not None and (self.cancel_all or current in self.cancelled):
+                self._interrupt()
+        elif kind == "bye":
+            with self.cond:
+                self.stopping = True
+                self.cond.notify()
+            return False
+        elif kind != "ping":
+            raise ProtocolError(f"unknown message {kind!r}")
+        return True
+
+    # -- main thread ------------------------------------------------------------------------
+    def serve(self) -> None:
+        """Say hello, then run work until the session ends."""
+        self.channel.send(("hello", worker_info()))
+        reader = threading.Thread(target=self.read_loop, name="kjupyter-reader", daemon=True)
+        flusher = threading.Thread(target=self.flush_loop, name="kjupyter-flusher", daemon=True)
+        previous = signal.signal(signal.SIGINT, self.guard.handler)
+        reader.start()
+        flusher.start()
+        try:
+            self.main_loop()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self.finished.set()
+            self.flush_soon.set()
+
+    def main_loop(self) -> None:
+        while True:
+            with self.cond:
+                while not self.queue and not self.stopping:
+                    self.send_results()
+                    self.cond.wait()
+                if self.lost or (self.stopping and not self.queue):
+                    break
+                run = self.queue.popleft()
+            self.execute(run)
+        if not self.lost:
+            self.send_results()
+
+    def flush_loop(self) -> None:
+        while not self.finished.is_set():
+            self.flush_soon.wait()
+            if self.finished.wait(OUTPUT_DELAY):
+                return
+            self.flush_soon.clear()
+            self.stdout.flush()
+            self.stderr.flush()
+
+    def resolve(self, key: str) -> Any:
+        """The object a blob key names, unpickled once per worker."""
+        if key not in self.objects:
+            self.objects[key] = wire.unpack_value(self.raw[key])
+            del self.raw[key]
+        return self.objects[key]
+
+    def prepare(self, program: dict[str, Any]) -> Any:
+        """The callable that runs one argument of `program` (may raise: load errors)."""
+        if program["kind"] == "call":
+            fn = self.resolve(program["fn"])
+            names = program.get("kwargs")
+            if names is None:
+                return fn
+            world = program["world_size"]
+
+            def call_rank(rank: int) -> Any:
+                os.environ["RANK"], os.environ["WORLD_SIZE"] = str(rank), str(world)
+                given = {"rank": rank, "world_size": world}
+                return fn(**{k: given[k] for k in names})
+
+            return call_rank
+        code = program["code"]
+        cell = self.compiled.get(code)
+        if cell is None:
+            filename = f"<kjupyter-cell-{abs(hash(code)) % 10**8:08d}>"
+            cell = self.compiled[code] = execute.CompiledCell(code, filename)
+        objects = {name: self.resolve(key) for name, key in program["names"].items()}
+        for name, module in program["modules"].items():
+            objects[name] = importlib.import_module(module)
+        world = program["world_size"]
+        return lambda rank: cell(execute.cell_namespace(objects, rank, world))
+
+    def execute(self, run: Run) -> None:
+        started = time.time()
+        try:
+            fn = self.prepare(run.program)
+            args = wire.unpack_value(run.args)
+        except BaseException as exc:
+            err, tb = execute.error_line(exc), execute.remote_traceback(exc)
+            err = f"could not load the task on the worker: {err}"
+            for task_id in run.task_ids:
+                self.add_result(task_id, messages.ERROR, None, err, tb, started, time.time())
+            return
+        last = len(run.task_ids) - 1
+        for i, (task_id, arg) in enumerate(zip(run.task_ids, args, strict=False)):
+            if self.lost:
+                return
+            started = time.time()
+            if self.cancel_all or task_id in self.cancelled:
+                self.add_result(
+                    task_id, messages.CANCELLED, None, "cancelled", "", started, started, i < last
+                )
+                continue
+            self.stdout.task_id = self.stderr.task_id = task_id
+            saved = sys.stdout, sys.stderr
+            sys.stdout, sys.stderr = self.stdout, self.stderr
+            self.current = task_id
+            try:
+                status, value, err, tb = execute.run_user(
+                    lambda a=arg: fn(a),
+                    self.guard,
+                    lambda t=task_id: self.cancel_all or t in self.cancelled,
+                )
+            finally:
+                self.current = None
+                sys.stdout, sys.stderr = saved
+                self.stdout.flush()
+                self.stderr.flush()
+                self.stdout.task_id = self.stderr.task_id = None
+            self.add_result(task_id, status, value, err, tb, started, time.time(), i < last)
+
+    def add_result(
+        self,
+        task_id: int,
+        status: str,
+        value: Any,
+        err: str,
+        tb: str,
+        started: float,
+        end: float,
+        more: bool = False,
+    ) -> None:
+        """Queue one task's result; send the batch when it is due (see RESULT_DELAY)."""
+        try:
+            parts = wire.pack_value(value)
+        except BaseException as exc:
+            status, err = messages.ERROR, f"result cannot be pickled: {execute.error_line(exc)}"
+            tb, parts = execute.remote_traceback(exc), wire.pack_value(None)
+        self._results.append((task_id, status, len(parts), err, tb, started, end))
+        self._parts.extend(parts)
+        self._bytes += sum(len(p) for p in parts)
+        now = time.monotonic()
+        idle = not more and not self.queue
+        if idle or self._bytes >= RESULT_BYTES or now - self._last_send >= RESULT_DELAY:
+            self.send_results()
+
+    def send_results(self) -> None:
+        if not self._results or self.lost:
+            return
+        results, parts = self._results, self._parts
+        self._results, self._parts, self._bytes = [], [], 0
+        self._last_send = time.monotonic()
+        try:
+            self.channel.send(("done", results), parts)
+        except (OSError, ChannelClosed):
+            self._lose()
