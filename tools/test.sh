@@ -1,22 +1,38 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: install, start the local cluster, run pytest, stop it.
 # With KJUPYTER_TEST_KUBECONFIG set, the tests use that cluster and nothing is started.
-set -euo pipefail
+# Extra arguments go to pytest (e.g. tools/test.sh tests/unit -x).
+set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
-
 started=$(date +%s)
+own_cluster=""
+
+stop_cluster() {
+    if [[ -n "$own_cluster" ]]; then
+        "$PYTHON" -m tools.devcluster down >"${TMPDIR:-/tmp}/kjupyter-devcluster-down.log" 2>&1 \
+            || echo "test: devcluster down failed (see ${TMPDIR:-/tmp}/kjupyter-devcluster-down.log)"
+        own_cluster=""
+    fi
+}
+trap stop_cluster EXIT
+
 if [[ -z "${KJUPYTER_TEST_KUBECONFIG:-}" ]]; then
-    tools/setup.sh --cluster
-    trap '"$PYTHON" -m tools.devcluster down || true' EXIT
-    "$PYTHON" -m tools.devcluster up ${KJUPYTER_DEVCLUSTER_UP_ARGS:-}
+    tools/setup.sh --cluster || exit 1
+    own_cluster=yes
+    "$PYTHON" -m tools.devcluster up ${KJUPYTER_DEVCLUSTER_UP_ARGS:-} || exit 1
 else
-    tools/setup.sh
+    tools/setup.sh || exit 1
 fi
 echo "test: set-up took $(( $(date +%s) - started )) s"
 
-"$PYTHON" -m ruff check kjupyter tests tools bench
-status=0
-"$PYTHON" -m pytest "$@" || status=$?
-echo "test: whole run took $(( $(date +%s) - started )) s"
-exit "$status"
+lint=0
+"$PYTHON" -m ruff check kjupyter tests tools bench || lint=$?
+summary="${TMPDIR:-/tmp}/kjupyter-pytest-$$.log"
+"$PYTHON" -m pytest "$@" 2>&1 | tee "$summary"
+tests=${PIPESTATUS[0]}
+stop_cluster
+echo "test: whole run took $(( $(date +%s) - started )) s; ruff exit $lint, pytest exit $tests"
+tail -n 1 "$summary"  # pytest's closing summary line, last
+rm -f "$summary"
+(( lint == 0 && tests == 0 ))
