@@ -16,6 +16,7 @@ from typing import Any
 
 from kjupyter import errors
 from kjupyter.cluster.statuses import error_for
+from kjupyter.errors import Unreachable
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds
@@ -66,10 +67,7 @@ class Connection:
             content_type=content_type,
             timeout=timeout,
         )
-        try:
-            data = response.data
-        finally:
-            response.release_conn()
+        data = read_body(response, action, self.server)
         if raw:
             return data
         return json.loads(data) if data else {}
@@ -118,12 +116,22 @@ class Connection:
             raise
         response = result.response
         if response.status >= 400:
-            try:
-                data = response.data
-            finally:
-                response.release_conn()
-            raise error_for(response.status, data, action)
+            raise error_for(response.status, read_body(response, action, self.server), action)
         return response
+
+
+def read_body(response: Any, action: str, server: str) -> bytes:
+    """The whole body of a response; a connection dropped mid-body is `Unreachable`."""
+    import urllib3
+
+    try:
+        return bytes(response.data or b"")
+    except (urllib3.exceptions.HTTPError, OSError) as err:
+        raise Unreachable(
+            f"{action}: the API server at {server} dropped the connection ({_reason(err)})"
+        ) from None
+    finally:
+        response.release_conn()
 
 
 def _reason(err: BaseException) -> str:

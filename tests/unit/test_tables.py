@@ -98,7 +98,7 @@ def test_pages_concatenate_and_continue_tokens():
 
 def test_namespace_column_for_all_namespaces():
     frame = tables.to_frame([load("pods")], namespace_column=True)
-    assert list(frame.columns)[0] == "Namespace"
+    assert frame.columns[0] == "Namespace"
     assert set(frame["Namespace"]) == {"kjupyter-record"}
 
 

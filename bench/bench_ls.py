@@ -1,0 +1,112 @@
+"""Benchmark: `ls` of 10,000 pods into a DataFrame vs `kubectl get pods` on the same cluster.
+
+    python bench/bench_ls.py [--pods 10000] [--kubeconfig PATH] [--repeat 3]
+
+Creates a namespace with N pods kept Pending by a nodeSelector no node matches (they never
+run; never `nodeName`, which the pod GC deletes), times:
+  * kjupyter in-process: `Cluster.ls("pods")` (Table format, pages of 500) into a DataFrame;
+  * kjupyter whole process: `python -c "import kjupyter; kjupyter.connect().ls(...)"`;
+  * `kubectl get pods -n NS` (whole process, output to /dev/null);
+prints best-of-N seconds and the ratios, then deletes the namespace. Figures only: the test
+suite never asserts on speed. Target (issue 5): kjupyter <= 0.5x kubectl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+STATE = Path.home() / ".cache" / "kjupyter-devcluster" / "state" / "cluster.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pods", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--kubeconfig", default=None)
+    parser.add_argument("--namespace", default=None, help="reuse a namespace holding the pods")
+    parser.add_argument("--keep", action="store_true", help="do not delete the namespace")
+    options = parser.parse_args()
+    kubeconfig = options.kubeconfig or json.loads(STATE.read_text())["admin_kubeconfig"]
+
+    import kjupyter
+
+    k = kjupyter.connect(kubeconfig=kubeconfig)
+    namespace = options.namespace or f"bench-ls-{uuid.uuid4().hex[:6]}"
+    try:
+        if not options.namespace:
+            fill(kubeconfig, namespace, options.pods)
+        print(f"{options.pods} pods in {namespace} on {k.connection.server}")
+        inproc = best(options.repeat, lambda: k.ls(f"/namespaces/{namespace}/pods"))
+        frame = k.ls(f"/namespaces/{namespace}/pods")
+        script = (
+            "import kjupyter; "
+            f"f = kjupyter.connect(kubeconfig={kubeconfig!r}).ls('/namespaces/{namespace}/pods'); "
+            "print(len(f))"
+        )
+        whole = best(options.repeat, lambda: run([sys.executable, "-c", script]))
+        kubectl = best(
+            options.repeat,
+            lambda: run(["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-n", namespace]),
+        )
+        print(f"rows in DataFrame            {len(frame)}")
+        print(f"kjupyter ls, in process      {inproc:6.2f} s   {inproc / kubectl:.2f}x kubectl")
+        print(f"kjupyter ls, whole process   {whole:6.2f} s   {whole / kubectl:.2f}x kubectl")
+        print(f"kubectl get pods             {kubectl:6.2f} s")
+    finally:
+        if not options.keep and not options.namespace:
+            k.delete(f"/namespaces/{namespace}")
+        k.close()
+
+
+def fill(kubeconfig: str, namespace: str, count: int) -> None:
+    from kubernetes import client, config
+
+    api = client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig))
+    api.create_namespace({"metadata": {"name": namespace, "labels": {"kjupyter.dev/bench": "1"}}})
+    image = json.loads(STATE.read_text()).get("pause_image", "registry.k8s.io/pause:3.10")
+    started = time.monotonic()
+
+    def create(i: int) -> None:
+        body = {
+            "metadata": {"name": f"pod-{i:05d}", "labels": {"app": "bench", "n": str(i % 10)}},
+            "spec": {
+                "nodeSelector": {"kjupyter.dev/nowhere": "true"},
+                "containers": [{"name": "c", "image": image, "imagePullPolicy": "Never"}],
+            },
+        }
+        for _ in range(5):
+            try:
+                api.create_namespaced_pod(namespace, body)
+                return
+            except client.ApiException as err:
+                if err.status not in (429, 500, 503):
+                    raise
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(create, range(count)))
+    print(f"created {count} pods in {time.monotonic() - started:.1f} s")
+
+
+def best(repeat: int, fn) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def run(command: list[str]) -> None:
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=os.environ.copy())
+
+
+if __name__ == "__main__":
+    main()

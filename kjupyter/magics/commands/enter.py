@@ -1,0 +1,111 @@
+"""`%k8s enter` / `%k8s exit`: following cells run in a container; `%%k8s exec` runs one.
+
+Redirection is an IPython input transformer (`input_transformers_cleanup`, the first stage,
+seeing the raw cell): while a session is active, a cell that is not itself a `%k8s` magic
+is rewritten into one call that sends the original text to the container. History keeps
+what was typed; `%k8s exit` (and any `%k8s` line) still runs locally, as `%autopx` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from kjupyter.magics.args import VerbParser
+from kjupyter.magics.commands.tree import current
+from kjupyter.magics.verbs import MagicContext, verb
+
+SESSION_KEY = "enter_session"
+RUNNER_NAME = "_kjupyter_run_in_container"
+
+
+@verb(
+    "exec", "run a command in a pod: %k8s exec POD -- CMD; %%k8s exec POD runs the cell", cell=True
+)
+def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("exec", "Run a command (or, as %%k8s exec, the cell) in a container.")
+    parser.add_argument("path", help="pods/<name> (or pods/<name>/containers/<c>)")
+    parser.add_argument("-c", "--container")
+    parser.add_argument("--shell", action="store_true", help="run the cell with sh, not python3")
+    parser.add_argument("command", nargs="*", help="after --: the command and its arguments")
+    options = parser.parse(args)
+    cluster = current(context)
+    if cell is not None:
+        if options.command:
+            raise UsageError("%%k8s exec: the cell is the program; give no command")
+        command = ["sh", "-c", cell] if options.shell else ["python3", "-c", cell]
+        result = cluster.exec(options.path, command, container=options.container)
+        print(result.stdout, end="")
+        if result.stderr:
+            import sys
+
+            print(result.stderr, end="", file=sys.stderr)
+        return None if result.ok else result
+    if not options.command:
+        raise UsageError("%k8s exec: which command? (%k8s exec pods/web -- ls /)")
+    return cluster.exec(options.path, options.command, container=options.container)
+
+
+@verb("enter", "run the following cells in a container (python or shell) until %k8s exit")
+def enter_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("enter", "Send the following cells to a container until %k8s exit.")
+    parser.add_argument("path", help="pods/<name>")
+    parser.add_argument("-c", "--container")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--python", action="store_true", help="the container's python3 (default)")
+    mode.add_argument("--shell", action="store_true", help="sh -c, one process per cell")
+    options = parser.parse(args)
+    if context.state.get(SESSION_KEY) is not None:
+        raise UsageError("%k8s enter: already inside a container; %k8s exit first")
+    from kjupyter.cluster.operations.sessions import ContainerSession
+
+    cluster = current(context)
+    session = ContainerSession(
+        cluster,
+        cluster.resolve(options.path),
+        container=options.container,
+        python=not options.shell,
+    )
+    context.state[SESSION_KEY] = session
+    shell = context.shell
+    shell.user_ns[RUNNER_NAME] = session.run
+    transform = _transformer(context)
+    context.state["enter_transform"] = transform
+    shell.input_transformers_cleanup.insert(0, transform)
+    context.closers.append(lambda: _leave(context))
+    print(f"cells now run {session.where}; %k8s exit to come back")
+    return None
+
+
+@verb("exit", "leave the container %k8s enter entered")
+def exit_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    VerbParser("exit", "Stop sending cells to the container.").parse(args)
+    if context.state.get(SESSION_KEY) is None:
+        raise UsageError("%k8s exit: not inside a container (%k8s enter POD first)")
+    where = context.state[SESSION_KEY].where
+    _leave(context)
+    print(f"left {where}; cells run here again")
+    return None
+
+
+def _leave(context: MagicContext) -> None:
+    session = context.state.pop(SESSION_KEY, None)
+    transform = context.state.pop("enter_transform", None)
+    shell = context.shell
+    if transform is not None and transform in shell.input_transformers_cleanup:
+        shell.input_transformers_cleanup.remove(transform)
+    shell.user_ns.pop(RUNNER_NAME, None)
+    if session is not None:
+        session.close()
+
+
+def _transformer(context: MagicContext) -> Any:
+    def send_to_container(lines: list[str]) -> list[str]:
+        text = "".join(lines)
+        first = text.lstrip().split(None, 1)[0] if text.strip() else ""
+        if not first or first in ("%k8s", "%%k8s") or context.state.get(SESSION_KEY) is None:
+            return lines
+        return [f"{RUNNER_NAME}({text!r})\n"]
+
+    return send_to_container

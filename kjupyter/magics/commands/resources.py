@@ -1,0 +1,133 @@
+"""`%k8s describe`, `events`, `logs`, `delete`, `scale`, `restart`, `apply`, `top`, `can-i`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from kjupyter.magics.args import VerbParser
+from kjupyter.magics.commands.tree import current
+from kjupyter.magics.verbs import MagicContext, verb
+
+
+@verb("describe", "an object with its conditions, containers and events")
+def describe_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("describe", "Describe one object.")
+    parser.add_argument("path")
+    return current(context).describe(parser.parse(args).path)
+
+
+@verb("events", "events of the namespace, a kind or one object")
+def events_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("events", "Events (newest first) as a DataFrame.")
+    parser.add_argument("path", nargs="?", default=".")
+    parser.add_argument("-w", "--wide", action="store_true")
+    options = parser.parse(args)
+    return current(context).events(options.path, wide=options.wide)
+
+
+@verb("logs", "logs of a pod (or of every pod a workload owns)")
+def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("logs", "Read logs. Example: %k8s logs pods/web -c app --tail 20")
+    parser.add_argument("path")
+    parser.add_argument("-c", "--container")
+    parser.add_argument("--tail", type=int, help="last N lines")
+    parser.add_argument("-p", "--previous", action="store_true", help="the previous container")
+    parser.add_argument("--since", type=int, metavar="SECONDS", help="only the last SECONDS")
+    parser.add_argument("--timestamps", action="store_true")
+    options = parser.parse(args)
+    return current(context).logs(
+        options.path,
+        container=options.container,
+        tail=options.tail,
+        previous=options.previous,
+        since_seconds=options.since,
+        timestamps=options.timestamps,
+    )
+
+
+@verb("delete", "delete objects (a glob or -l selects several; a whole kind needs --all)")
+def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("delete", "Delete objects. Example: %k8s delete pods/web-*")
+    parser.add_argument("path")
+    parser.add_argument("--all", action="store_true", help="every object of the kind")
+    parser.add_argument("-l", "--selector")
+    parser.add_argument("--grace-period", type=int)
+    parser.add_argument("--wait", action="store_true", help="return once they are gone")
+    options = parser.parse(args)
+    return current(context).delete(
+        options.path,
+        all=options.all,
+        selector=options.selector,
+        grace_period=options.grace_period,
+        wait=options.wait,
+    )
+
+
+@verb("scale", "set the replicas of a deployment, statefulset, replicaset")
+def scale_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("scale", "Scale. Example: %k8s scale deploy/web 3 (or --replicas 3)")
+    parser.add_argument("path")
+    parser.add_argument("replicas", nargs="?", type=int)
+    parser.add_argument("--replicas", dest="replicas_option", type=int)
+    options = parser.parse(args)
+    replicas = options.replicas if options.replicas is not None else options.replicas_option
+    if replicas is None:
+        raise UsageError("%k8s scale: how many replicas? (%k8s scale deploy/web 3)")
+    return current(context).scale(options.path, replicas)
+
+
+@verb("restart", "rolling restart of a deployment, statefulset or daemonset")
+def restart_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("restart", "Rolling restart (kubectl rollout restart).")
+    parser.add_argument("path")
+    return current(context).restart(parser.parse(args).path)
+
+
+@verb("apply", "server-side apply YAML: %%k8s apply (cell) or %k8s apply -f FILE", cell=True)
+def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("apply", "Server-side apply every document of the cell (or a file).")
+    parser.add_argument("-f", "--filename", help="a YAML file instead of the cell")
+    parser.add_argument("-n", "--namespace", help="for documents without one")
+    parser.add_argument("--force", action="store_true", help="take over conflicting fields")
+    parser.add_argument("--dry-run", action="store_true", help="ask the server, change nothing")
+    parser.add_argument("-o", "--out", help="also store the result under this name")
+    options = parser.parse(args)
+    if options.out and not options.out.isidentifier():
+        raise UsageError(f"%k8s apply: --out needs a Python name, not {options.out!r}")
+    if (cell is None) == (options.filename is None):
+        raise UsageError("%k8s apply: give YAML in a %%k8s apply cell, or -f FILE (not both)")
+    if options.filename is not None:
+        try:
+            with open(options.filename, encoding="utf-8") as handle:
+                cell = handle.read()
+        except OSError as err:
+            raise UsageError(
+                f"%k8s apply: cannot read {options.filename}: {err.strerror}"
+            ) from None
+    result = current(context).apply(
+        cell or "", namespace=options.namespace, force=options.force, dry_run=options.dry_run
+    )
+    if options.out:
+        context.shell.user_ns[options.out] = result
+    return result
+
+
+@verb("top", "CPU and memory of pods or nodes (needs the metrics API)")
+def top_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("top", "CPU and memory use: pods here, or nodes at / and /nodes.")
+    parser.add_argument("path", nargs="?", default=".")
+    return current(context).top(parser.parse(args).path)
+
+
+@verb("can-i", "what you may do here (a DataFrame), or: can-i VERB PATH -> bool")
+def can_i_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("can-i", "Your permissions. Example: %k8s can-i delete pods")
+    parser.add_argument("verb", nargs="?")
+    parser.add_argument("path", nargs="?")
+    parser.add_argument("-n", "--namespace", help="the namespace to list rules of")
+    options = parser.parse(args)
+    if options.verb is not None and options.path is None:
+        raise UsageError("%k8s can-i: VERB needs a PATH (%k8s can-i delete pods)")
+    return current(context).can_i(options.verb, options.path, namespace=options.namespace)

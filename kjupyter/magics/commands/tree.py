@@ -1,0 +1,148 @@
+"""`%k8s connect`, `use`, `ns`, `cd`, `pwd`, `ls`, `cat`: walking the cluster tree.
+
+The shell's current `Cluster` lives in `context.state["cluster"]`; the first verb that needs
+one connects with the default kubeconfig (or in-cluster config).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kjupyter.magics.args import VerbParser
+from kjupyter.magics.verbs import MagicContext, completer, verb
+
+STATE_KEY = "cluster"
+
+
+def current(context: MagicContext) -> Any:
+    """The shell's `Cluster`, connecting on first use."""
+    found = context.state.get(STATE_KEY)
+    if found is None:
+        from kjupyter.cluster.api import connect
+
+        found = set_current(context, connect())
+    return found
+
+
+def set_current(context: MagicContext, cluster: Any) -> Any:
+    """Make `cluster` the shell's current one; the old one is closed."""
+    old = context.state.get(STATE_KEY)
+    if old is not None and old is not cluster:
+        old.close()
+    context.state[STATE_KEY] = cluster
+    if not context.state.get("cluster_closer"):
+        context.state["cluster_closer"] = True
+
+        def close() -> None:
+            held = context.state.pop(STATE_KEY, None)
+            if held is not None:
+                held.close()
+
+        context.closers.append(close)
+    return cluster
+
+
+@verb("connect", "connect to a cluster: --kubeconfig PATH, --context NAME (or in-cluster)")
+def connect_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("connect", "Connect to a cluster; later verbs use it.")
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube)")
+    parser.add_argument("--context", help="context of the kubeconfig (default: current)")
+    options = parser.parse(args)
+    from kjupyter.cluster.api import connect
+
+    return set_current(context, connect(context=options.context, kubeconfig=options.kubeconfig))
+
+
+@verb("use", "switch to another context of the same kubeconfig")
+def use_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("use", "Switch to another context of the current kubeconfig.")
+    parser.add_argument("context", help="context name")
+    options = parser.parse(args)
+    return set_current(context, current(context).use(options.context))
+
+
+@verb("ns", "change to a namespace (%k8s ns NAME; no name: the context's default)")
+def ns_verb(context: MagicContext, args: list[str], cell: str | None) -> str:
+    parser = VerbParser("ns", "Change the current directory to a namespace.")
+    parser.add_argument("namespace", nargs="?", help="namespace (default: the context's)")
+    options = parser.parse(args)
+    cluster = current(context)
+    return cluster.cd(f"/namespaces/{options.namespace}" if options.namespace else "~")
+
+
+@verb("cd", "change the current directory of the cluster tree (default: ~)")
+def cd_verb(context: MagicContext, args: list[str], cell: str | None) -> str:
+    parser = VerbParser("cd", "Change the current directory (a namespace, kind or object).")
+    parser.add_argument("path", nargs="?", default="~")
+    return current(context).cd(parser.parse(args).path)
+
+
+@verb("pwd", "the current directory of the cluster tree")
+def pwd_verb(context: MagicContext, args: list[str], cell: str | None) -> str:
+    VerbParser("pwd", "Print the current directory.").parse(args)
+    return current(context).pwd()
+
+
+@verb("ls", "list a directory as kubectl get would, as a DataFrame", aliases=("get",))
+def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser(
+        "ls",
+        "List kinds (at / and in a namespace) or objects with kubectl's columns. "
+        "Example: pods = %k8s ls pods -l app=web",
+    )
+    parser.add_argument("path", nargs="?", default=".")
+    parser.add_argument("-w", "--wide", action="store_true", help="the wide columns too")
+    parser.add_argument("-l", "--selector", help="label selector (app=web,tier!=db)")
+    parser.add_argument("--field-selector", help="field selector (status.phase=Running)")
+    parser.add_argument("-A", "--all-namespaces", action="store_true")
+    parser.add_argument("--limit", type=int, default=500, help="page size (default 500)")
+    options = parser.parse(args)
+    return current(context).ls(
+        options.path,
+        wide=options.wide,
+        selector=options.selector,
+        field_selector=options.field_selector,
+        all_namespaces=options.all_namespaces,
+        limit=options.limit,
+    )
+
+
+@verb("cat", "show one object as YAML (Secrets redacted unless --reveal)")
+def cat_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("cat", "Show an object (or a container, a log) as YAML.")
+    parser.add_argument("path")
+    parser.add_argument("--reveal", action="store_true", help="show Secrets' values")
+    options = parser.parse(args)
+    return current(context).cat(options.path, reveal=options.reveal)
+
+
+def complete_path(context: MagicContext, prefix: str) -> list[str]:
+    """Paths below the directory part of `prefix` that start with its last part."""
+    from kjupyter.cluster import paths
+
+    cluster = current(context)
+    head, start = paths.split_for_completion(prefix)
+    return [head + child for child in cluster.children(head or ".") if child.startswith(start)]
+
+
+def complete_contexts(context: MagicContext, prefix: str) -> list[str]:
+    return [c for c in current(context).connection.contexts if c.startswith(prefix)]
+
+
+def complete_namespaces(context: MagicContext, prefix: str) -> list[str]:
+    names = current(context).children("/namespaces")
+    return [n.rstrip("/") for n in names if n.startswith(prefix)]
+
+
+for _name in ("cd", "ls", "get", "cat", "describe", "events", "logs", "delete", "scale",
+              "restart", "top", "exec", "enter", "can-i"):  # fmt: skip
+
+    @completer(_name)
+    def _complete(context: MagicContext, words: list[str], prefix: str) -> list[str]:
+        if prefix.startswith("-"):
+            return []
+        return complete_path(context, prefix)
+
+
+completer("use")(lambda context, words, prefix: complete_contexts(context, prefix))
+completer("ns")(lambda context, words, prefix: complete_namespaces(context, prefix))

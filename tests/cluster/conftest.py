@@ -1,0 +1,92 @@
+"""Fixtures for the cluster-tree tests: a `Cluster` per identity, an IPython shell, a workload."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+
+import pytest
+
+import kjupyter
+from tests.cluster import waiting
+
+
+@pytest.fixture
+def k8s(cluster, namespace) -> Iterator[kjupyter.cluster.Cluster]:
+    """The admin's `Cluster`, its current directory in this test's namespace."""
+    connected = kjupyter.connect(kubeconfig=cluster.kubeconfig)
+    connected.cd(f"/namespaces/{namespace}")
+    yield connected
+    connected.close()
+
+
+@pytest.fixture
+def restricted(cluster) -> Iterator[kjupyter.cluster.Cluster]:
+    """The restricted user's `Cluster` (pods, logs, exec, configmaps, events in one namespace)."""
+    connected = kjupyter.connect(kubeconfig=cluster.restricted_kubeconfig)
+    connected.cd(f"/namespaces/{cluster.restricted_namespace}")
+    yield connected
+    connected.close()
+
+
+@pytest.fixture(scope="session")
+def ipython():
+    """One IPython shell for the session with `%load_ext kjupyter`."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "kjupyter")
+    return shell
+
+
+@pytest.fixture
+def shell(ipython, cluster, namespace):
+    """The shell connected as admin, in this test's namespace; left outside any container."""
+    ipython.run_line_magic("k8s", f"connect --kubeconfig {cluster.kubeconfig}")
+    ipython.run_line_magic("k8s", f"ns {namespace}")
+    yield ipython
+    magics = ipython.user_ns["_kjupyter_magics"]
+    if magics.context.state.get("enter_session") is not None:
+        ipython.run_line_magic("k8s", "exit")
+
+
+def deployment_yaml(name: str, image: str, replicas: int = 1) -> str:
+    """A deployment whose pods print a line and sleep (never pulled: local image)."""
+    return textwrap.dedent(f"""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {{name: {name}, labels: {{kjupyter.dev/test: "true"}}}}
+        spec:
+          replicas: {replicas}
+          selector: {{matchLabels: {{app: {name}}}}}
+          template:
+            metadata: {{labels: {{app: {name}}}}}
+            spec:
+              terminationGracePeriodSeconds: 0
+              containers:
+              - name: app
+                image: {image}
+                imagePullPolicy: Never
+                command: [python3, -c, "import time; print('hello from', '{name}', flush=True); time.sleep(3600)"]
+        """)  # noqa: E501
+
+
+def await_ready_pods(core_api, namespace: str, selector: str, count: int) -> list[str]:
+    """Names of `count` Running, ready pods matching `selector` (watched, not slept on)."""
+    ready: set[str] = set()
+
+    def enough(pod) -> bool:
+        statuses = pod.status.container_statuses or []
+        if pod.status.phase == "Running" and statuses and all(s.ready for s in statuses):
+            ready.add(pod.metadata.name)
+        return len(ready) >= count
+
+    waiting.until(core_api.list_namespaced_pod, enough, namespace, label_selector=selector)
+    return sorted(ready)
+
+
+@pytest.fixture
+def web(k8s, cluster, core_api, namespace) -> list[str]:
+    """Deployment `web` with 2 ready pods in the test namespace; returns the pod names."""
+    k8s.apply(deployment_yaml("web", cluster.worker_image, replicas=2))
+    return await_ready_pods(core_api, namespace, "app=web", 2)

@@ -1,0 +1,97 @@
+"""`%k8s` through a real IPython shell: values returned, errors one line, completion, enter."""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.utils.capture import capture_output
+
+
+def run_cell(shell, text: str):
+    with capture_output() as captured:
+        result = shell.run_cell(text)
+    return result, captured
+
+
+def test_values_are_returned(shell, web, namespace):
+    shell.run_cell("pods = %k8s ls pods")
+    pods = shell.user_ns["pods"]
+    assert isinstance(pods, pd.DataFrame) and sorted(pods.index) == web
+    assert shell.run_line_magic("k8s", "pwd") == f"/namespaces/{namespace}"
+    assert shell.run_line_magic("k8s", "cd deploy") == f"/namespaces/{namespace}/deployments"
+    assert shell.run_line_magic("k8s", "cat web")["kind"] == "Deployment"
+    assert shell.run_line_magic("k8s", "get ~").index.name == "Name"
+    assert shell.run_line_magic("k8s", "ns") == "/namespaces/default"
+
+
+def test_cell_apply_and_out(shell, namespace, core_api):
+    result, _ = run_cell(
+        shell,
+        "%%k8s apply -o applied\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\n",
+    )
+    assert result.error_in_exec is None
+    assert shell.user_ns["applied"].loc["m", "Result"] == "created"
+    assert core_api.read_namespaced_config_map("m", namespace).metadata.name == "m"
+
+
+def test_errors_are_one_line(shell):
+    for line, expected in [
+        ("cat pods/absent", 'NotFound: pods "absent" not found'),
+        ("ls /pods", "BadPath: pods are namespaced"),
+        ("ls bogons", "BadPath: unknown kind 'bogons'"),
+        ("scale", "UsageError: %k8s scale: the following arguments are required: path"),
+        ("frobnicate", "UsageError: unknown verb 'frobnicate'"),
+        ("ls --limit x", "invalid int value"),
+        ("top", "NotAvailable: this cluster serves no metrics API"),
+    ]:
+        result, captured = run_cell(shell, f"%k8s {line}")
+        assert result.error_in_exec is not None, line
+        shown = (captured.stdout + captured.stderr).strip()
+        assert expected in shown, (line, shown)
+        assert "Traceback" not in shown and len(shown.splitlines()) == 1, (line, shown)
+
+
+def test_help(shell):
+    text = str(shell.run_line_magic("k8s", "help"))
+    for name in ("ls", "cd", "cat", "apply", "enter", "exit", "can-i", "use", "ns"):
+        assert f" {name} " in text
+    assert "--wide" in str(shell.run_line_magic("k8s", "ls --help"))
+    assert "--reveal" in str(shell.run_line_magic("k8s", "help cat"))
+
+
+def test_completion(shell, web, namespace):
+    def complete(line: str) -> list[str]:
+        _, matches = shell.complete("", line, len(line))
+        return matches
+
+    assert "ls" in complete("%k8s l")
+    assert "deployments/" in complete("%k8s ls dep")
+    assert set(complete("%k8s cat pods/web-")) == {f"pods/{p}/" for p in web}
+    assert f"/namespaces/{namespace}/" in complete(f"%k8s cd /namespaces/{namespace[:6]}")
+    assert "/nodes/" in complete("%k8s ls /no")
+    assert complete(f"%k8s logs pods/{web[0]}/c") == [f"pods/{web[0]}/containers/"]
+    assert complete("%k8s ns kube-s") == ["kube-system"]
+
+
+def test_enter_python_keeps_state_and_exit_returns(shell, web):
+    result, captured = run_cell(shell, f"%k8s enter pods/{web[0]}")
+    assert result.error_in_exec is None and "cells now run python in" in captured.stdout
+    run_cell(shell, "import socket\nx = 20")
+    result, captured = run_cell(shell, "print(x + 1, socket.gethostname())\nx * 2")
+    assert captured.stdout.split() == ["21", web[0], "40"]
+    result, captured = run_cell(shell, "1/0")
+    assert "ZeroDivisionError" in captured.stdout
+    result, captured = run_cell(shell, "%k8s exit")
+    assert result.error_in_exec is None and "left python in" in captured.stdout
+    result, captured = run_cell(shell, "import socket; print(socket.gethostname())")
+    assert captured.stdout.strip() != web[0]
+
+
+def test_enter_shell_and_cell_exec(shell, web):
+    run_cell(shell, f"%k8s enter pods/{web[0]} --shell")
+    _result, captured = run_cell(shell, "echo hi from $(hostname)")
+    assert captured.stdout.strip() == f"hi from {web[0]}"
+    run_cell(shell, "%k8s exit")
+    _, captured = run_cell(shell, f"%%k8s exec pods/{web[0]}\nimport os\nprint(os.uname()[1])")
+    assert captured.stdout.strip() == web[0]
+    out = shell.run_line_magic("k8s", f"exec pods/{web[0]} -- echo one two")
+    assert out.stdout == "one two\n" and out.exit_code == 0
