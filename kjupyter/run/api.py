@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from kjupyter.errors import TaskError
-from kjupyter.run import capture, messages, pool, results
+from kjupyter.run import capture, messages, pool, results, sources
 from kjupyter.run.engine import Engine
 from kjupyter.run.progress import Reporter
 from kjupyter.run.tasks import Job, Task, new_task_ids
@@ -55,6 +55,7 @@ def run(
             "world_size": n,
         }
         blobs = {blob.key: blob}
+        index = sources.code_index(code_or_callable)
     else:
         if namespace is None:
             namespace = _caller_namespace()
@@ -67,8 +68,13 @@ def run(
             "world_size": n,
         }
         blobs = cell.blobs
+        index = {}
+        for key in cell.names:
+            if callable(namespace[key]):
+                index.update(sources.code_index(namespace[key]))
     tasks = [Task(id=i, index=r, arg=r) for r, i in enumerate(new_task_ids(n))]
-    job = Job(program, blobs, tasks, label="rank", chunksize=1, window=1)
+    job = Job(program, blobs, tasks, label="rank", chunksize=1, window=1, gang=True)
+    job.sources = index
     return _execute(job, n, backend, values, stream, progress, quiet, max_attempts, cancel_grace)
 
 
@@ -115,6 +121,7 @@ def map(
     pairs = enumerate(zip(ids, items, strict=True))
     tasks = [Task(id=i, index=k, arg=item) for k, (i, item) in pairs]
     job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=2)
+    job.sources = sources.code_index(fn)
     return _execute(
         job, n_workers, backend, values, stream, progress, quiet, max_attempts, cancel_grace
     )
@@ -146,6 +153,9 @@ def _execute(
         )
         engine.execute()
     elapsed = time.monotonic() - start
+    for task in job.tasks:
+        if task.traceback and job.sources:
+            task.traceback = sources.resolve(task.traceback, job.sources)
     summary = results.summary_line(job.tasks, name, workers, elapsed)
     failed = sum(t.status != messages.OK for t in job.tasks)
     reporter.finish(summary, quiet=quiet or (values and not failed))

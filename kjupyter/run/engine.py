@@ -52,6 +52,7 @@ class Engine:
         self.start_failures = 0
         self.started_at = time.monotonic()
         self.interrupted = False
+        self.gang_started = False
 
     # -- workers ----------------------------------------------------------------------------
     def _add(self, workers: list[Worker]) -> None:
@@ -94,6 +95,12 @@ class Engine:
     # -- sending ----------------------------------------------------------------------------
     def _dispatch(self) -> None:
         job = self.job
+        if job.gang and not self.gang_started:
+            # Ranks of a cell run side by side (they may talk to each other): start them
+            # together, once every worker is up, one rank per worker.
+            if sum(w.ready for w in self.active) < self.n_workers:
+                return
+            self.gang_started = True
         for worker in self.active:
             if not self.queue:
                 return
@@ -194,6 +201,7 @@ class Engine:
         if task.status in (messages.OK, messages.ERROR, messages.CANCELLED, messages.LOST):
             return
         task.status, task.error = status, error
+        self.reporter.task_done(task)
         if status != messages.OK:
             self.failed += 1
         self.remaining -= 1

@@ -22,6 +22,12 @@ from __future__ import annotations
 
 PROTOCOL = 1
 
+#: A kernel that reaches a worker through the API server's port-forward, where no Secret could
+#: carry the session key, sends this prefix and the key (`PEER_KEY_SIZE` bytes) before the
+#: channel handshake; see `python -m kjupyter.worker --secret-from-peer`.
+PEER_KEY_PREFIX = b"kjupyter-key-v1\n"
+PEER_KEY_SIZE = 32
+
 OK = "ok"
 ERROR = "error"
 CANCELLED = "cancelled"

@@ -38,23 +38,32 @@ class Reporter:
         self._bar: Any = None
         self._text = False
         self._drawn = 0.0
-        self._at_line_start: dict[tuple[int, str], bool] = {}
+        self._partial: dict[tuple[int, str], str] = {}
 
     def output(self, task: Any, stream: str, text: str) -> None:
-        """Echo a piece of a task's output, each line prefixed by its rank or item number."""
+        """Echo a task's output, whole lines only, each prefixed by its rank or item number."""
         if not self.stream:
             return
-        key = (task.id, stream)
-        prefix = f"[{task.index}] "
-        lines = text.splitlines(keepends=True)
-        out = []
-        for line in lines:
-            if self._at_line_start.get(key, True):
-                out.append(prefix)
-            out.append(line)
-            self._at_line_start[key] = line.endswith("\n")
+        key = (task.index, stream)
+        text = self._partial.pop(key, "") + text
+        complete, _, rest = text.rpartition("\n")
+        if rest:
+            self._partial[key] = rest
+        if complete:
+            self._write(task.index, stream, complete + "\n")
+
+    def task_done(self, task: Any) -> None:
+        """Echo what is left of a finished task's last line."""
+        for stream in ("stdout", "stderr"):
+            rest = self._partial.pop((task.index, stream), "")
+            if rest and self.stream:
+                self._write(task.index, stream, rest + "\n")
+
+    def _write(self, index: int, stream: str, text: str) -> None:
+        prefix = f"[{index}] "
+        out = "".join(prefix + line for line in text.splitlines(keepends=True))
         target = sys.stdout if stream == "stdout" else sys.stderr
-        target.write("".join(out))
+        target.write(out)
         target.flush()
 
     def progress(self, done: int, failed: int) -> None:

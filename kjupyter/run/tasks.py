@@ -49,3 +49,5 @@ class Job:
     label: str  # "rank" or "item": the name of the column saying which task is which
     chunksize: int = 1
     window: int = 1  # chunks in flight per worker
+    gang: bool = False  # start all tasks together, one per worker (the ranks of a cell)
+    sources: dict[str, str] = field(default_factory=dict)  # function name -> file, see sources

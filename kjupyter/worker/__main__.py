@@ -3,12 +3,18 @@
     python -m kjupyter.worker --fd N                      local: a socketpair end from the kernel
     python -m kjupyter.worker --connect HOST:PORT         dial a kernel that listens
     python -m kjupyter.worker --listen HOST:PORT [--idle-timeout S] [--secret-file PATH]
+    python -m kjupyter.worker --listen 127.0.0.1:PORT --secret-from-peer [--idle-timeout S]
 
 The session secret comes from --secret-file, else the file named by KJUPYTER_SECRET_FILE,
 else KJUPYTER_SECRET (hex); it is removed from the environment so user code does not inherit
 it. In listen mode one kernel is served at a time; the line `kjupyter-worker listening on
 HOST:PORT` on stdout gives the bound port (useful with port 0). `--idle-timeout` is the
 dead-man switch: with no frame from a kernel (or no kernel) for that long, the worker exits.
+
+`--secret-from-peer` (loopback listen only) takes the secret from the first kernel that
+connects (`messages.PEER_KEY_PREFIX` + key, before the handshake). It is for pods whose kernel
+may not create Secrets: a connection to 127.0.0.1 in a pod arrives through the API server's
+port-forward, which has checked `pods/portforward` on this pod, so the first peer is trusted.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import select
 import socket
 import sys
 
+from kjupyter.run import messages
 from kjupyter.run.channel import IdleTimeout, StreamChannel
 from kjupyter.worker.session import Session
 
@@ -47,8 +54,31 @@ def split_address(text: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
-def serve_listening(address: str, secret: bytes, idle_timeout: float | None) -> int:
-    """Accept kernels one at a time; exit when none speaks for `idle_timeout` seconds."""
+def read_peer_key(conn: socket.socket, timeout: float | None) -> bytes | None:
+    """The key a port-forwarded kernel sends first (see `--secret-from-peer`), or None."""
+    want = len(messages.PEER_KEY_PREFIX) + messages.PEER_KEY_SIZE
+    data = b""
+    conn.settimeout(timeout)
+    try:
+        while len(data) < want:
+            chunk = conn.recv(want - len(data))
+            if not chunk:
+                return None
+            data += chunk
+    except OSError:
+        return None
+    finally:
+        conn.settimeout(None)
+    if not data.startswith(messages.PEER_KEY_PREFIX):
+        return None
+    return data[len(messages.PEER_KEY_PREFIX) :]
+
+
+def serve_listening(address: str, secret: bytes | None, idle_timeout: float | None) -> int:
+    """Accept kernels one at a time; exit when none speaks for `idle_timeout` seconds.
+
+    With `secret` None, the first connection that sends a key sets it (loopback only).
+    """
     host, port = split_address(address)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
@@ -62,6 +92,11 @@ def serve_listening(address: str, secret: bytes, idle_timeout: float | None) -> 
             print(f"kjupyter worker: no kernel for {idle_timeout} s; exiting", file=sys.stderr)
             return 0
         conn, _ = listener.accept()
+        if secret is None:
+            secret = read_peer_key(conn, idle_timeout)
+            if secret is None:
+                conn.close()
+                continue
         channel = StreamChannel(conn, secret, "worker")
         session = Session(channel, idle_timeout)
         try:
@@ -83,7 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--secret-file", help="file holding the session secret")
     parser.add_argument("--idle-timeout", type=float, default=None, help="dead-man switch, s")
     parser.add_argument("--session", help="session label (shown in process lists)")
+    parser.add_argument(
+        "--secret-from-peer",
+        action="store_true",
+        help="take the secret from the first kernel to connect (loopback --listen only)",
+    )
     opts = parser.parse_args(argv)
+    if opts.secret_from_peer:
+        if not opts.listen or split_address(opts.listen)[0] not in ("127.0.0.1", "::1"):
+            parser.error("--secret-from-peer needs --listen on 127.0.0.1 or ::1")
+        return serve_listening(opts.listen, None, opts.idle_timeout)
     secret = read_secret(opts.secret_file)
     if opts.listen:
         return serve_listening(opts.listen, secret, opts.idle_timeout)

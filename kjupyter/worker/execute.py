@@ -17,7 +17,7 @@ from typing import Any
 
 from kjupyter.run.messages import CANCELLED, ERROR, OK
 
-_THIS_FILE = __file__
+_WORKER_DIR = __file__.rsplit("/", 1)[0] + "/"
 
 
 class CompiledCell:
@@ -51,7 +51,7 @@ def cell_namespace(objects: dict[str, Any], rank: int, world_size: int) -> dict[
 def remote_traceback(exc: BaseException) -> str:
     """The traceback of a user error, without the worker's own frames."""
     tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename == _THIS_FILE:
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_WORKER_DIR):
         tb = tb.tb_next
     return "".join(traceback.format_exception(type(exc), exc, tb))
 

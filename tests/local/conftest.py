@@ -1,0 +1,59 @@
+"""Fixtures for the embedded backend: real worker processes, and a guard against leaks.
+
+Every test ends by stopping all pools; the autouse guard then fails the test if any
+`kjupyter.worker` process it started is still alive.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kjupyter.run import pool
+
+
+def worker_pids() -> set[int]:
+    """Live (non-zombie) processes running `python -m kjupyter.worker`."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if b"kjupyter.worker" in cmdline and state != "Z":
+            pids.add(int(entry.name))
+    return pids
+
+
+def wait_for(condition, timeout: float = 10.0, what: str = "condition"):
+    """Poll `condition()` until it is truthy (a wait for a fact, not a sleep for a guess)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_workers() -> Iterator[None]:
+    before = worker_pids()
+    yield
+    pool.shutdown_all()
+    leaked = lambda: worker_pids() - before  # noqa: E731
+    try:
+        wait_for(lambda: not leaked(), timeout=10.0, what="worker processes to exit")
+    except AssertionError:
+        pids = leaked()
+        for pid in pids:
+            os.kill(pid, 9)
+        pytest.fail(f"worker processes left behind: {sorted(pids)}")

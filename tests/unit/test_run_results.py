@@ -1,0 +1,32 @@
+"""The results DataFrame and summary line, from task records."""
+
+from __future__ import annotations
+
+from kjupyter.run import results
+from kjupyter.run.tasks import Task
+
+
+def tasks():
+    ok = Task(id=1, index=0, arg=0, status="ok", value={"v": 1}, worker="local-1", attempts=1)
+    ok.started, ok.finished, ok.submitted = 100.0, 101.5, 99.0
+    ok.stdout = ["a", "b\n"]
+    bad = Task(id=2, index=1, arg=1, status="error", error="ValueError: no", attempts=2)
+    return [ok, bad]
+
+
+def test_frame_has_the_documented_columns():
+    frame = results.to_frame(tasks(), "rank", {"backend": "local"})
+    expected = [c if c != "label" else "rank" for c in results.COLUMNS]
+    assert list(frame.columns) == expected
+    assert frame.loc[0, "value"] == {"v": 1}
+    assert frame.loc[0, "stdout"] == "ab\n"
+    assert frame.loc[0, "duration"] == 1.5
+    assert str(frame["started"].dtype).startswith("datetime64")
+    assert frame.attrs["backend"] == "local"
+    for column in results.COLUMNS:
+        assert column == "label" or column in results.__doc__
+
+
+def test_summary_counts_failures_and_names_the_backend():
+    line = results.summary_line(tasks(), "local", 2, 0.5)
+    assert line == "2 tasks on local (2 workers) in 0.50 s: 1 ok, 1 failed (error: 1)"
