@@ -1,0 +1,18 @@
+"""Widgets: the tree browser (an anywidget) and, for runs, progress and task tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["browse"]
+
+
+def browse(cluster: Any = None, path: str = "/", **options: Any) -> Any:
+    """A tree browser of `cluster` (default: `kjupyter.connect()`) opened at `path`."""
+    from kjupyter.widgets.tree import TreeBrowser
+
+    if cluster is None:
+        import kjupyter
+
+        cluster = kjupyter.connect()
+    return TreeBrowser(cluster, path, **options)

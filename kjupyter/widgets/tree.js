@@ -1,0 +1,147 @@
+// kjupyter tree browser: draws the `nodes` trait as a tree and sends the user's intents
+// (expand, collapse, select, action) to Python. Rows are virtualised: only those in view are
+// in the DOM, so namespaces with thousands of pods stay fast.
+const ROW = 22;
+
+function visibleRows(model, filter) {
+  const nodes = model.get("nodes");
+  const expanded = new Set(model.get("expanded"));
+  const rows = [];
+  const walk = (path, depth) => {
+    const node = nodes[path];
+    if (!node) return;
+    if (depth >= 0) {
+      const hidden = filter && !node.dir && !node.name.toLowerCase().includes(filter);
+      if (!hidden) rows.push({ path, depth, node, open: expanded.has(path) });
+    }
+    if ((depth < 0 || expanded.has(path)) && node.children) {
+      for (const child of node.children) walk(child, depth + 1);
+    }
+  };
+  walk(model.get("root"), -1);
+  return rows;
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function render({ model, el: host }) {
+  host.classList.add("kj-tree");
+  const toolbar = el("div", "kj-tree-toolbar");
+  const filter = el("input", "kj-tree-filter");
+  filter.placeholder = "filter names";
+  const refresh = el("button", "kj-tree-refresh", "⟳");
+  refresh.title = "reload the selected directory";
+  const status = el("span", "kj-tree-status");
+  toolbar.append(filter, refresh, status);
+
+  const body = el("div", "kj-tree-body");
+  const list = el("div", "kj-tree-list");
+  const spacer = el("div", "kj-tree-spacer");
+  const window_ = el("div", "kj-tree-window");
+  spacer.append(window_);
+  list.append(spacer);
+  const side = el("div", "kj-tree-side");
+  const actions = el("div", "kj-tree-actions");
+  const error = el("div", "kj-tree-error");
+  const detail = el("div", "kj-tree-detail");
+  side.append(actions, error, detail);
+  body.append(list, side);
+  host.append(toolbar, body);
+
+  let armed = null; // a destructive action waiting for its confirming second click
+
+  const draw = () => {
+    list.style.height = `${model.get("height")}px`;
+    const rows = visibleRows(model, filter.value.trim().toLowerCase());
+    spacer.style.height = `${rows.length * ROW}px`;
+    const first = Math.max(0, Math.floor(list.scrollTop / ROW) - 5);
+    const count = Math.ceil(model.get("height") / ROW) + 10;
+    window_.style.transform = `translateY(${first * ROW}px)`;
+    const selected = model.get("selected");
+    window_.replaceChildren(
+      ...rows.slice(first, first + count).map(({ path, depth, node, open }) => {
+        const row = el("div", "kj-tree-row");
+        row.dataset.path = path;
+        row.style.paddingLeft = `${depth * 14 + 4}px`;
+        if (path === selected) row.classList.add("kj-selected");
+        const twisty = el("span", "kj-twisty", node.dir ? (open ? "▾" : "▸") : "");
+        const label = el("span", node.dir ? "kj-dir" : "kj-leaf", node.name);
+        row.append(twisty, label);
+        twisty.addEventListener("click", (event) => {
+          event.stopPropagation();
+          if (node.dir) model.send({ type: open ? "collapse" : "expand", path });
+        });
+        row.addEventListener("click", () => {
+          model.send({ type: "select", path });
+          if (node.dir && !open) model.send({ type: "expand", path });
+        });
+        return row;
+      }),
+    );
+  };
+
+  const drawActions = () => {
+    const path = model.get("selected");
+    armed = null;
+    actions.replaceChildren(
+      ...model.get("actions").map((action) => {
+        const button = el("button", `kj-action kj-action-${action}`, action);
+        button.dataset.action = action;
+        button.addEventListener("click", () => {
+          if (action === "delete" && armed !== action) {
+            armed = action;
+            button.textContent = "delete? click again";
+            button.classList.add("kj-armed");
+            return;
+          }
+          let argument = null;
+          if (action === "scale") {
+            argument = window.prompt(`replicas for ${path}`, "1");
+            if (argument === null) return;
+          }
+          model.send({ type: "action", action, path, argument });
+        });
+        return button;
+      }),
+    );
+  };
+
+  const drawDetail = () => {
+    const shown = model.get("detail") || {};
+    detail.replaceChildren();
+    if (shown.html) {
+      detail.innerHTML = shown.html; // produced by pandas/pygments in Python: escaped there
+    } else if (shown.text) {
+      detail.append(el("pre", "kj-tree-text", shown.text));
+    }
+  };
+
+  const drawStatus = () => {
+    status.textContent = model.get("status");
+    error.textContent = model.get("error");
+    error.style.display = model.get("error") ? "block" : "none";
+  };
+
+  filter.addEventListener("input", draw);
+  list.addEventListener("scroll", draw);
+  refresh.addEventListener("click", () => model.send({ type: "refresh", path: "" }));
+  model.on("change:nodes", draw);
+  model.on("change:expanded", draw);
+  model.on("change:selected", draw);
+  model.on("change:height", draw);
+  model.on("change:actions", drawActions);
+  model.on("change:detail", drawDetail);
+  model.on("change:status", drawStatus);
+  model.on("change:error", drawStatus);
+  draw();
+  drawActions();
+  drawDetail();
+  drawStatus();
+}
+
+export default { render };

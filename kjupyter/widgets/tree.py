@@ -1,0 +1,136 @@
+"""The cluster as a tree for the mouse: one anywidget model, JSON state, a small ES module.
+
+The browser holds no cluster logic: it draws `nodes` (path → name, directory?, children) and
+sends `expand`, `collapse`, `select` and `action` messages; Python answers by updating the
+traits. Children load lazily, on first expand, through `Cluster.children` — the same call tab
+completion uses. One model for the whole tree keeps thousands of nodes fast, where one widget per
+node takes seconds.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import anywidget
+import traitlets
+
+from kjupyter.errors import KjupyterError
+from kjupyter.widgets import tree_actions
+
+HERE = pathlib.Path(__file__).parent
+
+
+class TreeBrowser(anywidget.AnyWidget):
+    """Browse a `Cluster` as a tree: expand, select, look (cat, describe, logs), act."""
+
+    _esm = HERE / "tree.js"
+    _css = HERE / "tree.css"
+
+    root = traitlets.Unicode("/").tag(sync=True)
+    nodes = traitlets.Dict().tag(sync=True)
+    expanded = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    selected = traitlets.Unicode("").tag(sync=True)
+    actions = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    detail = traitlets.Dict().tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    height = traitlets.Int(420).tag(sync=True)
+
+    def __init__(self, cluster: Any, root: str = "/", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cluster = cluster
+        self.root = cluster.resolve(root).path
+        self.nodes = {self.root: _node(self.root, is_dir=True)}
+        self.on_msg(self._on_message)
+        self.expand(self.root)
+
+    # -- what the browser asks for (also the Python API tests call) -------------------------
+
+    def expand(self, path: str) -> list[str]:
+        """Load the children of `path` (first time, or again with refresh) and open it."""
+        children = self._load(path) if self.nodes.get(path, {}).get("children") is None else None
+        if path not in self.expanded:
+            self.expanded = [*self.expanded, path]
+        return children if children is not None else self.nodes[path]["children"]
+
+    def collapse(self, path: str) -> None:
+        self.expanded = [p for p in self.expanded if p != path and not p.startswith(path)]
+
+    def refresh(self, path: str | None = None) -> None:
+        """Reload the children of `path` (default: the selected node's directory)."""
+        path = path or self._directory_of(self.selected or self.root)
+        self._load(path)
+
+    def select(self, path: str) -> list[str]:
+        """Make `path` the selection; return the actions it offers."""
+        self.selected = path
+        self.actions = self._guard(lambda: tree_actions.available(self.cluster, path)) or []
+        return list(self.actions)
+
+    def act(self, action: str, path: str | None = None, argument: Any = None) -> None:
+        """Run `action` on `path` (default: the selection); the outcome lands in `detail`."""
+        path = path or self.selected
+        outcome = self._guard(lambda: tree_actions.perform(self.cluster, action, path, argument))
+        if outcome is None:
+            return
+        if outcome.refresh_parent:
+            self._load(path.rstrip("/").rsplit("/", 1)[0] or "/")
+            if self.selected == path:
+                self.selected, self.actions = "", []
+        self.detail = {"path": path, "action": action, "text": outcome.text, "html": outcome.html}
+        self.status = outcome.status
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _load(self, path: str) -> list[str]:
+        names = self._guard(lambda: self.cluster.children(path))
+        if names is None:
+            return []
+        nodes = dict(self.nodes)
+        base = path.rstrip("/")
+        kids = []
+        for name in names:
+            is_dir = name.endswith("/")
+            child = f"{base}/{name.rstrip('/')}"
+            kids.append(child)
+            known = nodes.get(child)
+            nodes[child] = known if known and known["dir"] == is_dir else _node(child, is_dir)
+        for gone in set(nodes.get(path, {}).get("children") or []) - set(kids):
+            nodes = {p: n for p, n in nodes.items() if p != gone and not p.startswith(gone + "/")}
+        nodes[path] = {**nodes.get(path, _node(path, True)), "children": kids}
+        self.nodes = nodes
+        self.status = f"{path}: {len(kids)} entries"
+        return kids
+
+    def _directory_of(self, path: str) -> str:
+        node = self.nodes.get(path)
+        return path if node and node["dir"] else path.rsplit("/", 1)[0] or "/"
+
+    def _guard(self, call):
+        """Run a cluster call; a kjupyter error becomes the one-line `error` trait."""
+        try:
+            result = call()
+        except KjupyterError as err:
+            self.error = str(err)
+            return None
+        self.error = ""
+        return result
+
+    def _on_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
+        kind, path = content.get("type"), str(content.get("path", ""))
+        if kind == "expand":
+            self.expand(path)
+        elif kind == "collapse":
+            self.collapse(path)
+        elif kind == "select":
+            self.select(path)
+        elif kind == "refresh":
+            self.refresh(path or None)
+        elif kind == "action":
+            self.act(str(content.get("action", "")), path or None, content.get("argument"))
+
+
+def _node(path: str, is_dir: bool) -> dict[str, Any]:
+    name = path.rstrip("/").rsplit("/", 1)[-1] or "/"
+    return {"name": name, "dir": is_dir, "children": None}

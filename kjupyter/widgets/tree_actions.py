@@ -1,0 +1,97 @@
+"""Which actions the tree browser offers on a node, and what each one does.
+
+Kept apart from the widget so that the rules (a pod has logs, a deployment restarts, a kind
+lists) are plain functions over a `Cluster` and a path, testable without a browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kjupyter.cluster.paths import POD_OWNERS, Level
+from kjupyter.errors import BadArgument
+
+SCALABLE = frozenset({("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets")})
+RESTARTABLE = frozenset({("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets")})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action produced: text (YAML, logs) or an HTML table, and a one-line status."""
+
+    text: str = ""
+    html: str = ""
+    status: str = ""
+    refresh_parent: bool = False
+
+
+def available(cluster: Any, path: str) -> list[str]:
+    """The actions that make sense at `path`, in toolbar order."""
+    location = cluster.resolve(path)
+    level, kind = location.level, location.kind
+    if level is Level.ROOT:
+        return ["ls"]
+    if level is Level.NAMESPACE:
+        return ["ls", "events", "cat"]
+    if level in (Level.KIND, Level.MATCH):
+        return ["ls", "events"]
+    assert kind is not None
+    if location.sub:
+        return ["logs"] if location.sub[-1] == "log" else ["ls"]
+    actions = ["cat", "describe", "events"]
+    if kind.group == "" and kind.plural == "pods":
+        actions.append("logs")
+    if (kind.group, kind.plural) in POD_OWNERS:
+        actions.append("pods")
+    if (kind.group, kind.plural) in RESTARTABLE:
+        actions.append("restart")
+    if (kind.group, kind.plural) in SCALABLE:
+        actions.append("scale")
+    actions.append("delete")
+    return actions
+
+
+def perform(cluster: Any, action: str, path: str, argument: Any = None) -> Outcome:
+    """Run `action` on `path`; kjupyter errors propagate (the widget shows them as one line)."""
+    if action not in available(cluster, path):
+        return Outcome(status=f"{action} is not available on {path}")
+    if action == "ls":
+        return _table(cluster.ls(path), f"ls {path}")
+    if action == "events":
+        return _table(cluster.events(path), f"events of {path}")
+    if action == "pods":
+        return _table(cluster.ls(f"{path}/pods"), f"pods of {path}")
+    if action == "cat":
+        return _rich(cluster.cat(path), f"cat {path}")
+    if action == "describe":
+        return _rich(cluster.describe(path), f"describe {path}")
+    if action == "logs":
+        return Outcome(text=str(cluster.logs(path, tail=500)), status=f"last 500 lines of {path}")
+    if action == "restart":
+        cluster.restart(path)
+        return Outcome(status=f"restarted {path} (rolling)")
+    if action == "scale":
+        try:
+            replicas = int(argument)
+        except (TypeError, ValueError):
+            raise BadArgument(f"scale needs a whole number of replicas, not {argument!r}") from None
+        cluster.scale(path, replicas)
+        return Outcome(status=f"scaled {path} to {replicas}")
+    if action == "delete":
+        cluster.delete(path)
+        return Outcome(status=f"deleted {path}", refresh_parent=True)
+    return Outcome(status=f"unknown action {action}")
+
+
+def _table(frame: Any, status: str) -> Outcome:
+    table = frame.to_html(classes="kj-table", border=0)  # pandas escapes cell text
+    return Outcome(html=table, status=f"{status}: {len(frame)} rows")
+
+
+def _rich(value: Any, status: str) -> Outcome:
+    """HTML when the value renders itself as HTML (highlighted YAML), else its text."""
+    to_html = getattr(value, "_repr_html_", None)
+    if to_html is not None:
+        return Outcome(html=to_html(), status=status)
+    return Outcome(text=str(value), status=status)

@@ -1,0 +1,88 @@
+"""The tree browser widget against the real cluster, through the calls its browser side makes.
+
+The ES module only draws traits and sends `expand`/`select`/`action` messages; these tests send
+the same messages (through `_on_message`) and check the traits the browser would draw.
+"""
+
+from __future__ import annotations
+
+from kjupyter.widgets.tree import TreeBrowser
+
+
+def message(widget: TreeBrowser, **content) -> None:
+    widget._on_message(widget, content, None)
+
+
+def test_tree_lazily_expands_namespaces_kinds_and_pods(k8s, namespace, web):
+    tree = TreeBrowser(k8s, "/")
+    root_children = tree.nodes["/"]["children"]
+    assert "/namespaces" in root_children and "/nodes" in root_children
+    assert tree.nodes["/namespaces"]["children"] is None  # nothing loaded before it is opened
+
+    message(tree, type="expand", path="/namespaces")
+    assert f"/namespaces/{namespace}" in tree.nodes["/namespaces"]["children"]
+    message(tree, type="expand", path=f"/namespaces/{namespace}")
+    pods_dir = f"/namespaces/{namespace}/pods"
+    assert pods_dir in tree.nodes[f"/namespaces/{namespace}"]["children"]
+    message(tree, type="expand", path=pods_dir)
+    assert sorted(tree.nodes[pods_dir]["children"]) == [f"{pods_dir}/{pod}" for pod in web]
+    assert tree.expanded == ["/", "/namespaces", f"/namespaces/{namespace}", pods_dir]
+
+    message(tree, type="collapse", path="/namespaces")
+    assert tree.expanded == ["/"]
+
+
+def test_selecting_a_pod_offers_its_actions_and_logs_come_back(k8s, namespace, web):
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    pod = f"/namespaces/{namespace}/pods/{web[0]}"
+    message(tree, type="select", path=pod)
+    assert tree.actions == ["cat", "describe", "events", "logs", "delete"]
+    message(tree, type="action", action="logs", path=pod)
+    assert tree.detail["text"].strip() == "hello from web"
+    message(tree, type="action", action="cat", path=pod)
+    assert web[0] in tree.detail["html"] and "kind" in tree.detail["html"]
+
+
+def test_deployment_actions_scale_and_the_pods_table(k8s, namespace, web):
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    deployment = f"/namespaces/{namespace}/deployments/web"
+    assert "scale" in tree.select(deployment) and "restart" in tree.actions
+    tree.act("pods")
+    assert all(pod in tree.detail["html"] for pod in web)
+    tree.act("scale", argument="abc")
+    assert tree.error.startswith("scale needs a whole number")
+    assert k8s.cat(deployment)["spec"]["replicas"] == 2  # a bad argument changed nothing
+    tree.act("scale", argument="0")
+    assert tree.error == ""
+    assert k8s.cat(deployment)["spec"]["replicas"] == 0
+
+
+def test_delete_from_the_tree_removes_the_object_and_its_node(k8s, namespace, core_api):
+    core_api.create_namespaced_config_map(namespace, {"metadata": {"name": "doomed"}})
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    directory = f"/namespaces/{namespace}/configmaps"
+    tree.expand(directory)
+    assert f"{directory}/doomed" in tree.nodes[directory]["children"]
+    tree.select(f"{directory}/doomed")
+    tree.act("delete")
+    assert tree.status == f"deleted {directory}/doomed"
+    assert f"{directory}/doomed" not in tree.nodes[directory]["children"]
+    assert f"{directory}/doomed" not in tree.nodes
+    names = [c.metadata.name for c in core_api.list_namespaced_config_map(namespace).items]
+    assert "doomed" not in names
+
+
+def test_errors_are_one_line_and_leave_the_tree_usable(k8s, namespace):
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    message(tree, type="expand", path=f"/namespaces/{namespace}/nosuchkind")
+    assert "nosuchkind" in tree.error and "\n" not in tree.error
+    message(tree, type="action", action="delete", path=f"/namespaces/{namespace}")
+    assert "not available" in tree.status
+    message(tree, type="expand", path=f"/namespaces/{namespace}/configmaps")
+    assert tree.error == ""
+
+
+def test_browse_magic_returns_the_widget(shell, namespace):
+    widget = shell.run_line_magic("k8s", f"browse /namespaces/{namespace} --height 300")
+    assert isinstance(widget, TreeBrowser)
+    assert widget.root == f"/namespaces/{namespace}" and widget.height == 300
