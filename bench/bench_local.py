@@ -1,0 +1,300 @@
+"""Local backend vs ProcessPoolExecutor (and Dask, ipyparallel, Ray when installed), 2 workers.
+
+    python bench/bench_local.py [--quick]
+
+Prints one table; every engine is measured in the same run, and ratios are to
+ProcessPoolExecutor (">1" means better than it). Rows: cold start of a pool (to the first
+result), single-task round trip (median, p99), throughput of 5,000 trivial tasks, gathering 20
+results of 5 MB, a 50 MB array captured by a closure sent to 20 tasks, and the raw pipe/socket
+figures that bound them all. See ../shared/notes/benchmarks.md: this machine's timings are
+noisy; read the ratios, not the absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import functools
+import multiprocessing
+import os
+import socket
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+WORKERS = 2
+MB = 1024 * 1024
+
+
+def trivial(x: int) -> int:
+    return x + 1
+
+
+def make_block(i: int) -> np.ndarray:
+    return np.full(5 * MB // 8, i, dtype="float64")
+
+
+def use_array(array: np.ndarray, i: int) -> float:
+    return float(array[i])
+
+
+def clock(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+class Engine:
+    name = "?"
+
+    def start(self) -> None: ...
+    def submit1(self, x: int) -> Any: ...
+    def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]: ...
+    def closure(self, array: np.ndarray, n: int) -> list[Any]:
+        return self.map(lambda i: float(array[i]), list(range(n)))
+
+    def close(self) -> None: ...
+
+
+class Kjupyter(Engine):
+    name = "kjupyter local"
+
+    def start(self) -> None:
+        import kjupyter
+
+        self.k = kjupyter
+        self.k.map(trivial, [0, 1], workers=WORKERS, values=True, quiet=True, progress=False)
+
+    def submit1(self, x: int) -> Any:
+        return self.k.map(trivial, [x], workers=1, values=True, quiet=True, progress=False)[0]
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        return self.k.map(fn, items, workers=WORKERS, values=True, quiet=True, progress=False)
+
+    def close(self) -> None:
+        from kjupyter.run import pool
+
+        pool.shutdown_all()
+
+
+class PPE(Engine):
+    name = "ProcessPoolExecutor"
+
+    def start(self) -> None:
+        self.ex = cf.ProcessPoolExecutor(WORKERS)
+        self.ex.submit(trivial, 0).result()
+
+    def submit1(self, x: int) -> Any:
+        return self.ex.submit(trivial, x).result()
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        chunk = max(1, len(items) // (WORKERS * 8))
+        return list(self.ex.map(fn, items, chunksize=chunk))
+
+    def closure(self, array: np.ndarray, n: int) -> list[Any]:
+        return list(self.ex.map(functools.partial(use_array, array), range(n)))
+
+    def close(self) -> None:
+        self.ex.shutdown()
+
+
+class Dask(Engine):
+    name = "Dask LocalCluster"
+
+    def start(self) -> None:
+        from distributed import Client, LocalCluster
+
+        self.cluster = LocalCluster(
+            n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        self.client = Client(self.cluster)
+        self.client.submit(trivial, 0).result()
+
+    def submit1(self, x: int) -> Any:
+        return self.client.submit(trivial, x, pure=False).result()
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        return self.client.gather(self.client.map(fn, items, pure=False))
+
+    def close(self) -> None:
+        self.client.close()
+        self.cluster.close()
+
+
+class IPP(Engine):
+    name = "ipyparallel"
+
+    def start(self) -> None:
+        import ipyparallel
+
+        self.cluster = ipyparallel.Cluster(n=WORKERS, log_level=40)
+        self.client = self.cluster.start_and_connect_sync()
+        self.view = self.client.load_balanced_view()
+        self.view.apply_sync(trivial, 0)
+
+    def submit1(self, x: int) -> Any:
+        return self.view.apply_sync(trivial, x)
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        return self.view.map_sync(fn, items)
+
+    def close(self) -> None:
+        self.cluster.stop_cluster_sync()
+
+
+class Ray(Engine):
+    name = "Ray"
+
+    def start(self) -> None:
+        import ray
+
+        self.ray = ray
+        ray.init(num_cpus=WORKERS, include_dashboard=False, log_to_driver=False)
+        self.remote = ray.remote(trivial)
+        ray.get(self.remote.remote(0))
+
+    def submit1(self, x: int) -> Any:
+        return self.ray.get(self.remote.remote(x))
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        remote = self.ray.remote(fn)
+        return self.ray.get([remote.remote(i) for i in items])
+
+    def close(self) -> None:
+        self.ray.shutdown()
+
+
+def measure(engine: Engine, quick: bool) -> dict[str, float]:
+    row: dict[str, float] = {}
+    row["cold start s"] = clock(engine.start)
+    n = 100 if quick else 400
+    samples = []
+    for i in range(n):
+        start = time.perf_counter()
+        engine.submit1(i)
+        samples.append(time.perf_counter() - start)
+    samples.sort()
+    row["round trip ms (median)"] = statistics.median(samples) * 1e3
+    row["round trip ms (p99)"] = samples[int(0.99 * (len(samples) - 1))] * 1e3
+    items = list(range(5000))
+    best = min(clock(lambda: engine.map(trivial, items)) for _ in range(1 if quick else 3))
+    row["tasks/s (5,000 trivial)"] = 5000 / best
+    best = min(clock(lambda: engine.map(make_block, list(range(20)))) for _ in range(3))
+    row["gather GB/s (20 x 5 MB)"] = 20 * 5 * MB / best / 1e9
+    array = np.random.default_rng(0).random(50 * MB // 8)
+    row["50 MB closure to 20 tasks s"] = min(
+        clock(lambda: engine.closure(array, 20)) for _ in range(1 if quick else 2)
+    )
+    return row
+
+
+HIGHER_IS_BETTER = {"tasks/s (5,000 trivial)", "gather GB/s (20 x 5 MB)"}
+
+
+def raw_limits() -> list[str]:
+    """The physical limits: socketpair ping-pong latency and pipe/socket bandwidth."""
+    a, b = socket.socketpair()
+
+    def echo() -> None:
+        while True:
+            data = b.recv(64)
+            if not data:
+                return
+            b.sendall(data)
+
+    thread = threading.Thread(target=echo, daemon=True)
+    thread.start()
+    times = []
+    for _ in range(2000):
+        start = time.perf_counter()
+        a.sendall(b"x")
+        a.recv(64)
+        times.append(time.perf_counter() - start)
+    a.close()
+    thread.join()
+    b.close()
+    lines = [f"socketpair ping-pong (threads) median {statistics.median(times) * 1e6:.0f} us"]
+    size = 200 * MB
+    ctx = multiprocessing.get_context("fork")
+    r, w = os.pipe()
+
+    def drain(fd: int) -> None:
+        buf = bytearray(MB)
+        view, total = memoryview(buf), 0
+        while total < size:
+            total += os.readv(fd, [view])
+        os._exit(0)
+
+    proc = ctx.Process(target=drain, args=(r,))
+    proc.start()
+    block = bytes(MB)
+    start = time.perf_counter()
+    for _ in range(size // MB):
+        view = memoryview(block)
+        while view:
+            view = view[os.write(w, view) :]
+    proc.join()
+    elapsed = time.perf_counter() - start
+    os.close(r)
+    os.close(w)
+    lines.append(f"os.pipe to another process {size / elapsed / 1e9:.2f} GB/s")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--only", nargs="*", help="engine names to run (substring match)")
+    opts = parser.parse_args()
+    engines: list[Engine] = [PPE(), Kjupyter()]
+    optional = [("distributed", Dask), ("ipyparallel", IPP), ("ray", Ray)]
+    missing = []
+    for module, cls in optional:
+        try:
+            __import__(module)
+            engines.append(cls())
+        except ImportError:
+            missing.append(cls.name)
+    if opts.only:
+        engines = [e for e in engines if any(o.lower() in e.name.lower() for o in opts.only)]
+    table: dict[str, dict[str, float]] = {}
+    for engine in engines:
+        print(f"measuring {engine.name} ...", file=sys.stderr, flush=True)
+        try:
+            table[engine.name] = measure(engine, opts.quick)
+        except Exception as err:  # one engine failing must not hide the others
+            print(f"  {engine.name} failed: {type(err).__name__}: {err}", file=sys.stderr)
+        finally:
+            try:
+                engine.close()
+            except Exception:
+                pass
+    base = table.get(PPE.name)
+    rows = list(next(iter(table.values())).keys()) if table else []
+    names = list(table)
+    width = 30
+    print(f"{'':{width}}" + "".join(f"{n:>24}" for n in names))
+    for row in rows:
+        cells = []
+        for name in names:
+            value = table[name][row]
+            ratio = ""
+            if base is not None and name != PPE.name:
+                r = value / base[row] if row in HIGHER_IS_BETTER else base[row] / value
+                ratio = f" ({r:.1f}x)"
+            cells.append(f"{value:.3g}{ratio}".rjust(24))
+        print(f"{row:{width}}" + "".join(cells))
+    for name in missing:
+        print(f"{name}: not installed")
+    print("ratios: times better than ProcessPoolExecutor in this run (>1 is better)")
+    for line in raw_limits():
+        print("raw: " + line)
+
+
+if __name__ == "__main__":
+    main()
