@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import contextlib
 import functools
 import multiprocessing
 import os
@@ -270,10 +271,8 @@ def main() -> None:
         except Exception as err:  # one engine failing must not hide the others
             print(f"  {engine.name} failed: {type(err).__name__}: {err}", file=sys.stderr)
         finally:
-            try:
+            with contextlib.suppress(Exception):
                 engine.close()
-            except Exception:
-                pass
     base = table.get(PPE.name)
     rows = list(next(iter(table.values())).keys()) if table else []
     names = list(table)
