@@ -37,6 +37,8 @@ def trivial(x: int) -> int:
 
 
 def make_block(i: int) -> np.ndarray:
+    import numpy as np  # some engines ship __main__ functions without their globals
+
     return np.full(5 * MB // 8, i, dtype="float64")
 
 
