@@ -15,7 +15,7 @@ from kjupyter.cluster.discovery import Discovery
 from kjupyter.cluster.kinds import Namespace
 from kjupyter.cluster.objects import ExecResult, KubeObject, Text
 from kjupyter.cluster.paths import Level, Location
-from kjupyter.errors import BadPath
+from kjupyter.errors import BadPath, Forbidden
 
 
 def connect(
@@ -76,10 +76,14 @@ class Cluster:
         location = self.resolve(path)
         if location.level is Level.MATCH:
             raise BadPath(f"cannot cd into a glob ({location.path})")
-        if location.level is Level.OBJECT or location.level is Level.NAMESPACE:
+        if location.level in (Level.OBJECT, Level.NAMESPACE):
             from kjupyter.cluster.operations import reading
 
-            reading.get_object(self, location)  # NotFound before we move
+            try:
+                reading.get_object(self, location)  # NotFound before we move
+            except Forbidden:
+                if location.level is Level.OBJECT:
+                    raise  # (who may not read namespaces may still work inside one)
         self._cwd = location.path
         return self._cwd
 

@@ -71,7 +71,8 @@ class KubeObject(Mapping[str, Any]):
         return str(self._obj.get("kind", ""))
 
     def yaml(self) -> str:
-        shown = copy.copy(self._obj)
+        first = {k: self._obj[k] for k in ("apiVersion", "kind", "metadata") if k in self._obj}
+        shown = {**first, **self._obj}  # kubectl's order: apiVersion, kind, metadata, ...
         metadata = shown.get("metadata")
         if isinstance(metadata, dict) and any(k in metadata for k in _NOISY_METADATA):
             shown["metadata"] = {k: v for k, v in metadata.items() if k not in _NOISY_METADATA}

@@ -64,7 +64,7 @@ def test_sub_paths(k8s, web):
     containers = k8s.ls(f"pods/{web[0]}/containers")
     assert list(containers.index) == ["app"] and bool(containers.loc["app", "Ready"])
     assert k8s.cat(f"pods/{web[0]}/containers/app")["name"] == "app"
-    assert "hello from web" in k8s.cat(f"pods/{web[0]}/log")
+    assert "hello from web" in poll(lambda: k8s.cat(f"pods/{web[0]}/log"), bool)
     assert "hello from web" in k8s.logs(f"pods/{web[0]}/containers/app/log")
     assert k8s.cat("deploy/web/scale")["spec"]["replicas"] == 2
 
@@ -104,10 +104,23 @@ def test_describe_and_events(k8s, web):
 
 
 def test_logs_of_a_workload_prefix_each_pod(k8s, web):
-    text = k8s.logs("deploy/web")
-    for pod in web:
-        assert f"[{pod}] hello from web" in text
+    # a container is ready as soon as it starts: poll (with a deadline) until both printed
+    expected = [f"[{pod}] hello from web" for pod in web]
+    text = poll(lambda: k8s.logs("deploy/web"), lambda t: all(e in t for e in expected))
+    assert all(e in text for e in expected)
     assert k8s.logs(f"pods/{web[0]}", tail=1).strip() == "hello from web"
+
+
+def poll(fetch, done, timeout: float = 60.0):
+    """`fetch()` until `done(value)`, or the deadline; returns the last value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    value = fetch()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        value = fetch()
+    return value
 
 
 def test_exec(k8s, web):

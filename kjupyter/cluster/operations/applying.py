@@ -87,7 +87,8 @@ def apply(
     """Apply each object with server-side apply; a DataFrame of created/configured/unchanged."""
     rows = []
     for kind, target, name, doc in plan(cluster, text, namespace):
-        before = _resource_version(cluster, kind, target, name)
+        existing = _existing(cluster, kind, target, name)
+        before = None if existing is None else existing["metadata"].get("resourceVersion")
         after = cluster.connection.request(
             "PATCH",
             kind.url(target, name),
@@ -101,9 +102,13 @@ def apply(
             action=f"apply {kind.qualified}/{name}",
         )
         new_version = (after.get("metadata") or {}).get("resourceVersion")
-        if before is None:
+        if dry_run and existing is not None:  # a dry run never bumps the resourceVersion
+            changed = _content(existing) != _content(after)
+        else:
+            changed = new_version != before
+        if existing is None:
             result = "created"
-        elif new_version != before:
+        elif changed:
             result = "configured"
         else:
             result = "unchanged"
@@ -113,13 +118,22 @@ def apply(
     return changes_frame(rows)
 
 
-def _resource_version(
+def _existing(
     cluster: Cluster, kind: Kind, namespace: Namespace | None, name: Name
-) -> str | None:
+) -> dict[str, Any] | None:
     try:
-        found = cluster.connection.request(
+        return cluster.connection.request(
             "GET", kind.url(namespace, name), action=f"get {kind.qualified}/{name}"
         )
     except NotFound:
         return None
-    return (found.get("metadata") or {}).get("resourceVersion")
+
+
+def _content(obj: dict[str, Any]) -> dict[str, Any]:
+    """An object without the bookkeeping an apply changes even when nothing else does."""
+    metadata = {
+        k: v
+        for k, v in (obj.get("metadata") or {}).items()
+        if k not in ("managedFields", "resourceVersion", "generation")
+    }
+    return {**obj, "metadata": metadata}

@@ -81,14 +81,17 @@ def delete(
     if grace_period is not None:
         body["gracePeriodSeconds"] = grace_period
     rows = []
+    uids: dict[Name, str | None] = {}
     for name in chosen:
         try:
-            cluster.connection.request(
+            answer = cluster.connection.request(
                 "DELETE",
                 kind.url(namespace, name),
                 body=body,
                 action=f"delete {kind.qualified}/{name}",
             )
+            metadata, details = answer.get("metadata") or {}, answer.get("details") or {}
+            uids[name] = metadata.get("uid") or details.get("uid")
             result = "deleted"
         except NotFound:
             if location.level is Level.OBJECT:
@@ -96,27 +99,36 @@ def delete(
             result = "already gone"
         rows.append({"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": result})
     if wait:
-        _await_gone(cluster, kind, namespace, chosen, timeout)
+        _await_gone(cluster, kind, namespace, uids, timeout)
     return changes_frame(rows)
 
 
 def _await_gone(
-    cluster: Cluster, kind: Kind, namespace: Namespace | None, chosen: list[Name], timeout: float
+    cluster: Cluster,
+    kind: Kind,
+    namespace: Namespace | None,
+    uids: dict[Name, str | None],
+    timeout: float,
 ) -> None:
-    """Poll with a deadline until every object is gone (finalizers may hold them)."""
+    """Poll with a deadline until every object is gone (finalizers may hold them).
+
+    An object of the same name with another uid is a new one (a controller recreated it, as
+    for `kube-root-ca.crt`): the one deleted is gone.
+    """
     from kjupyter.errors import ApiError
 
     deadline = time.monotonic() + timeout
-    pending = list(chosen)
+    pending = list(uids)
     delay = 0.05
     while pending:
         still = []
         for name in pending:
             try:
-                cluster.connection.request(
+                found = cluster.connection.request(
                     "GET", kind.url(namespace, name), action=f"get {kind.qualified}/{name}"
                 )
-                still.append(name)
+                if uids[name] in (None, (found.get("metadata") or {}).get("uid")):
+                    still.append(name)
             except NotFound:
                 pass
         pending = still

@@ -101,11 +101,14 @@ class ContainerSession:
             self.close()
             raise ApiError(f"{self.where}: the container's Python did not start")
 
-    def run(self, cell: str, out: TextIO | None = None) -> int | None:
+    def run(self, cell: str, out: TextIO | None = None) -> None:
         """Run one cell there, streaming its output to `out`; ^C interrupts it remotely."""
         out = out or sys.stdout
         if not self.python:
-            return self._run_shell(cell, out)
+            code = self._run_shell(cell, out)
+            if code:
+                out.write(f"[exit code {code}]\n")
+            return None
         if self._client is None or not self._client.is_open():
             self._start()
         self._cells += 1
