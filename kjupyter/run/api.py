@@ -33,18 +33,25 @@ def run(
     quiet: bool = False,
     max_attempts: int = 3,
     cancel_grace: float = 2.0,
+    **backend_options: Any,
 ) -> Any:
     """Run code (a cell's text) or a callable once on each of `n` workers.
 
     Each task sees `RANK` (0..n-1) and `WORLD_SIZE` (n) as variables (code) and in the
     environment; a callable gets `rank=` and `world_size=` if its signature names them. The
     value of a task is the code's last expression, or what the callable returns. Code reads
-    the names it uses from `namespace` (default: the caller's globals and locals).
+    the names it uses from `namespace` (default: the caller's globals and locals). Other
+    keyword arguments are options of the backend (e.g. `cpu="1"`, `image=...` for
+    kubernetes; `namespace="ml"`, a string, is the Kubernetes namespace); each set of options
+    has its own warm pool.
 
     >>> frame = kjupyter.run("import os; os.getpid()", n=2)
     """
     if n < 1:
         raise ValueError("n must be at least 1")
+    if isinstance(namespace, str):
+        # A string cannot be a namespace of names: it is the backend's (Kubernetes) namespace.
+        backend_options["namespace"], namespace = namespace, None
     if callable(code_or_callable):
         params = inspect.signature(code_or_callable).parameters
         blob = capture.capture_callable(code_or_callable)
@@ -75,7 +82,18 @@ def run(
     tasks = [Task(id=i, index=r, arg=r) for r, i in enumerate(new_task_ids(n))]
     job = Job(program, blobs, tasks, label="rank", chunksize=1, window=1, gang=True)
     job.sources = index
-    return _execute(job, n, backend, values, stream, progress, quiet, max_attempts, cancel_grace)
+    return _execute(
+        job,
+        n,
+        backend,
+        values,
+        stream,
+        progress,
+        quiet,
+        max_attempts,
+        cancel_grace,
+        backend_options,
+    )
 
 
 def _caller_namespace() -> dict[str, Any]:
@@ -101,6 +119,7 @@ def map(
     quiet: bool = False,
     max_attempts: int = 3,
     cancel_grace: float = 2.0,
+    **backend_options: Any,
 ) -> Any:
     """Call `fn(item)` for every item on a pool of workers; one task (and row) per item.
 
@@ -110,7 +129,7 @@ def map(
     >>> kjupyter.map(lambda x: x * x, range(10), values=True)
     """
     items = list(items)
-    the_pool = pool.get_pool(backend)
+    the_pool = pool.get_pool(backend, **backend_options)
     n_workers = workers or the_pool.backend.default_workers
     n_workers = max(1, min(n_workers, len(items) or 1))
     if chunksize is None:
@@ -123,7 +142,16 @@ def map(
     job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=2)
     job.sources = sources.code_index(fn)
     return _execute(
-        job, n_workers, backend, values, stream, progress, quiet, max_attempts, cancel_grace
+        job,
+        n_workers,
+        backend,
+        values,
+        stream,
+        progress,
+        quiet,
+        max_attempts,
+        cancel_grace,
+        backend_options,
     )
 
 
@@ -137,8 +165,9 @@ def _execute(
     quiet: bool,
     max_attempts: int,
     cancel_grace: float,
+    backend_options: dict[str, Any],
 ) -> Any:
-    the_pool = pool.get_pool(backend)
+    the_pool = pool.get_pool(backend, **backend_options)
     name = the_pool.backend.name
     reporter = Reporter(len(job.tasks), name, stream=stream, progress=show_progress)
     start = time.monotonic()

@@ -2,7 +2,8 @@
 
 One pool per backend name and options. Workers are started only when a run needs them and stay
 up between runs; `shutdown_all` (registered with atexit, and as a closer of the magics) stops
-every worker this process started.
+every worker this process started. A backend with a `pool_idle` attribute (seconds) gets its
+idle workers stopped after that long without a run: the pool scales to zero by itself.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import threading
+import time
 from typing import Any
 
 from kjupyter.run import backends
@@ -26,9 +28,11 @@ class Pool:
         self._lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
         self._closed = threading.Event()
+        self.last_used = time.monotonic()
 
     def acquire(self, count: int) -> list[Worker]:
         """`count` workers, starting the missing ones (they say hello to the engine later)."""
+        self.last_used = time.monotonic()
         self.workers = [w for w in self.workers if not w.dead]
         missing = count - len(self.workers)
         if missing > 0:
@@ -66,6 +70,24 @@ class Pool:
         with contextlib.suppress(Exception):
             self.backend.close()
 
+    def _reap_if_idle(self) -> None:
+        """Stop every worker when none ran anything for the backend's `pool_idle` seconds."""
+        idle = getattr(self.backend, "pool_idle", None)
+        if idle is None or not self.workers:
+            return
+        if any(w.inflight for w in self.workers):
+            self.last_used = time.monotonic()
+            return
+        if time.monotonic() - self.last_used < idle:
+            return
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            worker.dead = True
+            with contextlib.suppress(Exception):
+                worker.channel.send(("bye",))
+            with contextlib.suppress(Exception):
+                self.backend.stop(worker, force=False)
+
     def _start_heartbeat(self) -> None:
         interval = self.backend.heartbeat
         if interval is None or self._heartbeat is not None:
@@ -73,6 +95,7 @@ class Pool:
 
         def beat() -> None:
             while not self._closed.wait(interval):
+                self._reap_if_idle()
                 for worker in list(self.workers):
                     if worker.ready and not worker.dead:
                         with contextlib.suppress(Exception):
@@ -90,7 +113,7 @@ def get_pool(name: str | None = None, **options: Any) -> Pool:
     """The pool of backend `name` (the default backend when None) with these options."""
     global _atexit_registered
     name = name or backends.default_name()
-    key = (name, tuple(sorted(options.items())))
+    key = (name, tuple(sorted((k, _freeze(v)) for k, v in options.items() if v is not None)))
     pool = _POOLS.get(key)
     if pool is None:
         pool = _POOLS[key] = Pool(backends.create(name, **options), backends.current_session())
@@ -98,6 +121,15 @@ def get_pool(name: str | None = None, **options: Any) -> Pool:
             atexit.register(shutdown_all)
             _atexit_registered = True
     return pool
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable stand-in for an option value (dicts and lists become sorted tuples)."""
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, set)):
+        return tuple(_freeze(v) for v in value)
+    return value
 
 
 def shutdown_all() -> None:

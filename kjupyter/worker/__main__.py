@@ -25,6 +25,7 @@ import select
 import socket
 import sys
 
+from kjupyter.errors import ChannelClosed
 from kjupyter.run import messages
 from kjupyter.run.channel import IdleTimeout, StreamChannel
 from kjupyter.worker.session import Session
@@ -102,7 +103,9 @@ def serve_listening(address: str, secret: bytes | None, idle_timeout: float | No
         try:
             channel.handshake(idle_timeout)
             session.serve()
-        except (IdleTimeout, OSError) as err:
+        except (IdleTimeout, OSError, ChannelClosed) as err:
+            # A peer that hangs up before the handshake (a reachability probe) is no reason
+            # to stop serving.
             print(f"kjupyter worker: connection dropped: {err}", file=sys.stderr)
         channel.close()
         if session.idle_expired:

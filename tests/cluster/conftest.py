@@ -90,3 +90,40 @@ def web(k8s, cluster, core_api, namespace) -> list[str]:
     """Deployment `web` with 2 ready pods in the test namespace; returns the pod names."""
     k8s.apply(deployment_yaml("web", cluster.worker_image, replicas=2))
     return await_ready_pods(core_api, namespace, "app=web", 2)
+
+
+# -- the kubernetes backend of the task engine (tests/cluster/test_backend_*.py) ------------
+
+
+@pytest.fixture
+def backend_options(cluster, namespace) -> Iterator[dict]:
+    """Options for `kjupyter.run`/`map(..., backend="kubernetes")` in this test's namespace.
+
+    Teardown stops every pool (deleting its pods) and checks that no worker pod is left
+    running; the namespace fixture then deletes what remains.
+    """
+    from kjupyter.run import pool
+
+    yield {
+        "backend": "kubernetes",
+        "image": cluster.worker_image,
+        "namespace": namespace,
+        "kubeconfig": cluster.kubeconfig,
+    }
+    pool.shutdown_all()
+
+
+def worker_pods(core_api, namespace: str) -> list:
+    """The kjupyter worker pods of a namespace that are not being deleted."""
+    pods = core_api.list_namespaced_pod(
+        namespace, label_selector="app.kubernetes.io/managed-by=kjupyter"
+    ).items
+    return [p for p in pods if p.metadata.deletion_timestamp is None]
+
+
+def backend_of(options: dict):
+    """The KubernetesBackend of the warm pool these run/map options use."""
+    from kjupyter.run import pool
+
+    rest = {k: v for k, v in options.items() if k != "backend"}
+    return pool.get_pool("kubernetes", **rest).backend

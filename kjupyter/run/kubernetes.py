@@ -1,0 +1,362 @@
+"""The Kubernetes backend: the kernel as the controller of its worker pods.
+
+Plain pods, no operator, no CRD, nothing always-on in the cluster. Each backend (one per set of
+`PodOptions`, i.e. per warm pool) creates pods running `python -m kjupyter.worker --listen`,
+connects to them, reads their hello and hands the engine connected channels.
+
+Reachability (`reach=`)
+    pod-ip: TCP straight to the pod IP; the kernel runs in the cluster or the pod network is
+    routed to it. port-forward: through the API server (`pods/portforward`), which works from
+    a laptop with only a kubeconfig; `kjupyter.run.k8s.portforward` bridges the websocket to a
+    socketpair for `StreamChannel`. auto (default): pod IP if the first pod answers on it
+    within a second (a refused connection counts as routable: the worker is just not up yet),
+    else port-forward; decided once per backend.
+
+The session key
+    With `create secrets`, a per-backend Secret holds the key (hex) and is mounted as a file
+    (mode 0400): the key is never in the pod spec, which anyone with `get pods` reads. The
+    worker then listens on all addresses and both paths work. The Secret is owned by the
+    notebook pod when there is one, otherwise by the worker pods themselves (added as owners
+    when they are created), so the garbage collector deletes it with the last of them.
+
+    Without `create secrets` (the restricted user), the worker listens on 127.0.0.1 only and
+    takes a per-pod key from its first peer (`--secret-from-peer`). A connection reaching the
+    pod's loopback came through the API server's port-forward, which checked `pods/portforward`
+    on that pod, so the first peer is an identity allowed into the pod anyway (anyone allowed
+    `pods/exec` could read a mounted key as well). Such pods are reachable by port-forward only,
+    whatever `reach` says. On every path, frames are HMAC-signed with the key; a worker never
+    unpickles an unverified frame.
+
+No leaks
+    Pods carry labels (managed-by, component=worker, user, session, notebook, backend) and an
+    ownerReference to the notebook pod when the kernel runs in one. `restartPolicy: Never` plus
+    the worker's dead-man switch (`idle_timeout`; the pool pings every `idle_timeout / 4`)
+    means a kernel that dies without a word (SIGKILL) leaves pods that end by themselves
+    within `idle_timeout`; the ended pod objects are then removed by `%k8s gc` (or with the
+    notebook pod). Normal shutdown (`pool.shutdown_all`, atexit, unload) deletes the pods.
+
+Failures
+    A watch on the backend's pods (`kjupyter.run.k8s.watcher`) shuts down the channel of a pod
+    that is deleted, evicted or ends, so the engine loses the worker at once and retries its
+    tasks on another pod. Pods that cannot start (image missing, unschedulable, quota) fail
+    `start` with Kubernetes' reason, and are deleted. An RBAC preflight
+    (`kjupyter.run.k8s.preflight`) names a missing permission before anything is created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from kjupyter.cluster import connection
+from kjupyter.errors import BackendError, ChannelClosed, KjupyterError, NotFound, ProtocolError
+from kjupyter.run import backends, messages
+from kjupyter.run.backends import Backend, Session, Worker
+from kjupyter.run.channel import IdleTimeout, StreamChannel
+from kjupyter.run.k8s import identity, podspec, preflight, versions
+from kjupyter.run.k8s.options import PodOptions, resolve
+from kjupyter.run.k8s.portforward import PortForward
+from kjupyter.run.k8s.watcher import PodWatcher
+
+CONNECT_TIMEOUT = 30.0  # s from "running" to a worker that answers (python start-up)
+PROBE_TIMEOUT = 1.0  # s the auto mode gives a pod IP to answer before using port-forward
+RETRY = 0.02  # s between connection attempts to a starting worker
+
+#: every live backend, so `ps`, `timeline` and `gc` can find pods by name
+LIVE: list[KubernetesBackend] = []
+
+
+@dataclass
+class PodHandle:
+    """What the backend keeps per worker pod (the engine sees it as `Worker.handle`)."""
+
+    name: str
+    key: bytes
+    forward: PortForward | None = None
+    marks: dict[str, float] = field(default_factory=dict)  # kernel-side times (connected...)
+
+
+class KubernetesBackend(Backend):
+    """Worker pods in one namespace, created on demand by `start`."""
+
+    name = "kubernetes"
+
+    def __init__(self, **options: Any) -> None:
+        self.options: PodOptions = resolve(**options)
+        self.conn = connection.load(
+            context=self.options.context, kubeconfig=self.options.kubeconfig
+        )
+        self.namespace = self.options.namespace or self.conn.namespace
+        self.default_workers = self.options.workers
+        self.heartbeat = self.options.idle_timeout / 4
+        self.pool_idle = self.options.pool_idle
+        self.id = uuid.uuid4().hex[:6]
+        self.owner = identity.own_pod(self.conn)
+        image = self.options.image or (self.owner.image if self.owner else None)
+        if not image:
+            raise BackendError(
+                "kubernetes backend: no worker image; pass image=... (--image), set "
+                "$KJUPYTER_IMAGE, or run the kernel in a pod (its image is the default)"
+            )
+        self.image = image
+        self.user = ""
+        self.grants: preflight.Grants | None = None
+        self.reach: str | None = None  # decided on the first pod
+        self.secret_name: str | None = None
+        self.secret_owned = False
+        self.watcher: PodWatcher | None = None
+        self.workers: dict[str, Worker] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        LIVE.append(self)
+
+    # -- once per backend -------------------------------------------------------------------
+    def _prepare(self, session: Session) -> None:
+        if self.grants is not None:
+            return
+        self.user = identity.user_name(self.conn)
+        self.grants = preflight.check(self.conn, self.namespace, self.user, self.options.reach)
+        self.labels = {
+            identity.MANAGED_BY: "kjupyter",
+            identity.COMPONENT: "worker",
+            identity.SESSION: session.id,
+            identity.BACKEND: self.id,
+            identity.USER: identity.label_value(self.user),
+        }
+        notebook = identity.notebook_name()
+        if notebook:
+            self.labels[identity.NOTEBOOK] = identity.label_value(notebook)
+        if self.grants.secrets:
+            self.secret_name = f"kjupyter-{session.id}-{self.id}"
+            manifest = podspec.session_secret(
+                self.secret_name, session.secret.hex().encode(), self.labels, self.owner
+            )
+            self.conn.request(
+                "POST",
+                f"/api/v1/namespaces/{self.namespace}/secrets",
+                body=manifest,
+                action=f"create secret {self.secret_name} in {self.namespace}",
+            )
+        selector = f"{identity.SESSION}={session.id},{identity.BACKEND}={self.id}"
+        self.watcher = PodWatcher(self.conn, self.namespace, selector, self._pod_gone)
+
+    # -- the Backend interface --------------------------------------------------------------
+    def start(self, count: int, session: Session) -> list[Worker]:
+        """Create `count` pods, wait until they run, connect, read their hello."""
+        if self._closed:
+            raise BackendError("kubernetes backend is closed")
+        self._prepare(session)
+        assert self.watcher is not None
+        names = [f"kjupyter-{session.id}-{uuid.uuid4().hex[:6]}" for _ in range(count)]
+        created = []
+        try:
+            for name in names:
+                manifest = podspec.worker_pod(
+                    name,
+                    self.options,
+                    self.image,
+                    self.labels,
+                    secret_name=self.secret_name,
+                    owner=self.owner,
+                )
+                self.watcher.expect(name, time.time())
+                self.conn.request(
+                    "POST",
+                    f"/api/v1/namespaces/{self.namespace}/pods",
+                    body=manifest,
+                    action=f"create pod {name} in {self.namespace}",
+                )
+                created.append(name)
+            if self.secret_name and self.owner is None:
+                self._own_secret(created)
+            failures = self.watcher.wait_started(created, self.options.start_timeout)
+            if failures:
+                name, reason = next(iter(failures.items()))
+                raise BackendError(
+                    f"worker pod {name} in {self.namespace} did not start: {reason}"
+                    + (f" ({len(failures)} of {count} pods failed)" if len(failures) > 1 else "")
+                )
+            with ThreadPoolExecutor(min(8, len(created))) as pool:
+                workers = list(pool.map(lambda n: self._connect(n, session), created))
+        except BaseException:
+            for name in created:
+                self._delete(name, grace=0)
+            raise
+        with self._lock:
+            for worker in workers:
+                self.workers[worker.name] = worker
+        return workers
+
+    def stop(self, worker: Worker, *, force: bool = False) -> None:
+        """Close the channel and delete the pod (at once with `force`)."""
+        handle: PodHandle = worker.handle
+        worker.channel.close()
+        if handle.forward is not None:
+            handle.forward.close()
+        with self._lock:
+            self.workers.pop(worker.name, None)
+        self._delete(worker.name, grace=0 if force else 1)
+
+    def describe_exit(self, worker: Worker) -> str:
+        state = self.watcher.state(worker.name) if self.watcher else None
+        if state is None:
+            return "connection lost"
+        if state.gone:
+            return state.gone
+        return f"connection lost (pod {state.phase})"
+
+    def close(self) -> None:
+        """Delete what is left (pods, the Secret) and stop watching."""
+        self._closed = True
+        with self._lock:
+            names = list(self.workers)
+            self.workers.clear()
+        for name in names:
+            self._delete(name, grace=0)
+        if self.secret_name:
+            with contextlib.suppress(KjupyterError):
+                self.conn.request(
+                    "DELETE",
+                    f"/api/v1/namespaces/{self.namespace}/secrets/{self.secret_name}",
+                    action=f"delete secret {self.secret_name}",
+                )
+        if self.watcher is not None:
+            self.watcher.stop()
+        with contextlib.suppress(ValueError):
+            LIVE.remove(self)
+
+    # -- pods -------------------------------------------------------------------------------
+    def _delete(self, name: str, grace: int) -> None:
+        with contextlib.suppress(NotFound):
+            try:
+                self.conn.request(
+                    "DELETE",
+                    f"/api/v1/namespaces/{self.namespace}/pods/{name}",
+                    query={"gracePeriodSeconds": str(grace)},
+                    action=f"delete pod {name}",
+                )
+            except KjupyterError:
+                if grace == 0:
+                    raise
+                return
+
+    def _own_secret(self, pods: list[str]) -> None:
+        """Make the new pods owners of the Secret: it goes when the last of them goes."""
+        assert self.watcher is not None
+        owners = []
+        for name in pods:
+            pod = self.conn.request(
+                "GET", f"/api/v1/namespaces/{self.namespace}/pods/{name}", action=f"get pod {name}"
+            )
+            owners.append(podspec.owner_reference("Pod", name, pod["metadata"]["uid"]))
+        path = f"/api/v1/namespaces/{self.namespace}/secrets/{self.secret_name}"
+        current = self.conn.request("GET", path, action=f"get secret {self.secret_name}")
+        existing = current.get("metadata", {}).get("ownerReferences") or []
+        self.conn.request(
+            "PATCH",
+            path,
+            body={"metadata": {"ownerReferences": existing + owners}},
+            content_type="application/merge-patch+json",
+            action=f"set the owners of secret {self.secret_name}",
+        )
+
+    def _pod_gone(self, name: str, reason: str) -> None:
+        """Watch thread: a pod of ours went away; wake the engine by ending its channel."""
+        with self._lock:
+            worker = self.workers.get(name)
+        if worker is not None:
+            with contextlib.suppress(OSError):
+                # shutdown, not close: the engine's selector still holds the descriptor and
+                # must see it readable (end of stream) to lose the worker and retry its tasks.
+                worker.channel.sock.shutdown(socket.SHUT_RDWR)
+
+    # -- connecting -------------------------------------------------------------------------
+    def _connect(self, name: str, session: Session) -> Worker:
+        assert self.watcher is not None
+        state = self.watcher.state(name)
+        assert state is not None
+        loopback = self.secret_name is None
+        if self.reach is None:
+            self.reach = self._decide_reach(state.ip, loopback)
+        use_ip = self.reach == "pod-ip" and not loopback
+        key = session.secret.hex().encode() if not loopback else os.urandom(32)
+        handle = PodHandle(name, key)
+        deadline = time.monotonic() + CONNECT_TIMEOUT
+        while True:
+            try:
+                if use_ip:
+                    sock = socket.create_connection((state.ip, podspec.PORT), timeout=5.0)
+                else:
+                    handle.forward = PortForward(
+                        self.conn.api_client, self.namespace, name, podspec.PORT
+                    )
+                    sock = handle.forward.socket
+                    if loopback:
+                        sock.sendall(messages.PEER_KEY_PREFIX + key)
+                handle.marks["connected"] = time.time()
+                channel = StreamChannel(sock, key, "kernel")
+                channel.handshake(timeout=10.0)
+                msg, _ = channel.recv(timeout=10.0)
+                break
+            except (OSError, ChannelClosed, IdleTimeout, ProtocolError) as err:
+                if handle.forward is not None:
+                    handle.forward.close()
+                    handle.forward = None
+                gone = self.watcher.state(name)
+                if gone is not None and gone.gone:
+                    raise BackendError(
+                        f"worker pod {name} ended while starting: {gone.gone}"
+                    ) from None
+                if isinstance(err, ProtocolError) or time.monotonic() > deadline:
+                    raise BackendError(
+                        f"cannot reach worker pod {name} ({self.reach}): {err}"
+                    ) from None
+                time.sleep(RETRY)  # the worker process is still starting: try again
+        if msg[0] != "hello":
+            raise BackendError(f"worker pod {name} sent {msg[0]!r} before its hello")
+        info = msg[1]
+        if info.get("protocol") != messages.PROTOCOL:
+            raise BackendError(
+                f"worker pod {name} speaks protocol {info.get('protocol')}, this kernel "
+                f"{messages.PROTOCOL}: use an image with the same kjupyter "
+                f"(the image has {info.get('kjupyter')})"
+            )
+        versions.check(name, self.image, info)
+        handle.marks["hello"] = time.time()
+        worker = Worker(name, channel, host=state.node or info.get("host", ""), handle=handle)
+        worker.info = info
+        worker.ready = True  # the hello is read here: the engine may send work at once
+        return worker
+
+    def _decide_reach(self, ip: str, loopback: bool) -> str:
+        if loopback:
+            return "port-forward"
+        if self.options.reach != "auto":
+            return self.options.reach
+        if identity.in_cluster():
+            return "pod-ip"
+        return "pod-ip" if pod_ip_routable(ip) else "port-forward"
+
+
+def pod_ip_routable(ip: str, timeout: float = PROBE_TIMEOUT) -> bool:
+    """True when a TCP connection to the pod IP is answered (accepted or refused) in time."""
+    if not ip:
+        return False
+    try:
+        with socket.create_connection((ip, podspec.PORT), timeout=timeout):
+            return True
+    except ConnectionRefusedError:
+        return True
+    except OSError as err:
+        return err.errno == errno.ECONNREFUSED
+
+
+backends.register("kubernetes", KubernetesBackend)
