@@ -39,7 +39,7 @@ def trivial(x: int) -> int:
 def make_block(i: int) -> np.ndarray:
     import numpy as np  # some engines ship __main__ functions without their globals
 
-    return np.full(5 * MB // 8, i, dtype="float64")
+    return np.full(5 * 1024 * 1024 // 8, i, dtype="float64")
 
 
 def use_array(array: np.ndarray, i: int) -> float:
