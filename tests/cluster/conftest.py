@@ -127,3 +127,39 @@ def backend_of(options: dict):
 
     rest = {k: v for k, v in options.items() if k != "backend"}
     return pool.get_pool("kubernetes", **rest).backend
+
+
+@pytest.fixture
+def beacon(cluster) -> Iterator[tuple[str, int, object]]:
+    """A TCP server on this host that tasks in pods call to say where they are.
+
+    Yields (host, port, calls): a task connects, sends its pod name and reads the reply, which
+    is `b"block"` for the first call and `b"go"` after; `calls` is a queue of the pod names. It
+    lets a test act (delete a pod, interrupt) at a known point of a task, without sleeping.
+    """
+    import json
+    import queue
+    import socket
+    import threading
+
+    from tests.conftest import STATE_HOME
+
+    host = json.loads((STATE_HOME / "state" / "cluster.json").read_text())["node_ip"]
+    server = socket.create_server(("0.0.0.0", 0))
+    calls: queue.Queue[str] = queue.Queue()
+    first = threading.Event()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                calls.put(conn.recv(256).decode())
+                conn.sendall(b"go" if first.is_set() else b"block")
+                first.set()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield host, server.getsockname()[1], calls
+    server.close()

@@ -74,6 +74,9 @@ ENV = {
 
 def resolve(**given: Any) -> PodOptions:
     """Options from arguments, then the environment, then the defaults; validated."""
+    if "k8s_namespace" in given:
+        # `kjupyter.run(code, namespace=names)` already uses the word for the cell's names.
+        given["namespace"] = given.pop("k8s_namespace")
     known = {f.name for f in fields(PodOptions)}
     unknown = sorted(set(given) - known)
     if unknown:

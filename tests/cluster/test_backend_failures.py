@@ -1,0 +1,114 @@
+"""Failures on the kubernetes backend: pods deleted mid-run, interrupts, pods that cannot start."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+import cloudpickle
+import pytest
+
+import kjupyter
+from kjupyter.errors import BackendError
+from kjupyter.run.k8s import options as pod_options
+from kjupyter.run.k8s import podspec
+from tests.cluster.conftest import worker_pods
+
+# The workers cannot import this test module: its functions travel by value.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def call_home(host: str, port: int) -> bytes:
+    """Run in a task: tell the test's beacon which pod this is; return its answer."""
+    import socket
+
+    with socket.create_connection((host, port), timeout=30) as conn:
+        conn.sendall(socket.gethostname().encode())
+        return conn.recv(16)
+
+
+def test_pod_deleted_during_a_map_of_1000(backend_options, core_api, namespace, beacon):
+    host, port, calls = beacon
+
+    def work(x):
+        import time
+
+        if x == 300 and call_home(host, port) == b"block":
+            time.sleep(3600)  # first attempt: held here until the test deletes this pod
+        return x
+
+    deleted = []
+
+    def delete_the_pod_holding_item_300() -> None:
+        name = calls.get(timeout=120)
+        core_api.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+        deleted.append(name)
+
+    killer = threading.Thread(target=delete_the_pod_holding_item_300, daemon=True)
+    killer.start()
+    frame = kjupyter.map(work, range(1000), workers=3, **backend_options)
+    killer.join()
+    assert list(frame["status"].unique()) == ["ok"]
+    assert list(frame["value"]) == list(range(1000))  # every result, once, in order
+    row = frame[frame["item"] == 300].iloc[0]
+    assert row["attempts"] == 2 and row["worker"] != deleted[0]
+    assert frame["worker"].nunique() == 4  # a new pod replaced the deleted one
+
+
+def test_interrupt_cancels_and_deletes_pods_that_do_not_stop(
+    backend_options, core_api, namespace, beacon
+):
+    host, port, calls = beacon
+    code = (
+        "import time\n"
+        "called = False\n"
+        "while True:\n"
+        "    try:\n"
+        "        if not called:\n"
+        "            called = call_home(host, port)\n"
+        "        time.sleep(3600)\n"
+        "    except KeyboardInterrupt:\n"
+        "        pass  # a task that ignores cancellation\n"
+    )
+    names = {"call_home": call_home, "host": host, "port": port}
+    main = threading.main_thread().ident
+
+    def interrupt_when_both_run() -> None:
+        calls.get(timeout=120)
+        calls.get(timeout=120)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    threading.Thread(target=interrupt_when_both_run, daemon=True).start()
+    options = dict(backend_options, k8s_namespace=backend_options.pop("namespace"))
+    frame = kjupyter.run(code, n=2, namespace=names, cancel_grace=1.0, **options)
+    assert list(frame["status"]) == ["cancelled", "cancelled"]
+    left = [(p.metadata.name, p.status.phase) for p in worker_pods(core_api, namespace)]
+    assert left == [], (left, list(frame["worker"]))  # both pods were deleted
+
+
+def test_missing_image_fails_in_one_line_and_deletes_its_pods(backend_options, core_api, namespace):
+    options = dict(backend_options, image="kjupyter.local/no-such-image:0")
+    with pytest.raises(BackendError) as failure:
+        kjupyter.run("1", n=2, **options)
+    message = str(failure.value)
+    assert "did not start" in message and "Err" in message, message
+    assert "\n" not in message
+    assert worker_pods(core_api, namespace) == []
+
+
+def test_gpu_request_is_a_limit_and_unschedulable_here(backend_options, core_api, namespace):
+    spec = podspec.worker_pod(
+        "p",
+        pod_options.resolve(gpu=1, cpu="250m", memory="256Mi"),
+        "img",
+        {"kjupyter.dev/session": "s"},
+        secret_name=None,
+        owner=None,
+    )
+    resources = spec["spec"]["containers"][0]["resources"]
+    assert resources["limits"] == {"cpu": "250m", "memory": "256Mi", "nvidia.com/gpu": "1"}
+    options = dict(backend_options, gpu=1, start_timeout=5)
+    with pytest.raises(BackendError, match=r"Unschedulable.*nvidia\.com/gpu"):
+        kjupyter.run("1", n=1, **options)
+    assert worker_pods(core_api, namespace) == []
