@@ -52,6 +52,8 @@ def run(
     if isinstance(namespace, str):
         # A string cannot be a namespace of names: it is the backend's (Kubernetes) namespace.
         backend_options["namespace"], namespace = namespace, None
+    if "k8s_namespace" in backend_options:  # the same, when `namespace` holds the names
+        backend_options["namespace"] = backend_options.pop("k8s_namespace")
     if callable(code_or_callable):
         params = inspect.signature(code_or_callable).parameters
         blob = capture.capture_callable(code_or_callable)

@@ -45,6 +45,7 @@ Failures
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import os
@@ -72,6 +73,8 @@ RETRY = 0.02  # s between connection attempts to a starting worker
 
 #: every live backend, so `ps`, `timeline` and `gc` can find pods by name
 LIVE: list[KubernetesBackend] = []
+#: recently closed backends, so a timeline of a run whose pool is gone still has pod phases
+CLOSED: collections.deque[KubernetesBackend] = collections.deque(maxlen=16)
 
 
 @dataclass
@@ -114,6 +117,7 @@ class KubernetesBackend(Backend):
         self.secret_owned = False
         self.watcher: PodWatcher | None = None
         self.workers: dict[str, Worker] = {}
+        self.marks: dict[str, dict[str, float]] = {}  # kernel-side times of stopped pods
         self._lock = threading.Lock()
         self._closed = False
         LIVE.append(self)
@@ -203,6 +207,7 @@ class KubernetesBackend(Backend):
             handle.forward.close()
         with self._lock:
             self.workers.pop(worker.name, None)
+            self.marks[worker.name] = handle.marks
         self._delete(worker.name, grace=0 if force else 1)
 
     def describe_exit(self, worker: Worker) -> str:
@@ -218,6 +223,8 @@ class KubernetesBackend(Backend):
         self._closed = True
         with self._lock:
             names = list(self.workers)
+            for name, worker in self.workers.items():
+                self.marks[name] = worker.handle.marks
             self.workers.clear()
         for name in names:
             self._delete(name, grace=0)
@@ -232,6 +239,7 @@ class KubernetesBackend(Backend):
             self.watcher.stop()
         with contextlib.suppress(ValueError):
             LIVE.remove(self)
+            CLOSED.append(self)
 
     # -- pods -------------------------------------------------------------------------------
     def _delete(self, name: str, grace: int) -> None:

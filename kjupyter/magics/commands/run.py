@@ -25,11 +25,14 @@ def _ensure_closer(context: MagicContext) -> None:
 
 
 def _common(parser: VerbParser) -> None:
+    from kjupyter.magics.commands.pool import add_pod_options
+
     parser.add_argument("--backend", help="local or kubernetes (default: configured, or local)")
     parser.add_argument("-o", "--out", metavar="NAME", help="store the results under NAME")
     parser.add_argument("--values", action="store_true", help="plain values, not a DataFrame")
     parser.add_argument("--no-stream", action="store_true", help="do not echo task output")
     parser.add_argument("--retries", type=int, default=2, help="retries per task (default 2)")
+    add_pod_options(parser)
 
 
 def _store(context: MagicContext, name: str | None, result: Any) -> Any:
@@ -61,17 +64,21 @@ def run_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         raise UsageError("%%k8s run needs a cell body: use it as a cell magic (%%k8s run -n 4)")
     if options.n < 1:
         raise UsageError("%%k8s run: -n must be at least 1")
+    from kjupyter.magics.commands.pool import backend_options
     from kjupyter.run import api
 
     _ensure_closer(context)
+    picked = backend_options(context, options)
+    if "namespace" in picked:  # run's own `namespace` is the cell's names
+        picked["k8s_namespace"] = picked.pop("namespace")
     result = api.run(
         cell,
         n=options.n,
-        backend=options.backend,
         namespace=context.shell.user_ns,
         values=options.values,
         stream=not options.no_stream,
         max_attempts=options.retries + 1,
+        **picked,
     )
     return _store(context, options.out, result)
 
@@ -100,6 +107,7 @@ def map_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     fn = namespace[options.fn]
     if not callable(fn):
         raise UsageError(f"%k8s map: {options.fn!r} is not callable")
+    from kjupyter.magics.commands.pool import backend_options
     from kjupyter.run import api
 
     _ensure_closer(context)
@@ -108,9 +116,9 @@ def map_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         namespace[options.items],
         workers=options.workers,
         chunksize=options.chunksize,
-        backend=options.backend,
         values=options.values,
         stream=not options.no_stream,
         max_attempts=options.retries + 1,
+        **backend_options(context, options),
     )
     return _store(context, options.out, result)

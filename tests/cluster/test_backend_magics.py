@@ -1,0 +1,86 @@
+"""The kubernetes backend through the magics: pod options, pool up/status/down, ps, gc, timeline."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kjupyter.run import pool
+from tests.cluster.conftest import worker_pods
+
+
+def test_pool_run_ps_timeline_and_down(shell, cluster, core_api, namespace):
+    image = f"--image {cluster.worker_image}"
+    try:
+        status = shell.run_line_magic("k8s", f"pool up -n 2 {image} --cpu 100m")
+        assert list(status["workers"]) == [2] and list(status["namespace"]) == [namespace]
+        warm = {p.metadata.name for p in worker_pods(core_api, namespace)}
+        assert len(warm) == 2
+        pod = worker_pods(core_api, namespace)[0]
+        assert pod.spec.containers[0].resources.limits["cpu"] == "100m"
+
+        result = shell.run_cell(f"%%k8s run -n 2 {image} --cpu 100m -o out --no-stream\nRANK * 10")
+        assert result.error_in_exec is None
+        out = shell.user_ns["out"]
+        assert list(out["value"]) == [0, 10] and set(out["worker"]) == warm  # the warm pods
+
+        ps = shell.run_line_magic("k8s", "ps")
+        assert set(ps["pod"]) == warm and set(ps["phase"]) == {"Running"}
+
+        table = shell.run_line_magic("k8s", "timeline out")
+        pod_phases = set(table[table["kind"] == "pod"]["phase"])
+        assert {"created", "scheduled", "started", "connected", "hello"} <= pod_phases
+        assert set(table[table["kind"] == "task"]["phase"]) == {"queued", "running", "done"}
+        assert (table["end"] >= table["start"]).all()
+
+        assert shell.run_line_magic("k8s", "pool down") == "stopped 2 worker pods"
+        assert worker_pods(core_api, namespace) == []
+    finally:
+        pool.shutdown_all()
+
+
+def test_gc_deletes_leftovers_of_a_dead_session(shell, cluster, core_api, namespace):
+    from kubernetes import client
+
+    labels = {
+        "app.kubernetes.io/managed-by": "kjupyter",
+        "app.kubernetes.io/component": "worker",
+        "kjupyter.dev/session": "deadbeef0000",
+        "kjupyter.dev/user": "kubernetes-admin",
+    }
+    whoami = shell.run_line_magic("k8s", "can-i create pods")  # warm the connection
+    assert whoami is not None
+    from kjupyter.run.k8s import identity
+
+    labels["kjupyter.dev/user"] = identity.label_value(
+        identity.user_name(shell.user_ns["_kjupyter_magics"].context.state["cluster"].connection)
+    )
+    core_api.create_namespaced_pod(
+        namespace,
+        client.V1Pod(
+            metadata=client.V1ObjectMeta(name="leftover", labels=labels),
+            spec=client.V1PodSpec(
+                containers=[client.V1Container(name="w", image=cluster.worker_image)],
+                node_selector={"kjupyter.dev/nowhere": "true"},  # stays Pending
+            ),
+        ),
+    )
+    frame = shell.run_line_magic("k8s", "gc")
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame["pod"]) == ["leftover"] and list(frame["session"]) == ["deadbeef0000"]
+    assert worker_pods(core_api, namespace) == []
+
+
+def test_idle_pool_scales_to_zero_by_itself(backend_options, core_api, namespace):
+    import kjupyter
+    from tests.cluster import waiting
+
+    options = dict(backend_options, pool_idle=1, idle_timeout=2)
+    frame = kjupyter.run("RANK", n=2, quiet=True, **options)
+    for name in set(frame["worker"]):
+        waiting.until(
+            core_api.list_namespaced_pod,
+            lambda pod: pod.metadata.deletion_timestamp is not None,
+            namespace,
+            field_selector=f"metadata.name={name}",
+        )
+    assert worker_pods(core_api, namespace) == []
