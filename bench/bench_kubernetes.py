@@ -1,0 +1,145 @@
+"""Benchmark: the kubernetes backend on the real local cluster, by pod IP and by port-forward.
+
+    python bench/bench_kubernetes.py [--kubeconfig PATH] [--image IMG] [--round-trips 500]
+
+In a fresh namespace (deleted at the end), for each path (pod-ip, port-forward):
+  * cold `run -n 4`: wall time, the pods' own start (first create -> last container running,
+    as the watch saw it) and the overhead above it;
+  * warm round trip of one trivial task on one worker, at the channel (work -> done) and
+    through `kjupyter.map(f, [x])` (the whole API, DataFrame and all): median and p99;
+  * map of 5,000 trivial tasks over 4 warm pods: tasks/s;
+  * gather of 100 MB (4 tasks x 25 MB): MB/s.
+Figures only; the tests never assert on speed. Goals (issue 4): cold overhead <= 1 s, warm round
+trip <= 5 ms by port-forward and <= 1 ms by pod IP, >= 10,000 tasks/s and >= 1 GB/s gather by
+pod IP, >= 100 MB/s gather by port-forward.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+STATE = Path.home() / ".cache" / "kjupyter-devcluster" / "state" / "cluster.json"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def channel_round_trips(worker, count: int) -> list[float]:
+    """work -> done of `lambda x: x` on one warm worker, straight on its channel."""
+    from kjupyter.run import capture, wire
+
+    blob = capture.capture_callable(lambda x: x)
+    program = {"kind": "call", "fn": blob.key}
+    times = []
+    for i in range(count + 1):
+        puts = [(blob.key, len(blob.parts))] if i == 0 else []
+        attachments = list(blob.parts) if i == 0 else []
+        args = wire.pack_value([i])
+        start = time.perf_counter()
+        worker.channel.send(
+            ("work", [], puts, [(program, [10**9 + i], len(args))]), attachments + args
+        )
+        while True:
+            msg, _ = worker.channel.recv(timeout=30)
+            if msg[0] == "done":
+                break
+        if i:
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def bench_path(reach: str, base: dict, round_trips: int) -> dict[str, float]:
+    import kjupyter
+    from kjupyter.run import pool
+
+    options = dict(base, reach=reach)
+    figures: dict[str, float] = {}
+
+    start = time.perf_counter()
+    frame = kjupyter.run("RANK", n=4, quiet=True, progress=False, **options)
+    figures["cold run -n 4 (s)"] = time.perf_counter() - start
+    backend = pool.get_pool(
+        "kubernetes", **{k: v for k, v in options.items() if k != "backend"}
+    ).backend
+    seen = [backend.watcher.state(name).seen for name in frame["worker"]]
+    pods = max(s["started"] for s in seen) - min(s["created"] for s in seen)
+    figures["  pods' own start (s)"] = pods
+    figures["  overhead above it (s)"] = figures["cold run -n 4 (s)"] - pods
+
+    worker = next(iter(backend.workers.values()))
+    times = channel_round_trips(worker, round_trips)
+    figures["round trip, channel, median (ms)"] = statistics.median(times) * 1e3
+    figures["round trip, channel, p99 (ms)"] = percentile(times, 0.99) * 1e3
+    api_times = []
+    for i in range(min(round_trips, 200)):
+        start = time.perf_counter()
+        kjupyter.map(abs, [i], workers=1, values=True, quiet=True, progress=False, **options)
+        api_times.append(time.perf_counter() - start)
+    figures["round trip, kjupyter.map, median (ms)"] = statistics.median(api_times) * 1e3
+    figures["round trip, kjupyter.map, p99 (ms)"] = percentile(api_times, 0.99) * 1e3
+
+    start = time.perf_counter()
+    kjupyter.map(abs, range(5000), workers=4, values=True, quiet=True, progress=False, **options)
+    figures["map 5,000 over 4 pods (tasks/s)"] = 5000 / (time.perf_counter() - start)
+
+    chunk = 25 * 1024 * 1024
+    kjupyter.map(bytes, [1] * 4, workers=4, values=True, quiet=True, progress=False, **options)
+    start = time.perf_counter()
+    values = kjupyter.map(
+        bytes, [chunk] * 4, workers=4, values=True, quiet=True, progress=False, **options
+    )
+    elapsed = time.perf_counter() - start
+    figures["gather 100 MB (MB/s)"] = sum(len(v) for v in values) / elapsed / 1e6
+    pool.shutdown_all()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kubeconfig", default=None)
+    parser.add_argument("--image", default=None)
+    parser.add_argument("--round-trips", type=int, default=500)
+    options = parser.parse_args()
+    state = json.loads(STATE.read_text()) if STATE.exists() else {}
+    kubeconfig = options.kubeconfig or state["admin_kubeconfig"]
+    image = options.image or state["worker_image"]
+    warnings.simplefilter("ignore")
+
+    from kubernetes import client, config
+
+    api = client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig))
+    namespace = f"kjbench-{uuid.uuid4().hex[:6]}"
+    api.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+    while not api.list_namespaced_service_account(
+        namespace, field_selector="metadata.name=default"
+    ).items:
+        time.sleep(0.1)  # a bench, not a test: a short poll for the namespace to be usable
+    base = {
+        "backend": "kubernetes",
+        "image": image,
+        "namespace": namespace,
+        "kubeconfig": kubeconfig,
+    }
+    try:
+        results = {
+            reach: bench_path(reach, base, options.round_trips)
+            for reach in ("pod-ip", "port-forward")
+        }
+    finally:
+        api.delete_namespace(namespace)
+    names = list(next(iter(results.values())))
+    print(f"{'':42} {'pod-ip':>12} {'port-forward':>14}")
+    for name in names:
+        print(f"{name:42} {results['pod-ip'][name]:12.2f} {results['port-forward'][name]:14.2f}")
+
+
+if __name__ == "__main__":
+    main()
