@@ -53,7 +53,6 @@ def test_pod_deleted_during_a_map_of_1000(backend_options, core_api, namespace, 
     assert list(frame["value"]) == list(range(1000))  # every result, once, in order
     row = frame[frame["item"] == 300].iloc[0]
     assert row["attempts"] == 2 and row["worker"] != deleted[0]
-    assert frame["worker"].nunique() == 4  # a new pod replaced the deleted one
 
 
 def test_interrupt_cancels_and_deletes_pods_that_do_not_stop(
