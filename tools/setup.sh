@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Install everything kjupyter and its tests need on a fresh Debian 12 machine (idempotent).
 #   tools/setup.sh            Python package + test tools (enough for the demo and unit tests)
-#   tools/setup.sh --cluster  also Debian's containerd, runc, CNI plugins and image tooling
+#   tools/setup.sh --full     also what the whole test suite needs from Debian: containerd, runc,
+#                             CNI plugins and image tooling (local cluster), Chromium (browser tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 
-if [[ "${1:-}" == "--cluster" ]]; then
+if [[ "${1:-}" == "--full" ]]; then
     packages=(containerd runc containernetworking-plugins iptables iproute2 conntrack
-              mmdebstrap openssl gcc libc6-dev ca-certificates procps)
+              mmdebstrap openssl gcc libc6-dev ca-certificates procps chromium)
     missing=()
     for package in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

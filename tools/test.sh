@@ -18,7 +18,7 @@ stop_cluster() {
 trap stop_cluster EXIT
 
 if [[ -z "${KJUPYTER_TEST_KUBECONFIG:-}" ]]; then
-    tools/setup.sh --cluster || exit 1
+    tools/setup.sh --full || exit 1
     own_cluster=yes
     "$PYTHON" -m tools.devcluster up ${KJUPYTER_DEVCLUSTER_UP_ARGS:-} || exit 1
 else

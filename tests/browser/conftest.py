@@ -1,0 +1,154 @@
+"""A JupyterLab server and headless Chromium (Debian's, driven by Playwright) for widget tests.
+
+The server is isolated (its own config, runtime and workspace dirs, no update checks) and
+serves a scratch folder; every request the page makes to anything but 127.0.0.1 is blocked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@dataclass
+class Lab:
+    """A running JupyterLab: where it serves, its token and its notebook folder."""
+
+    url: str
+    token: str
+    root: Path
+
+    def api(self, path: str, method: str = "GET", body: object = None) -> object:
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read()
+        return json.loads(text) if text else None
+
+    def wait_for_idle_kernel(self, page, notebook: str, timeout: float = 90) -> None:
+        """Wait until the page's kernel for `notebook` exists and is idle.
+
+        The UI's own indicator reads idle before the kernel exists, so ask the server. Pause
+        with `page.wait_for_timeout`, not `time.sleep`: Playwright's sync API serves the page's
+        routed requests only while it is called, and a sleeping test stalls JupyterLab.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            states = [
+                session["kernel"]["execution_state"]
+                for session in self.api("/api/sessions")
+                if session["path"].endswith(notebook) and session.get("kernel")
+            ]
+            if "idle" in states:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no idle kernel for {notebook} after {timeout} s")
+            page.wait_for_timeout(200)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory) -> Iterator[Lab]:
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "notebooks"
+    root.mkdir()
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "JUPYTER_DATA_DIR": str(base / "data"),
+        "IPYTHONDIR": str(base / "ipython"),
+    }
+    env.pop("KUBECONFIG", None)
+    settings = base / "settings" / "@jupyterlab"
+    for plugin, values in {
+        "notebook-extension/tracker": {"autoStartDefaultKernel": True},  # no kernel dialog
+        "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    }.items():
+        (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
+        (settings / f"{plugin}.jupyterlab-settings").write_text(json.dumps(values))
+    token, port = secrets.token_hex(16), _free_port()
+    log = open(base / "lab.log", "wb")  # noqa: SIM115 - closed after the server stops
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.port={port}",
+            "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+            "--ServerApp.allow_root=True", f"--ServerApp.root_dir={root}",
+            f"--LabApp.workspaces_dir={base / 'workspaces'}",
+            f"--LabApp.user_settings_dir={base / 'settings'}",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    served = Lab(f"http://127.0.0.1:{port}", token, root)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            served.api("/api/status")
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"JupyterLab did not start: {(base / 'lab.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+    yield served
+    server.terminate()
+    try:
+        server.wait(20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith("http://127.0.0.1") else route.abort()
+        ),
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+    for session in lab.api("/api/sessions"):  # no kernel survives into the next test
+        lab.api(f"/api/sessions/{session['id']}", "DELETE")
