@@ -22,7 +22,7 @@ if [[ -z "${KJUPYTER_TEST_KUBECONFIG:-}" ]]; then
     own_cluster=yes
     "$PYTHON" -m tools.devcluster up ${KJUPYTER_DEVCLUSTER_UP_ARGS:-} || exit 1
 else
-    tools/setup.sh || exit 1
+    tools/setup.sh --full || exit 1  # the browser tests need Chromium here too
 fi
 echo "test: set-up took $(( $(date +%s) - started )) s"
 
