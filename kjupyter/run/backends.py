@@ -13,7 +13,7 @@ import importlib
 import os
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,12 +109,32 @@ def add_default_chooser(chooser: Callable[[], str | None]) -> None:
     _CHOOSERS.insert(0, chooser)
 
 
+SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+
+def kubernetes_configured(environ: Mapping[str, str] | None = None) -> str | None:
+    """ "kubernetes" when a worker image is configured or the kernel runs in a pod.
+
+    Cheap on purpose (no client import): it only reads the environment and one path. In a pod
+    the worker image defaults to the kernel pod's own, so nothing more must be configured.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get("KJUPYTER_IMAGE"):
+        return "kubernetes"
+    in_pod = bool(environ.get("KUBERNETES_SERVICE_HOST")) and os.path.exists(SERVICE_ACCOUNT_TOKEN)
+    return "kubernetes" if in_pod else None
+
+
 def default_name() -> str:
-    """The backend used when none is given: $KJUPYTER_BACKEND, then choosers, then local."""
+    """The backend used when none is given: $KJUPYTER_BACKEND, then choosers, then local.
+
+    The built-in last chooser picks kubernetes when a worker image is configured or the
+    kernel runs in a pod; everywhere else the embedded local backend runs.
+    """
     named = os.environ.get("KJUPYTER_BACKEND")
     if named:
         return named
-    for chooser in _CHOOSERS:
+    for chooser in [*_CHOOSERS, kubernetes_configured]:
         choice = chooser()
         if choice:
             return choice
