@@ -95,3 +95,36 @@ def test_enter_shell_and_cell_exec(shell, web):
     assert captured.stdout.strip() == web[0]
     out = shell.run_line_magic("k8s", f"exec pods/{web[0]} -- echo one two")
     assert out.stdout == "one two\n" and out.exit_code == 0
+
+
+def test_interrupt_stops_the_remote_cell_and_the_session_goes_on(k8s, web):
+    import io
+    import os
+    import signal
+
+    import pytest
+
+    from kjupyter.cluster.operations.sessions import ContainerSession
+
+    class InterruptWhenSleeping(io.StringIO):
+        """Output that sends us SIGINT (the notebook's interrupt) once the cell says so."""
+
+        def write(self, text: str) -> int:
+            written = super().write(text)
+            if "sleeping" in self.getvalue() and not getattr(self, "sent", False):
+                self.sent = True
+                os.kill(os.getpid(), signal.SIGINT)
+            return written
+
+    session = ContainerSession(k8s, k8s.resolve(f"pods/{web[0]}"))
+    try:
+        session.run("x = 1")
+        out = InterruptWhenSleeping()
+        with pytest.raises(KeyboardInterrupt):
+            session.run("import time\nprint('sleeping', flush=True)\ntime.sleep(600)", out)
+        assert "KeyboardInterrupt" in out.getvalue()
+        after = io.StringIO()
+        session.run("print(x + 1)", after)
+        assert after.getvalue().strip() == "2"
+    finally:
+        session.close()

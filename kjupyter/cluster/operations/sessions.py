@@ -168,12 +168,14 @@ class ContainerSession:
                     out.write(before)
                     out.flush()
                 return before
-            # keep a tail that might be the start of the marker, show the rest now
-            keep = len(marker) - 1
-            if echo and len(pending) > keep:
-                out.write(pending[:-keep])
+            # show everything but a tail that may be the start of the marker
+            cut = pending.rfind(marker[0])
+            if cut < 0 or not marker.startswith(pending[cut:]):
+                cut = len(pending)
+            if echo and cut:
+                out.write(pending[:cut])
                 out.flush()
-                pending = pending[-keep:]
+                pending = pending[cut:]
 
     def close(self) -> None:
         if self._client is not None:
