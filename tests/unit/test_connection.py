@@ -1,0 +1,57 @@
+"""Connection errors seen by the user: one line, specific (no cluster needed for these)."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+import kjupyter
+from kjupyter.errors import NotFound, Unreachable
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def kubeconfig(tmp_path):
+    path = tmp_path / "config"
+    path.write_text(f"""\
+apiVersion: v1
+kind: Config
+clusters:
+- name: gone
+  cluster: {{server: "https://127.0.0.1:{closed_port()}", insecure-skip-tls-verify: true}}
+users:
+- name: someone
+  user: {{token: not-a-real-token}}
+contexts:
+- name: gone
+  context: {{cluster: gone, user: someone, namespace: ml}}
+current-context: gone
+""")
+    return str(path)
+
+
+def test_unreachable_server_is_one_line(kubeconfig):
+    cluster = kjupyter.connect(kubeconfig=kubeconfig)
+    assert cluster.pwd() == "/namespaces/ml"
+    with pytest.raises(Unreachable) as caught:
+        cluster.ls("pods")
+    message = str(caught.value)
+    assert "cannot reach the API server at https://127.0.0.1:" in message
+    assert "'gone'" in message and "\n" not in message
+    assert caught.value._render_traceback_() == [f"Unreachable: {message}"]
+
+
+def test_unknown_context_lists_the_known_ones(kubeconfig):
+    with pytest.raises(NotFound, match="no context 'nope' in the kubeconfig; contexts: gone"):
+        kjupyter.connect(context="nope", kubeconfig=kubeconfig)
+
+
+def test_missing_kubeconfig(tmp_path):
+    with pytest.raises(NotFound, match="no kubeconfig at"):
+        kjupyter.connect(kubeconfig=str(tmp_path / "absent"))
