@@ -61,13 +61,20 @@ def _start(lay: layout.Layout, name: str, argv: list[str]) -> None:
 def _write_configs(lay: layout.Layout) -> None:
     for directory in (lay.state, lay.cni_conf, lay.containerd, lay.kubelet_root):
         directory.mkdir(parents=True, exist_ok=True)
-    (lay.state / "containerd.toml").write_text(configs.containerd_toml(lay))
-    (lay.cni_conf / "10-kjupyter.conflist").write_text(configs.cni_conflist(lay))
-    (lay.state / "kubelet.json").write_text(configs.kubelet_config(lay))
-    (lay.state / "kube-proxy.json").write_text(configs.kube_proxy_config(lay))
+    _write_if_changed(lay.state / "containerd.toml", configs.containerd_toml(lay))
+    _write_if_changed(lay.cni_conf / "10-kjupyter.conflist", configs.cni_conflist(lay))
+    _write_if_changed(lay.state / "kubelet.json", configs.kubelet_config(lay))
+    # kube-proxy exits when its config file is written to, even with the same content
+    _write_if_changed(lay.state / "kube-proxy.json", configs.kube_proxy_config(lay))
     for stem in ("admin", "kubelet", "controller-manager", "scheduler", "kube-proxy"):
         pki.write_kubeconfig(lay, stem, API)
     pki.write_kubeconfig(lay, "restricted", API, namespace=layout.RESTRICTED_NAMESPACE)
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write `text` unless the file already holds it (running components watch some files)."""
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
 
 
 def _start_containerd(lay: layout.Layout) -> None:

@@ -20,6 +20,8 @@ from tools.devcluster import layout, oci
 from tools.devcluster.processes import run
 
 SITE = "usr/local/lib/python3.11/dist-packages"  # on Debian's python3 sys.path
+# Wheels the image's Debian 12 (glibc 2.36) can load, newest first; pip takes the tags as given.
+PLATFORMS = [f"--platform=manylinux_2_{minor}_x86_64" for minor in range(36, 16, -1)]
 BASE_PACKAGES = ("python3", "ca-certificates", "procps")
 PAUSE_C = r"""
 #include <signal.h>
@@ -86,26 +88,73 @@ def _base_layer(lay: layout.Layout, log) -> oci.Blob:
     return oci.blob_of(path)
 
 
+def pinned_requirements() -> list[str]:
+    """The project's dependency closure pinned to the versions installed here.
+
+    The worker image then holds exactly the kernel's versions (the backend warns on skew), and
+    its layer is rebuilt when the kernel's environment changes.
+    """
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pinned: dict[str, str] = {}
+    queue = [Requirement(text) for text in _dependencies()]
+    while queue:
+        requirement = queue.pop()
+        name = canonicalize_name(requirement.name)
+        if name in pinned:
+            continue
+        if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        try:
+            dist = metadata.distribution(requirement.name)
+        except metadata.PackageNotFoundError:
+            pinned[name] = str(requirement)
+            continue
+        pinned[name] = f"{dist.metadata['Name']}=={dist.version}"
+        queue.extend(Requirement(text) for text in dist.requires or [])
+    return sorted(pinned.values(), key=str.lower)
+
+
+def _pip_target(target: Path, requirements: list[str]) -> None:
+    run(
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--no-deps",
+            "--target", str(target), *PLATFORMS,
+            "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+            "--only-binary=:all:", *requirements,
+        ]
+    )  # fmt: skip
+
+
 def _deps_layer(lay: layout.Layout, log) -> oci.Blob:
-    deps = _dependencies()
-    key = _key(*deps)
+    requirements = pinned_requirements()
+    key = _key(*requirements)
     path = lay.images / f"layer-deps-{key}.tar"
     if not path.exists():
-        log("installing the project's dependencies into the deps layer...")
+        log(f"installing {len(requirements)} pinned dependencies into the deps layer...")
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(tmp) / "site"
-            run(
-                [
-                    sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
-                    "--target", str(target), "--platform", "manylinux2014_x86_64",
-                    "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
-                    "--only-binary=:all:", *deps,
-                ]
-            )  # fmt: skip
+            try:
+                _pip_target(target, requirements)
+            except RuntimeError as err:  # a version with no wheel: resolve afresh instead
+                log(f"pinned install failed ({str(err)[-300:]}); resolving the ranges instead")
+                path = lay.images / f"layer-deps-{key}-ranges.tar"  # not the pinned layer
+                shutil.rmtree(target, ignore_errors=True)
+                run(
+                    [
+                        sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
+                        "--target", str(target), *PLATFORMS,
+                        "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+                        "--only-binary=:all:", *_dependencies(),
+                    ]
+                )  # fmt: skip
             shutil.rmtree(target / "bin", ignore_errors=True)
-            blob = oci.layer_from_tree(target, SITE, path.with_suffix(".partial.tar"))
-        path.with_suffix(".partial.tar").replace(path)
-        return oci.Blob(path, blob.digest, blob.size)
+            partial = path.with_suffix(".partial.tar")
+            oci.layer_from_tree(target, SITE, partial)
+        partial.replace(path)
     return oci.blob_of(path)
 
 
@@ -135,6 +184,8 @@ def worker_image(lay: layout.Layout, log=print) -> tuple[str, Path]:
     deps = _deps_layer(lay, log)
     project_key = _key(*(p.read_bytes() for p in _project_files()))
     project = _project_layer(lay, project_key)
+    for layer in (deps, project):
+        layer.path.touch()  # newest mtime: pruning keeps the layers in use
     tag = _key(base.digest, deps.digest, project.digest)
     name = f"{layout.IMAGE_REGISTRY}/worker:{tag}"
     archive = lay.images / f"worker-{tag}.oci.tar"
@@ -173,8 +224,8 @@ def _ctr(lay: layout.Layout) -> list[str]:
 
 
 def prune_archives(lay: layout.Layout, keep: set[Path]) -> None:
-    """Drop old worker archives and project layers (each is ~0.3 GB) beyond those in use."""
-    for pattern in ("worker-*.oci.tar", "layer-project-*.tar"):
+    """Drop all but the two newest worker archives and project/deps layers (~0.3 GB each)."""
+    for pattern in ("worker-*.oci.tar", "layer-project-*.tar", "layer-deps-*.tar"):
         candidates = sorted(lay.images.glob(pattern), key=lambda p: p.stat().st_mtime)
         for path in candidates[:-2]:
             if path not in keep:

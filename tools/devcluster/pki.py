@@ -140,6 +140,8 @@ def write_kubeconfig(
         "current-context": f"kjupyter-dev-{stem}",
     }
     path = lay.kubeconfig(stem)
-    path.write_text(json.dumps(config, indent=2))  # JSON is YAML: every client reads it
-    path.chmod(0o600)
+    text = json.dumps(config, indent=2)  # JSON is YAML: every client reads it
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+        path.chmod(0o600)
     return path
