@@ -83,8 +83,10 @@ def check(worker: str, image: str, info: Mapping[str, Any]) -> None:
     skew = []
     for name, version in sorted(_KERNEL.items()):
         other = packages.get(name)
-        if other is None or (name != "cloudpickle" and _minor(other) == _minor(version)):
-            continue  # patch releases keep pickles compatible; cloudpickle must match
+        if other is None or other == version:
+            continue
+        if name != "cloudpickle" and _minor(other) == _minor(version):
+            continue  # patch releases keep pickles compatible; cloudpickle must match exactly
         if (name, version, other) in _warned:
             continue
         _warned.add((name, version, other))
