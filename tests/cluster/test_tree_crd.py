@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 
+import kjupyter
 from tests.cluster.waiting import until
 
 
@@ -39,7 +41,7 @@ spec:
 
 
 @pytest.fixture
-def gadgets(k8s, core_api):
+def gadgets(k8s, core_api, cluster):
     from kubernetes import client
 
     group = f"t{uuid.uuid4().hex[:8]}.kjupyter.dev"
@@ -52,6 +54,14 @@ def gadgets(k8s, core_api):
                       for x in (c.status.conditions or [])),
         field_selector=f"metadata.name=gadgets.{group}",
     )  # fmt: skip
+    # Established comes before the server's discovery lists the group: wait for that with
+    # another client, so that `k8s` still holds a catalog without it (its miss must refresh)
+    probe = kjupyter.connect(kubeconfig=cluster.kubeconfig)
+    deadline = time.monotonic() + 60
+    while probe.discovery.refresh().get(f"gadgets.{group}") is None:
+        assert time.monotonic() < deadline, "discovery never listed the CRD"
+        time.sleep(0.2)
+    probe.close()
     yield group
     k8s.delete(f"/crd/gadgets.{group}", wait=True)
 
