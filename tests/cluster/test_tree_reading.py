@@ -15,9 +15,7 @@ def test_walk_the_tree(k8s, namespace):
     assert namespace in namespaces.index and "Status" in namespaces.columns
     assert k8s.cd("/") == "/"
     root = k8s.ls()
-    assert {"namespaces", "nodes", "customresourcedefinitions", "clusterroles"} <= set(
-        root.index
-    )
+    assert {"namespaces", "nodes", "customresourcedefinitions", "clusterroles"} <= set(root.index)
     assert "pods" not in root.index
     k8s.cd(f"namespaces/{namespace}/po")
     assert k8s.pwd() == f"/namespaces/{namespace}/pods"
