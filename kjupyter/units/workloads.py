@@ -1,0 +1,165 @@
+"""A unit is a workload: how to find it, read its replicas and readiness, and its pods."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kjupyter.cluster.paths import Level
+from kjupyter.errors import BadPath, NotFound
+
+if TYPE_CHECKING:
+    from kjupyter.cluster.api import Cluster
+
+REQUIRES = "kjupyter.dev/requires"
+SAVED_REPLICAS = "kjupyter.dev/replicas"  # what `stop` scaled down from, for `start`
+UNIT_KINDS = {("apps", "deployments"), ("apps", "statefulsets")}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One workload as a unit: its kind, namespace, name and the object as last read."""
+
+    plural: str
+    namespace: str
+    name: str
+    obj: dict[str, Any]
+    url: str
+
+    @property
+    def ref(self) -> str:
+        """`deployments/web`: how units name each other."""
+        return f"{self.plural}/{self.name}"
+
+    @property
+    def uid(self) -> str:
+        return str(self.obj["metadata"].get("uid", ""))
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return self.obj["metadata"].get("annotations") or {}
+
+    @property
+    def desired(self) -> int:
+        return int((self.obj.get("spec") or {}).get("replicas", 1))
+
+    @property
+    def ready(self) -> int:
+        return int((self.obj.get("status") or {}).get("readyReplicas") or 0)
+
+    @property
+    def requires(self) -> list[str]:
+        """The refs this unit needs, from its annotation, normalised to `plural/name`."""
+        text = self.annotations.get(REQUIRES, "")
+        return [normalise_ref(part) for part in text.replace(";", ",").split(",") if part.strip()]
+
+    @property
+    def state(self) -> str:
+        """systemd's words: active, inactive, activating, deactivating."""
+        status = self.obj.get("status") or {}
+        current = int(status.get("replicas") or 0)
+        generation_seen = status.get("observedGeneration", 0) >= self.obj["metadata"].get(
+            "generation", 0
+        )
+        if self.desired == 0:
+            return "inactive" if current == 0 else "deactivating"
+        if generation_seen and self.ready >= self.desired and current == self.desired:
+            return "active"
+        return "activating"
+
+
+ALIASES = {
+    "deploy": "deployments",
+    "deployment": "deployments",
+    "deployments": "deployments",
+    "sts": "statefulsets",
+    "statefulset": "statefulsets",
+    "statefulsets": "statefulsets",
+}
+
+
+def normalise_ref(text: str) -> str:
+    """`deploy/web`, `deployment/web`, `deployments.apps/web` → `deployments/web`."""
+    kind, sep, name = text.strip().partition("/")
+    plural = ALIASES.get(kind.split(".")[0].lower())
+    if not sep or not name or plural is None or "/" in name:
+        raise BadPath(
+            f"{text.strip()!r} is not a unit; name one as deployments/NAME or statefulsets/NAME"
+        )
+    return f"{plural}/{name}"
+
+
+def load(cluster: Cluster, path: str, namespace: str | None = None) -> Unit:
+    """The unit at `path` (a tree path or `kind/name` in the current namespace)."""
+    if namespace is not None and not path.startswith("/"):
+        path = f"/namespaces/{namespace}/{path}"
+    location = cluster.resolve(path)
+    kind = location.kind
+    if location.level is not Level.OBJECT or location.sub or kind is None:
+        raise BadPath(f"{location.path} is not a workload; units are deployments and statefulsets")
+    if (kind.group, kind.plural) not in UNIT_KINDS:
+        raise BadPath(f"{kind.plural} are not units; units are deployments and statefulsets")
+    assert location.namespace is not None and location.name is not None
+    url = kind.url(location.namespace, location.name)
+    obj = cluster.connection.request("GET", url, action=f"get {kind.plural}/{location.name}")
+    return Unit(kind.plural, location.namespace, location.name, obj, url)
+
+
+def reload(cluster: Cluster, unit: Unit) -> Unit:
+    obj = cluster.connection.request("GET", unit.url, action=f"get {unit.ref}")
+    return Unit(unit.plural, unit.namespace, unit.name, obj, unit.url)
+
+
+def all_units(cluster: Cluster, namespace: str) -> list[Unit]:
+    """Every deployment and statefulset of a namespace (the candidates for dependents)."""
+    units = []
+    for plural in ("deployments", "statefulsets"):
+        path = f"/apis/apps/v1/namespaces/{namespace}/{plural}"
+        listing = cluster.connection.request("GET", path, action=f"list {plural} in {namespace}")
+        for obj in listing.get("items") or []:
+            name = obj["metadata"]["name"]
+            units.append(Unit(plural, namespace, name, obj, f"{path}/{name}"))
+    return units
+
+
+def current_pods(cluster: Cluster, unit: Unit) -> list[dict[str, Any]]:
+    """The pods of the unit's current revision (a deployment's newest ReplicaSet)."""
+    namespace = unit.namespace
+    pods = (
+        cluster.connection.request(
+            "GET", f"/api/v1/namespaces/{namespace}/pods", action=f"list pods in {namespace}"
+        ).get("items")
+        or []
+    )
+    owners = {unit.uid}
+    if unit.plural == "deployments":
+        replicasets = (
+            cluster.connection.request(
+                "GET",
+                f"/apis/apps/v1/namespaces/{namespace}/replicasets",
+                action=f"list replicasets in {namespace}",
+            ).get("items")
+            or []
+        )
+        mine = [rs for rs in replicasets if _owned_by(rs, unit.uid)]
+        if not mine:
+            return []
+        newest = max(mine, key=_revision)
+        owners = {newest["metadata"]["uid"]}
+    return [pod for pod in pods if any(_owned_by(pod, uid) for uid in owners)]
+
+
+def _owned_by(obj: dict[str, Any], uid: str) -> bool:
+    return any(ref.get("uid") == uid for ref in obj["metadata"].get("ownerReferences") or [])
+
+
+def _revision(replicaset: dict[str, Any]) -> int:
+    annotations = replicaset["metadata"].get("annotations") or {}
+    return int(annotations.get("deployment.kubernetes.io/revision", "0"))
+
+
+def require_exists(units: dict[str, Unit], ref: str, needed_by: str) -> Unit:
+    found = units.get(ref)
+    if found is None:
+        raise NotFound(f"{needed_by} requires {ref}, which does not exist in this namespace")
+    return found
