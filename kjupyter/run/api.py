@@ -54,6 +54,8 @@ def run(
         backend_options["namespace"], namespace = namespace, None
     if "k8s_namespace" in backend_options:  # the same, when `namespace` holds the names
         backend_options["namespace"] = backend_options.pop("k8s_namespace")
+    the_pool = pool.get_pool(backend, **backend_options)
+    the_pool.prestart(n)  # cold workers boot while the code is captured
     if callable(code_or_callable):
         params = inspect.signature(code_or_callable).parameters
         blob = capture.capture_callable(code_or_callable)
@@ -64,7 +66,7 @@ def run(
             "world_size": n,
         }
         blobs = {blob.key: blob}
-        index = sources.code_index(code_or_callable)
+        functions = [code_or_callable]
     else:
         if namespace is None:
             namespace = _caller_namespace()
@@ -77,24 +79,20 @@ def run(
             "world_size": n,
         }
         blobs = cell.blobs
-        index = {}
-        for key in cell.names:
-            if callable(namespace[key]):
-                index.update(sources.code_index(namespace[key]))
+        functions = [namespace[key] for key in cell.names if callable(namespace[key])]
     tasks = [Task(id=i, index=r, arg=r) for r, i in enumerate(new_task_ids(n))]
     job = Job(program, blobs, tasks, label="rank", chunksize=1, window=1, gang=True)
-    job.sources = index
+    job.functions = functions
     return _execute(
         job,
+        the_pool,
         n,
-        backend,
         values,
         stream,
         progress,
         quiet,
         max_attempts,
         cancel_grace,
-        backend_options,
     )
 
 
@@ -136,40 +134,39 @@ def map(
     n_workers = max(1, min(n_workers, len(items) or 1))
     if chunksize is None:
         chunksize = max(1, min(MAX_CHUNK, len(items) // (n_workers * 8)))
+    if items:
+        the_pool.prestart(n_workers)  # cold workers boot while the function is pickled
     blob = capture.capture_callable(fn)
     program = {"kind": "call", "fn": blob.key}
     ids = new_task_ids(len(items))
     pairs = enumerate(zip(ids, items, strict=True))
     tasks = [Task(id=i, index=k, arg=item) for k, (i, item) in pairs]
     job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=2)
-    job.sources = sources.code_index(fn)
+    job.functions = [fn]
     return _execute(
         job,
+        the_pool,
         n_workers,
-        backend,
         values,
         stream,
         progress,
         quiet,
         max_attempts,
         cancel_grace,
-        backend_options,
     )
 
 
 def _execute(
     job: Job,
+    the_pool: pool.Pool,
     workers: int,
-    backend: str | None,
     values: bool,
     stream: bool,
     show_progress: bool,
     quiet: bool,
     max_attempts: int,
     cancel_grace: float,
-    backend_options: dict[str, Any],
 ) -> Any:
-    the_pool = pool.get_pool(backend, **backend_options)
     name = the_pool.backend.name
     reporter = Reporter(len(job.tasks), name, stream=stream, progress=show_progress)
     start = time.monotonic()
@@ -184,9 +181,13 @@ def _execute(
         )
         engine.execute()
     elapsed = time.monotonic() - start
-    for task in job.tasks:
-        if task.traceback and job.sources:
-            task.traceback = sources.resolve(task.traceback, job.sources)
+    if any(task.traceback for task in job.tasks):
+        index: dict[str, str] = {}
+        for fn in job.functions:
+            index.update(sources.code_index(fn))
+        for task in job.tasks:
+            if task.traceback and index:
+                task.traceback = sources.resolve(task.traceback, index)
     summary = results.summary_line(job.tasks, name, workers, elapsed)
     failed = sum(t.status != messages.OK for t in job.tasks)
     reporter.finish(summary, quiet=quiet or (values and not failed))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kjupyter.errors import CaptureError
-from kjupyter.run import wire
+from kjupyter.run import fncache, wire
 
 
 @dataclass(frozen=True)
@@ -114,10 +114,17 @@ def capture_cell(code: str, namespace: Mapping[str, Any]) -> CapturedCell:
     return CapturedCell(names, modules, blobs)
 
 
+_FUNCTIONS = fncache.FunctionCache()
+
+
 def capture_callable(fn: Any) -> Blob:
-    """Pickle a function (with what it closes over) for the workers."""
+    """Pickle a function (with what it closes over) for the workers.
+
+    A function called again with nothing it captures changed reuses its blob (see
+    `fncache`): re-pickling was most of a trivial task's round trip.
+    """
     try:
-        return make_blob(fn)
+        return _FUNCTIONS.get(fn, make_blob)
     except Exception as err:
         label = getattr(fn, "__qualname__", type(fn).__name__)
         raise CaptureError(

@@ -41,6 +41,13 @@ class Pool:
         ready = sorted(self.workers, key=lambda w: not w.ready)
         return ready[:count]
 
+    def prestart(self, count: int) -> None:
+        """Start missing workers now, so they boot while the caller prepares the job."""
+        self.workers = [w for w in self.workers if not w.dead]
+        missing = count - len(self.workers)
+        if missing > 0:
+            self.workers.extend(self.backend.start(missing, self.session))
+
     def spawn(self, count: int = 1) -> list[Worker]:
         """Start `count` more workers (replacements for dead ones)."""
         fresh = self.backend.start(count, self.session)

@@ -50,4 +50,5 @@ class Job:
     chunksize: int = 1
     window: int = 1  # chunks in flight per worker
     gang: bool = False  # start all tasks together, one per worker (the ranks of a cell)
-    sources: dict[str, str] = field(default_factory=dict)  # function name -> file, see sources
+    # the functions shipped, whose source files fill in remote tracebacks (see `sources`)
+    functions: list[Any] = field(default_factory=list)
