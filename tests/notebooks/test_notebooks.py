@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 LOCAL = ["01-tasks-local.ipynb"]
-CLUSTER = ["02-cluster-tree.ipynb"]
+CLUSTER = ["02-cluster-tree.ipynb", "03-units.ipynb", "04-tasks-on-pods.ipynb"]
 
 
 def execute(name: str, tmp_path: Path) -> nbformat.NotebookNode:
@@ -53,10 +53,28 @@ def namespaced_kubeconfig(cluster, namespace, tmp_path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", CLUSTER)
-def test_cluster_notebook_runs(name, namespaced_kubeconfig, namespace, tmp_path, monkeypatch):
+@pytest.fixture
+def cluster_env(namespaced_kubeconfig, cluster, namespace, monkeypatch) -> None:
+    """What a user's environment would say: kubeconfig (namespace set) and worker image."""
     monkeypatch.setenv("KUBECONFIG", str(namespaced_kubeconfig))
-    book = execute(name, tmp_path)
-    text = outputs_text(book)
+    monkeypatch.setenv("KJUPYTER_IMAGE", cluster.worker_image)
+    monkeypatch.setenv("KJUPYTER_NAMESPACE", namespace)
+
+
+def test_cluster_tree_notebook(cluster_env, namespace, tmp_path):
+    text = outputs_text(execute("02-cluster-tree.ipynb", tmp_path))
     assert f"/namespaces/{namespace}" in text
     assert "application/vnd.jupyter.widget-view+json" in text  # %k8s browse made a widget
+
+
+def test_units_notebook(cluster_env, tmp_path):
+    text = outputs_text(execute("03-units.ipynb", tmp_path))
+    assert "deployments/web (active): ready" in text
+
+
+def test_tasks_on_pods_notebook(cluster_env, core_api, namespace, tmp_path):
+    text = outputs_text(execute("04-tasks-on-pods.ipynb", tmp_path))
+    assert "rank 1 of 2 on kjupyter-" in text
+    selector = "app.kubernetes.io/managed-by=kjupyter"
+    left = core_api.list_namespaced_pod(namespace, label_selector=selector).items
+    assert all(pod.metadata.deletion_timestamp for pod in left)  # pool down deleted them
