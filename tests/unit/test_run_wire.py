@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import socket
+import threading
 
 import pytest
 
@@ -134,3 +136,37 @@ def test_values_keep_large_buffers_out_of_band():
     raw = os.urandom(200_000)
     assert wire.unpack_value(wire.pack_value(raw)) == raw
     assert wire.unpack_value(wire.pack_value(lambda x: x + 1))(1) == 2
+
+
+def test_pooled_receive_buffers_are_reused_only_when_released():
+    pool = wire.BufferPool(limit=64 << 20)
+    first = pool.take(3 << 20)
+    first[:3] = b"abc"
+    held = pool.take(3 << 20)  # `first` is still referenced: a different buffer
+    assert held.obj is not first.obj
+    del first
+    again = pool.take(3 << 20)
+    assert len(again) == 3 << 20
+    assert bytes(again[:3]) == b"abc"  # the released buffer came back
+    small = pool.take(100)
+    assert len(small) == 100
+
+
+def test_values_read_into_pooled_buffers_survive_later_frames():
+    np = pytest.importorskip("numpy")
+    a, b = socket.socketpair()
+    signer = wire.Signer(b"k" * 32, b"K")
+    reader = wire.FrameReader(b.recv_into)
+    values = []
+    for i in range(3):
+        parts = wire.pack_value(np.full(1 << 18, i, dtype="float64"))  # 2 MiB
+        sender = threading.Thread(
+            target=lambda p=parts, s=i: [a.sendall(x) for x in wire.encode_frame(p, signer, s)]
+        )
+        sender.start()
+        values.append(wire.unpack_value(reader.read(signer, i)))
+        sender.join()
+    assert [float(v[0]) for v in values] == [0.0, 1.0, 2.0]
+    assert [float(v[-1]) for v in values] == [0.0, 1.0, 2.0]
+    a.close()
+    b.close()

@@ -1,0 +1,90 @@
+"""Who signs what: a worker on its parent's socketpair sends unsigned frames (the OS vouches
+for the peer and the kernel does not check them); over TCP it signs, a verifying kernel
+refuses unsigned frames, and a worker verifies what it receives on either transport."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from kjupyter.errors import AuthenticationError
+from kjupyter.run import channel as channels
+
+SECRET = os.urandom(32)
+
+
+def spawn_on_socketpair() -> tuple[subprocess.Popen, socket.socket]:
+    parent, child = socket.socketpair()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kjupyter.worker", "--fd", str(child.fileno())],
+        pass_fds=(child.fileno(),),
+        env=dict(os.environ, KJUPYTER_SECRET=SECRET.hex()),
+    )
+    child.close()
+    return proc, parent
+
+
+def test_worker_on_its_parents_socketpair_sends_unsigned_frames():
+    for verify in (False, True):
+        proc, sock = spawn_on_socketpair()
+        try:
+            chan = channels.StreamChannel(sock, SECRET, "kernel", verify_inbound=verify)
+            if verify:  # a kernel that checks sees the hello unsigned
+                with pytest.raises(AuthenticationError):
+                    chan.recv(timeout=30)
+            else:
+                assert chan.recv(timeout=30)[0][0] == "hello"
+        finally:
+            sock.close()
+            proc.wait(30)
+
+
+def test_worker_on_a_socketpair_still_verifies_what_it_receives():
+    proc, sock = spawn_on_socketpair()
+    try:
+        chan = channels.StreamChannel(sock, os.urandom(32), "kernel", verify_inbound=False)
+        msg, _ = chan.recv(timeout=30)  # unsigned: read fine without checking
+        assert msg[0] == "hello"
+        chan.send(("ping",))  # signed with the wrong secret: the worker hangs up
+        chan.sock.settimeout(30)
+        assert chan.sock.recv(1) == b""
+        assert proc.wait(30) == 0
+    finally:
+        sock.close()
+
+
+def test_worker_over_tcp_signs_its_frames():
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kjupyter.worker", "--connect", f"127.0.0.1:{port}"],
+        env=dict(os.environ, KJUPYTER_SECRET=SECRET.hex()),
+    )
+    try:
+        listener.settimeout(30)
+        conn, _ = listener.accept()
+        chan = channels.StreamChannel(conn, SECRET, "kernel")  # verifies
+        msg, _ = chan.recv(timeout=30)
+        assert msg[0] == "hello"
+        chan.send(("bye",))
+        assert proc.wait(30) == 0
+    finally:
+        listener.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_verifying_kernel_refuses_an_unsigned_frame():
+    a, b = socket.socketpair()
+    kernel = channels.StreamChannel(a, SECRET, "kernel")
+    worker = channels.StreamChannel(b, SECRET, "worker", sign_outbound=False)
+    worker.send(("hello", {}))
+    with pytest.raises(AuthenticationError):
+        kernel.recv(timeout=5)
+    a.close()
+    b.close()
