@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from kjupyter.cluster import watching
 from kjupyter.errors import KjupyterError
 
 if TYPE_CHECKING:
@@ -45,38 +44,25 @@ def until(
 def _watch_once(cluster, url, query, items, version, left, done) -> str:
     watch_query = {
         **query,
-        "watch": "1",
         "resourceVersion": version,
         "allowWatchBookmarks": "true",
         "timeoutSeconds": str(max(1, int(left))),
     }
-    response = cluster.connection.open(
-        "GET", url, query=watch_query, action="watch", timeout=(5.0, left + 10)
-    )
-    try:
-        buffer = b""
-        for chunk in response.stream(64 * 1024, decode_content=True):
-            buffer += chunk
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                if not line.strip():
-                    continue
-                event = json.loads(line)
-                obj = event.get("object") or {}
-                if event.get("type") == "ERROR":  # 410 Gone: list again
-                    listing = cluster.connection.request("GET", url, query=query, action="relist")
-                    items.clear()
-                    items.update({o["metadata"]["name"]: o for o in listing.get("items") or []})
-                    return listing["metadata"]["resourceVersion"]
-                version = obj.get("metadata", {}).get("resourceVersion", version)
-                name = obj.get("metadata", {}).get("name")
-                if event.get("type") == "DELETED":
-                    items.pop(name, None)
-                elif event.get("type") in ("ADDED", "MODIFIED"):
-                    items[name] = obj
-                if done(items):
-                    return version
-    finally:
-        with contextlib.suppress(Exception):
-            response.release_conn()
+    for event in watching.events(
+        cluster.connection, url, watch_query, action="watch", timeout=(5.0, left + 10)
+    ):
+        obj = event.get("object") or {}
+        if event.get("type") == "ERROR":  # 410 Gone: list again
+            listing = cluster.connection.request("GET", url, query=query, action="relist")
+            items.clear()
+            items.update({o["metadata"]["name"]: o for o in listing.get("items") or []})
+            return listing["metadata"]["resourceVersion"]
+        version = obj.get("metadata", {}).get("resourceVersion", version)
+        name = obj.get("metadata", {}).get("name")
+        if event.get("type") == "DELETED":
+            items.pop(name, None)
+        elif event.get("type") in ("ADDED", "MODIFIED"):
+            items[name] = obj
+        if done(items):
+            return version
     return version

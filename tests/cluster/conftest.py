@@ -50,12 +50,16 @@ def shell(ipython, cluster, namespace):
         ipython.run_line_magic("k8s", "exit")
 
 
-def deployment_yaml(name: str, image: str, replicas: int = 1) -> str:
-    """A deployment whose pods print a line and sleep (never pulled: local image)."""
+def deployment_yaml(name: str, image: str, replicas: int = 1, requires: str = "") -> str:
+    """A deployment whose pods print a line and sleep (never pulled: local image).
+
+    `requires` sets the units annotation `kjupyter.dev/requires`.
+    """
+    annotations = f', annotations: {{kjupyter.dev/requires: "{requires}"}}' if requires else ""
     return textwrap.dedent(f"""\
         apiVersion: apps/v1
         kind: Deployment
-        metadata: {{name: {name}, labels: {{kjupyter.dev/test: "true"}}}}
+        metadata: {{name: {name}, labels: {{kjupyter.dev/test: "true"}}{annotations}}}
         spec:
           replicas: {replicas}
           selector: {{matchLabels: {{app: {name}}}}}

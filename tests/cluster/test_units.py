@@ -6,45 +6,22 @@
 from __future__ import annotations
 
 import itertools
-import textwrap
 
 import pytest
 
 from kjupyter.errors import BadArgument, NotFound
 from kjupyter.units import control, phases
 from kjupyter.units.chain import critical_chain
-from tests.cluster.conftest import await_ready_pods
-
-
-def unit_yaml(name: str, image: str, replicas: int = 1, requires: str = "") -> str:
-    annotation = f'\n  annotations: {{kjupyter.dev/requires: "{requires}"}}' if requires else ""
-    return textwrap.dedent(f"""\
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata:
-          name: {name}""") + annotation + textwrap.dedent(f"""
-        spec:
-          replicas: {replicas}
-          selector: {{matchLabels: {{app: {name}}}}}
-          template:
-            metadata: {{labels: {{app: {name}}}}}
-            spec:
-              terminationGracePeriodSeconds: 0
-              containers:
-              - name: main
-                image: {image}
-                imagePullPolicy: Never
-                command: [python3, -c, "import signal; signal.pause()"]
-        """)  # fmt: skip
+from tests.cluster.conftest import await_ready_pods, deployment_yaml
 
 
 @pytest.fixture
 def system(k8s, cluster, core_api, namespace):
     """db (2 replicas) <- web (requires db); other (unrelated); all running and ready."""
     image = cluster.worker_image
-    k8s.apply(unit_yaml("db", image, replicas=2))
-    k8s.apply(unit_yaml("web", image, requires="deploy/db"))
-    k8s.apply(unit_yaml("other", image))
+    k8s.apply(deployment_yaml("db", image, replicas=2))
+    k8s.apply(deployment_yaml("web", image, requires="deploy/db"))
+    k8s.apply(deployment_yaml("other", image))
     for app, count in (("db", 2), ("web", 1), ("other", 1)):
         await_ready_pods(core_api, namespace, f"app={app}", count)
     return k8s
@@ -110,13 +87,13 @@ def test_critical_chain_shows_each_pods_phases_and_the_requirement(system):
 
 
 def test_bad_plans_change_nothing(system, k8s, core_api, namespace):
-    k8s.apply(unit_yaml("loop-a", "none", replicas=0, requires="deploy/loop-b"))
-    k8s.apply(unit_yaml("loop-b", "none", replicas=0, requires="deploy/loop-a"))
+    k8s.apply(deployment_yaml("loop-a", "none", replicas=0, requires="deploy/loop-b"))
+    k8s.apply(deployment_yaml("loop-b", "none", replicas=0, requires="deploy/loop-a"))
     with pytest.raises(
         BadArgument, match="dependency cycle: deployments/loop-a -> deployments/loop-b"
     ):
         control.start(system, "deploy/loop-a")
-    k8s.apply(unit_yaml("orphan", "none", replicas=0, requires="deploy/missing"))
+    k8s.apply(deployment_yaml("orphan", "none", replicas=0, requires="deploy/missing"))
     with pytest.raises(NotFound, match="requires deployments/missing"):
         control.start(system, "deploy/orphan")
     assert k8s.cat("deploy/orphan")["spec"]["replicas"] == 0

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
 
 @pytest.fixture
 def ip():
-    shell = start_ipython() or InteractiveShell.instance()
+    # one shell class for the whole run: every test folder uses InteractiveShell.instance(),
+    # and mixing it with globalipapp's TerminalInteractiveShell raises MultipleInstanceError
+    shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "kjupyter")
     yield shell
     shell.run_line_magic("unload_ext", "kjupyter")

@@ -12,13 +12,13 @@ was first seen (kernel clock, millisecond resolution, unlike the API's whole sec
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kjupyter.cluster import watching
 from kjupyter.cluster.connection import Connection
 from kjupyter.errors import KjupyterError
 
@@ -223,38 +223,30 @@ class PodWatcher:
 
     def _watch(self, path: str, version: str) -> str:
         query = {
-            "watch": "1",
             "labelSelector": self.selector,
             "resourceVersion": version,
             "allowWatchBookmarks": "true",
             "timeoutSeconds": str(WATCH_SECONDS),
         }
-        response = self.conn.open(
-            "GET", path, query=query, action="watch pods", timeout=(5.0, WATCH_SECONDS + 30)
-        )
-        self._response = response
         try:
-            buffer = b""
-            for chunk in response.stream(64 * 1024, decode_content=True):
+            for event in watching.events(
+                self.conn, path, query, action="watch pods",
+                timeout=(5.0, WATCH_SECONDS + 30), on_open=self._opened,
+            ):  # fmt: skip
                 if self._stopped.is_set():
                     break
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    if not line.strip():
-                        continue
-                    event = json.loads(line)
-                    kind, obj = event.get("type"), event.get("object") or {}
-                    if kind == "ERROR":
-                        return ""  # 410 Gone: list again
-                    version = obj.get("metadata", {}).get("resourceVersion", version)
-                    if kind != "BOOKMARK":
-                        self._update(kind, obj, time.time())
+                kind, obj = event.get("type"), event.get("object") or {}
+                if kind == "ERROR":
+                    return ""  # 410 Gone: list again
+                version = obj.get("metadata", {}).get("resourceVersion", version)
+                if kind != "BOOKMARK":
+                    self._update(kind, obj, time.time())
         finally:
             self._response = None
-            with contextlib.suppress(Exception):
-                response.release_conn()
         return version
+
+    def _opened(self, response: Any) -> None:
+        self._response = response
 
     def _update(self, kind: str, pod: dict[str, Any], now: float) -> None:
         name = pod.get("metadata", {}).get("name", "")
