@@ -38,8 +38,9 @@ def test_every_notebook_is_tested():
 @pytest.mark.parametrize("name", LOCAL)
 def test_local_notebook_runs(name, tmp_path, monkeypatch):
     monkeypatch.delenv("KUBECONFIG", raising=False)
-    book = execute(name, tmp_path)
-    assert "rank 1 of 2" in outputs_text(book)
+    text = outputs_text(execute(name, tmp_path))
+    assert "rank 1 of 2" in text
+    assert "IntProgress(" in text  # the slow map showed a progress widget
 
 
 @pytest.fixture
