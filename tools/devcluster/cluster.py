@@ -352,9 +352,13 @@ def down(lay: layout.Layout, purge: bool = False, log=print) -> None:
     for item in network.down(lay):
         log(f"removed {item}")
     lay.cluster_file.unlink(missing_ok=True)
-    if purge and lay.state.exists():
-        shutil.rmtree(lay.state, ignore_errors=True)
-        log(f"purged {lay.state}")
+    if purge:
+        # containerd's state dir is its /run: shim bundles of containers that no longer run.
+        # Its root (imported images) stays: images cannot be pulled back.
+        for directory in (lay.state, lay.containerd / "state"):
+            if directory.exists():
+                shutil.rmtree(directory, ignore_errors=True)
+                log(f"purged {directory}")
 
 
 def _kill_orphan_shims(lay: layout.Layout) -> None:
