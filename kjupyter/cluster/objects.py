@@ -33,9 +33,20 @@ def redact(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_yaml(obj: Any) -> str:
+    """YAML as kubectl writes it: keys in order, multi-line strings as `|` blocks."""
     import yaml
 
-    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    return yaml.dump(
+        obj, Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
 
 
 class KubeObject(Mapping[str, Any]):
