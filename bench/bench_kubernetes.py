@@ -1,6 +1,7 @@
 """Benchmark: the kubernetes backend on the real local cluster, by pod IP and by port-forward.
 
     python bench/bench_kubernetes.py [--kubeconfig PATH] [--image IMG] [--round-trips 500]
+                                     [--only gather] [--path pod-ip]
 
 In a fresh namespace (deleted at the end), for each path (pod-ip, port-forward):
   * cold `run -n 4`: wall time, the pods' own start (first create -> last container running,
@@ -56,7 +57,9 @@ def channel_round_trips(worker, count: int) -> list[float]:
     return times
 
 
-def bench_path(reach: str, base: dict, round_trips: int) -> dict[str, float]:
+def bench_path(
+    reach: str, base: dict, round_trips: int, only: set[str] | None = None
+) -> dict[str, float]:
     import kjupyter
     from kjupyter.run import pool
 
@@ -74,6 +77,23 @@ def bench_path(reach: str, base: dict, round_trips: int) -> dict[str, float]:
     figures["  pods' own start (s)"] = pods
     figures["  overhead above it (s)"] = figures["cold run -n 4 (s)"] - pods
 
+    if only is None or "round-trip" in only:
+        round_trip_figures(figures, backend, options, round_trips)
+    if only is None or "map" in only:
+        start = time.perf_counter()
+        kjupyter.map(
+            abs, range(5000), workers=4, values=True, quiet=True, progress=False, **options
+        )
+        figures["map 5,000 over 4 pods (tasks/s)"] = 5000 / (time.perf_counter() - start)
+    if only is None or "gather" in only:
+        figures["gather 100 MB (MB/s)"] = gather_rate(options)
+    pool.shutdown_all()
+    return figures
+
+
+def round_trip_figures(figures: dict[str, float], backend, options: dict, round_trips: int) -> None:
+    import kjupyter
+
     worker = next(iter(backend.workers.values()))
     times = channel_round_trips(worker, round_trips)
     figures["round trip, channel, median (ms)"] = statistics.median(times) * 1e3
@@ -86,20 +106,23 @@ def bench_path(reach: str, base: dict, round_trips: int) -> dict[str, float]:
     figures["round trip, kjupyter.map, median (ms)"] = statistics.median(api_times) * 1e3
     figures["round trip, kjupyter.map, p99 (ms)"] = percentile(api_times, 0.99) * 1e3
 
-    start = time.perf_counter()
-    kjupyter.map(abs, range(5000), workers=4, values=True, quiet=True, progress=False, **options)
-    figures["map 5,000 over 4 pods (tasks/s)"] = 5000 / (time.perf_counter() - start)
+
+def gather_rate(options: dict, repeats: int = 5) -> float:
+    """MB/s of 4 tasks x 25 MB: the median of `repeats` gathers (the VM is noisy)."""
+    import kjupyter
 
     chunk = 25 * 1024 * 1024
     kjupyter.map(bytes, [1] * 4, workers=4, values=True, quiet=True, progress=False, **options)
-    start = time.perf_counter()
-    values = kjupyter.map(
-        bytes, [chunk] * 4, workers=4, values=True, quiet=True, progress=False, **options
-    )
-    elapsed = time.perf_counter() - start
-    figures["gather 100 MB (MB/s)"] = sum(len(v) for v in values) / elapsed / 1e6
-    pool.shutdown_all()
-    return figures
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        values = kjupyter.map(
+            bytes, [chunk] * 4, workers=4, values=True, quiet=True, progress=False, **options
+        )
+        elapsed = time.perf_counter() - start
+        rates.append(sum(len(v) for v in values) / elapsed / 1e6)
+        del values
+    return statistics.median(rates)
 
 
 def main() -> None:
@@ -107,6 +130,13 @@ def main() -> None:
     parser.add_argument("--kubeconfig", default=None)
     parser.add_argument("--image", default=None)
     parser.add_argument("--round-trips", type=int, default=500)
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=["round-trip", "map", "gather"],
+        help="measure only these rows (repeatable; the cold start always runs: it makes the pods)",
+    )
+    parser.add_argument("--path", action="append", choices=["pod-ip", "port-forward"])
     options = parser.parse_args()
     state = json.loads(STATE.read_text()) if STATE.exists() else {}
     kubeconfig = options.kubeconfig or state["admin_kubeconfig"]
@@ -130,15 +160,17 @@ def main() -> None:
     }
     try:
         results = {
-            reach: bench_path(reach, base, options.round_trips)
-            for reach in ("pod-ip", "port-forward")
+            reach: bench_path(
+                reach, base, options.round_trips, set(options.only) if options.only else None
+            )
+            for reach in options.path or ("pod-ip", "port-forward")
         }
     finally:
         api.delete_namespace(namespace)
     names = list(next(iter(results.values())))
-    print(f"{'':42} {'pod-ip':>12} {'port-forward':>14}")
+    print(f"{'':42}" + "".join(f" {reach:>14}" for reach in results))
     for name in names:
-        print(f"{name:42} {results['pod-ip'][name]:12.2f} {results['port-forward'][name]:14.2f}")
+        print(f"{name:42}" + "".join(f" {r[name]:14.2f}" for r in results.values()))
 
 
 if __name__ == "__main__":

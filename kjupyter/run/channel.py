@@ -73,6 +73,7 @@ class StreamChannel:
         self._nonce = os.urandom(NONCE_SIZE)
         self._peer_nonce: bytes | None = None
         self._send_lock = threading.Lock()
+        self._handshake_lock = threading.Lock()
         self._send_seq = 0
         self._recv_seq = 0
         self._out: wire.Signer | None = None
@@ -90,6 +91,11 @@ class StreamChannel:
         """
         if self._peer_nonce is not None:
             return
+        with self._handshake_lock:  # senders on several threads may get here at once
+            if self._peer_nonce is None:
+                self._read_peer_nonce(timeout)
+
+    def _read_peer_nonce(self, timeout: float | None) -> None:
         peer = bytearray(NONCE_SIZE)
         view, got = memoryview(peer), 0
         while got < NONCE_SIZE:
@@ -99,15 +105,15 @@ class StreamChannel:
             if not n:
                 raise ChannelClosed("peer closed the channel before the handshake")
             got += n
-        self._peer_nonce = bytes(peer)
         if self.role == "kernel":
-            kernel, worker = self._nonce, self._peer_nonce
+            kernel, worker = self._nonce, bytes(peer)
         else:
-            kernel, worker = self._peer_nonce, self._nonce
+            kernel, worker = bytes(peer), self._nonce
         key = derive_key(self._secret, kernel, worker)
         mine, theirs = (b"K", b"W") if self.role == "kernel" else (b"W", b"K")
         self._out = wire.Signer(key, mine)
         self._in = wire.Signer(key, theirs)
+        self._peer_nonce = bytes(peer)  # last: threads that see it may use the signers
 
     # -- the channel interface -------------------------------------------------------------
     def fileno(self) -> int:
@@ -121,18 +127,16 @@ class StreamChannel:
         self,
         msg: Any,
         attachments: list[wire.Buffer] | tuple[()] = (),
-        digests: list[bytes | None] | None = None,
     ) -> None:
         """Send a control message and its attached buffers as one signed frame."""
         self.handshake()
         parts = [wire.dumps_message(msg), *attachments]
-        all_digests = [None, *digests] if digests is not None else None
         with self._send_lock:
             if self.closed or self.broken:
                 raise ChannelClosed("channel is closed")
             seq = self._send_seq
             self._send_seq += 1
-            buffers = wire.encode_frame(parts, self._out if self._sign else None, seq, all_digests)
+            buffers = wire.encode_frame(parts, self._out if self._sign else None, seq)
             try:
                 _send_all(self.sock, buffers)
             except BaseException:
@@ -142,8 +146,11 @@ class StreamChannel:
     def recv(self, timeout: float | None = None) -> tuple[Any, list[memoryview]]:
         """Receive one frame: its control message and attachments (verified before loading).
 
-        With `timeout`, raise `IdleTimeout` when no frame starts within it.
+        With `timeout`, raise `IdleTimeout` when no frame starts within it. A channel that
+        failed a read (a bad signature, a torn frame) is never read again.
         """
+        if self.broken:
+            raise ChannelClosed("channel was aborted after a failed read; it is not reused")
         self.handshake(timeout)
         if timeout is not None and not self._reader.buffered():
             ready, _, _ = select.select([self.sock], [], [], timeout)

@@ -123,21 +123,19 @@ class Engine:
             if task.attempts == 1:
                 task.submitted = now
             worker.inflight[task.id] = task
-        puts, attachments, digests = [], [], []
+        puts, attachments = [], []
         for key, blob in self.job.blobs.items():
             if key in worker.cached:
                 worker.cached.move_to_end(key)
                 continue
             puts.append((key, len(blob.parts)))
             attachments.extend(blob.parts)
-            digests.extend(blob.digests)
             worker.cached[key] = blob.size
         drops = self._evict(worker)
         args = wire.pack_value([t.arg for t in chunk])
         attachments.extend(args)
-        digests.extend([None] * len(args))
         run = (self.job.program, [t.id for t in chunk], len(args))
-        worker.channel.send(("work", drops, puts, [run]), attachments, digests)
+        worker.channel.send(("work", drops, puts, [run]), attachments)
 
     def _evict(self, worker: Worker) -> list[str]:
         drops = []

@@ -5,8 +5,11 @@ A frame is a list of parts (byte buffers) sent as
     magic u32 | nparts u32 | len(part) u64 * nparts | mac[32] | part0 | part1 | ...
 
 The MAC is HMAC-SHA256 under a per-connection key over the direction, a sequence number, the
-header and the parts; a part longer than `INLINE_LIMIT` enters it through its SHA-256 digest,
-so a large buffer sent to many workers is hashed once (the digest doubles as its cache key).
+header and the parts. A part longer than `INLINE_LIMIT` enters it through its Poly1305 tag under
+a one-time key derived from the frame key, the direction, the sequence number and the part's
+index: SHA-256 runs at ~1 GB/s on these VMs and capped a 100 MB gather, Poly1305 at ~4-5 GB/s.
+No (key, direction, sequence, index) is ever used twice, as Poly1305 requires, and the tags
+never leave the process. The receiver computes each large part's tag while the part arrives.
 A receiver checks the MAC with `hmac.compare_digest` before anything in the frame is unpickled,
 and sequence numbers make a replayed or reordered frame fail the check.
 
@@ -25,21 +28,24 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from cryptography.hazmat.primitives.poly1305 import Poly1305
 
 from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
 
 MAGIC = 0x4B4A4631  # "KJF1"
 PREFIX = struct.Struct("<II")
 MAC_SIZE = 32
-INLINE_LIMIT = 64 * 1024  # parts up to this size are MACed directly, larger ones by digest
+INLINE_LIMIT = 64 * 1024  # parts up to this size are MACed directly, larger ones by their tag
 MAX_PARTS = 1 << 20
 MAX_FRAME = 1 << 40  # a sanity bound on unauthenticated lengths, not a quota
 SCRATCH = 256 * 1024  # read-ahead buffer: small frames arrive in one system call
 
 Buffer = bytes | bytearray | memoryview
 RecvInto = Callable[[memoryview], int]
+PART_KEY_CONTEXT = b"kjupyter-part-1"
 
 POOL_MIN = 1 << 20  # frames from this size on are read into pooled buffers
 POOL_BYTES = 256 << 20  # most memory the pool keeps (in use or free)
@@ -108,7 +114,7 @@ POOL = BufferPool()
 
 
 def digest(part: Buffer) -> bytes:
-    """SHA-256 of one part: what the MAC covers for a large part, and a blob's cache key."""
+    """SHA-256 of one part: a blob's content key (`capture`), not part of the frame MAC."""
     return hashlib.sha256(part).digest()
 
 
@@ -119,14 +125,20 @@ class Signer:
         self.key = key
         self.direction = direction
 
+    def part_mac(self, seq: int, index: int) -> Poly1305:
+        """A Poly1305 state for large part `index` of frame `seq`, under its one-time key."""
+        label = PART_KEY_CONTEXT + self.direction + seq.to_bytes(8, "little")
+        one_time = hmac.digest(self.key, label + index.to_bytes(4, "little"), "sha256")
+        return Poly1305(one_time)
+
     def mac(
         self,
         seq: int,
         header: bytes,
         parts: Sequence[Buffer],
-        digests: Sequence[bytes | None] | None = None,
+        tags: Mapping[int, bytes] | None = None,
     ) -> bytes:
-        """The MAC of a frame; `digests[i]`, when given, is the known digest of large part i."""
+        """The MAC of a frame; `tags[i]`, when given, is large part i's tag already computed."""
         lead = self.direction + seq.to_bytes(8, "little") + header
         if all(len(p) <= INLINE_LIMIT for p in parts):  # the fast path: one C call
             return hmac.digest(self.key, lead + b"".join(parts), "sha256")
@@ -134,9 +146,12 @@ class Signer:
         for i, part in enumerate(parts):
             if len(part) <= INLINE_LIMIT:
                 mac.update(part)
+            elif tags is not None and i in tags:
+                mac.update(tags[i])
             else:
-                known = digests[i] if digests is not None else None
-                mac.update(known or digest(part))
+                state = self.part_mac(seq, i)
+                state.update(part)
+                mac.update(state.finalize())
         return mac.digest()
 
 
@@ -148,16 +163,11 @@ def header_for(parts: Sequence[Buffer]) -> bytes:
     )
 
 
-def encode_frame(
-    parts: Sequence[Buffer],
-    signer: Signer | None,
-    seq: int,
-    digests: Sequence[bytes | None] | None = None,
-) -> list[Buffer]:
+def encode_frame(parts: Sequence[Buffer], signer: Signer | None, seq: int) -> list[Buffer]:
     """The buffers to write for one frame; small frames come back as one joined buffer."""
     parts = [p if isinstance(p, bytes) else memoryview(p).cast("B") for p in parts]
     header = header_for(parts)
-    mac = signer.mac(seq, header, parts, digests) if signer is not None else bytes(MAC_SIZE)
+    mac = signer.mac(seq, header, parts) if signer is not None else bytes(MAC_SIZE)
     if sum(len(p) for p in parts) <= INLINE_LIMIT:
         return [b"".join([header, mac, *parts])]
     return [header + mac, *parts]
@@ -202,16 +212,26 @@ class FrameReader:
         self._start += n
         return view
 
-    def _read_into(self, target: memoryview) -> None:
-        """Fill `target`: first from read-ahead, then directly from the source."""
+    def _read_into(
+        self, target: memoryview, feed: Callable[[memoryview], Any] | None = None
+    ) -> None:
+        """Fill `target`: first from read-ahead, then directly from the source.
+
+        `feed`, when given, sees each piece as it lands, while it is still in the CPU cache
+        (the receiver's MAC of a large part overlaps its transfer instead of following it).
+        """
         have = min(self._end - self._start, len(target))
         target[:have] = self._view[self._start : self._start + have]
         self._start += have
+        if feed is not None and have:
+            feed(target[:have])
         pos = have
         while pos < len(target):
             got = self._recv_into(target[pos:])
             if not got:
                 raise ChannelClosed("peer closed the channel mid-frame")
+            if feed is not None:
+                feed(target[pos : pos + got])
             pos += got
 
     def read(self, signer: Signer | None, seq: int) -> list[memoryview]:
@@ -250,13 +270,20 @@ class FrameReader:
         if total > MAX_FRAME:
             raise ProtocolError(f"frame announces {total} bytes, more than {MAX_FRAME}")
         view = POOL.take(total)
-        self._read_into(view)
         parts, pos = [], 0
-        for n in lengths:
-            parts.append(view[pos : pos + n])
+        tags: dict[int, bytes] = {}
+        for i, n in enumerate(lengths):
+            part = view[pos : pos + n]
+            if signer is not None and n > INLINE_LIMIT:
+                state = signer.part_mac(seq, i)
+                self._read_into(part, state.update)
+                tags[i] = state.finalize()
+            else:
+                self._read_into(part)
+            parts.append(part)
             pos += n
         if signer is not None:
-            expected = signer.mac(seq, header, parts)
+            expected = signer.mac(seq, header, parts, tags)
             if not hmac.compare_digest(expected, mac):
                 raise AuthenticationError(
                     "frame failed its signature check (wrong session secret, or tampered); "

@@ -28,8 +28,8 @@ class Pipe:
         return n
 
 
-def frame_bytes(parts, signer, seq=0, digests=None) -> bytes:
-    return b"".join(bytes(b) for b in wire.encode_frame(parts, signer, seq, digests))
+def frame_bytes(parts, signer, seq=0) -> bytes:
+    return b"".join(bytes(b) for b in wire.encode_frame(parts, signer, seq))
 
 
 KEY = b"k" * 32
@@ -122,12 +122,47 @@ def test_bad_magic_and_eof():
         wire.FrameReader(Pipe(truncated).recv_into).read(SENDER, 0)
 
 
-def test_known_digests_give_the_same_mac():
+def test_tags_computed_while_reading_give_the_sender_s_mac():
     big = os.urandom(100_000)
     header = wire.header_for([b"m", big])
+    state = SENDER.part_mac(0, 1)
+    for start in range(0, len(big), 7_000):  # fed piece by piece, as the reader does
+        state.update(big[start : start + 7_000])
     assert SENDER.mac(0, header, [b"m", big]) == SENDER.mac(
-        0, header, [b"m", big], [None, wire.digest(big)]
+        0, header, [b"m", big], {1: state.finalize()}
     )
+
+
+def test_each_large_part_has_its_own_one_time_key():
+    """Poly1305 keys are never reused: they differ by sequence, part index and direction."""
+    data = b"z" * 100_000
+    tags = set()
+    for signer in (SENDER, wire.Signer(KEY, b"W")):
+        for seq in (0, 1):
+            for index in (1, 2):
+                state = signer.part_mac(seq, index)
+                state.update(data)
+                tags.add(state.finalize())
+    assert len(tags) == 8
+
+
+@pytest.mark.parametrize("tamper", ["flipped-middle-byte", "swapped-parts", "truncated-tail"])
+def test_tampered_large_parts_read_in_pieces_are_refused(tamper):
+    a, b = os.urandom(3_000_000), os.urandom(3_000_000)
+    parts = [b"payload", a, b]
+    if tamper == "swapped-parts":  # same bytes, same lengths, other order
+        data = bytearray(frame_bytes(parts, SENDER, 2))
+        body = len(data) - 6_000_000
+        data[body:] = b + a
+    else:
+        data = bytearray(frame_bytes(parts, SENDER, 2))
+        data[-4_500_000] ^= 0x80
+    if tamper == "truncated-tail":  # a frame cut short never yields parts
+        data = data[:-1]
+    reader = wire.FrameReader(Pipe(bytes(data), chunk=65_536).recv_into)
+    with pytest.raises((AuthenticationError, ChannelClosed)):
+        reader.read(SENDER, 2)
+    assert reader.broken
 
 
 def test_control_messages_refuse_globals():
