@@ -37,6 +37,11 @@ def register(ipython: Any) -> None:
     magics = K8sMagics(ipython)
     ipython.register_magics(magics)
     ipython.user_ns.setdefault("_kjupyter_magics", magics)
+    from kjupyter.run.k8s.config import Kjupyter
+
+    if not any(isinstance(c, Kjupyter) for c in ipython.configurables):
+        # listed by `%config` (`%config Kjupyter` shows the options and their help)
+        ipython.configurables.append(Kjupyter(parent=ipython))
     from kjupyter.magics import completion
 
     completion.install(ipython, magics.context)

@@ -2,9 +2,10 @@
 
 `PodOptions` is frozen and made of tuples: the pool keys warm workers by their options, so two
 cells asking for the same pods share them. Every option has an environment default
-(`KJUPYTER_IMAGE`, `KJUPYTER_NAMESPACE`, ...; see `ENV`), read when the backend is created;
-an explicit argument wins. Parsing is lenient in what it takes (a dict, a list of `k=v`
-strings, a comma-separated string) and strict in what it keeps.
+(`KJUPYTER_IMAGE`, `KJUPYTER_NAMESPACE`, ...; see `ENV`) and an IPython config one
+(`c.Kjupyter.image`, see `config`), read when the backend is created; an explicit argument
+wins over config, config over the environment. Parsing is lenient in what it takes (a dict, a
+list of `k=v` strings, a comma-separated string) and strict in what it keeps.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ ENV = {
 
 
 def resolve(**given: Any) -> PodOptions:
-    """Options from arguments, then the environment, then the defaults; validated."""
+    """Options from arguments, then IPython config, then the environment, then the defaults."""
     if "k8s_namespace" in given:
         # `kjupyter.run(code, namespace=names)` already uses the word for the cell's names.
         given["namespace"] = given.pop("k8s_namespace")
@@ -84,9 +85,14 @@ def resolve(**given: Any) -> PodOptions:
             f"unknown kubernetes backend option(s) {', '.join(unknown)}; known: "
             f"{', '.join(sorted(known))}"
         )
+    from kjupyter.run.k8s import config  # imports this module: resolved at call time
+
+    configured = config.configured()
     values: dict[str, Any] = {}
     for name in known:
         value = given.get(name)
+        if value is None:
+            value = configured.get(name)
         if value is None and os.environ.get(ENV[name]):
             value = os.environ[ENV[name]]
         if value is not None:
