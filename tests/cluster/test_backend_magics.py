@@ -66,8 +66,74 @@ def test_gc_deletes_leftovers_of_a_dead_session(shell, cluster, core_api, namesp
     )
     frame = shell.run_line_magic("k8s", "gc")
     assert isinstance(frame, pd.DataFrame)
-    assert list(frame["pod"]) == ["leftover"] and list(frame["session"]) == ["deadbeef0000"]
+    assert list(frame["kind"]) == ["pod"] and list(frame["name"]) == ["leftover"]
+    assert list(frame["session"]) == ["deadbeef0000"]
     assert worker_pods(core_api, namespace) == []
+
+
+def test_gc_deletes_orphaned_session_secrets_only(shell, cluster, core_api, namespace):
+    from kubernetes import client
+
+    from kjupyter.run.k8s import identity
+
+    connection = shell.user_ns["_kjupyter_magics"].context.state["cluster"].connection
+    labels = {
+        "app.kubernetes.io/managed-by": "kjupyter",
+        "app.kubernetes.io/component": "worker",
+        "kjupyter.dev/session": "deadbeef0001",
+        "kjupyter.dev/backend": "b0",
+        "kjupyter.dev/user": identity.label_value(identity.user_name(connection)),
+    }
+
+    def pod(name: str, pod_labels: dict) -> client.V1Pod:
+        return core_api.create_namespaced_pod(
+            namespace,
+            client.V1Pod(
+                metadata=client.V1ObjectMeta(name=name, labels=pod_labels),
+                spec=client.V1PodSpec(
+                    containers=[client.V1Container(name="w", image=cluster.worker_image)],
+                    node_selector={"kjupyter.dev/nowhere": "true"},  # stays Pending
+                ),
+            ),
+        )
+
+    def secret(name: str, owner: client.V1Pod | None) -> None:
+        owners = None
+        if owner is not None:
+            ref = client.V1OwnerReference(
+                api_version="v1", kind="Pod", name=owner.metadata.name, uid=owner.metadata.uid
+            )
+            owners = [ref]
+        meta = client.V1ObjectMeta(name=name, labels=labels, owner_references=owners)
+        core_api.create_namespaced_secret(
+            namespace, client.V1Secret(metadata=meta, string_data={"key": "x"})
+        )
+
+    leftover = pod("leftover-w", labels)
+    notebook = pod("notebook", {"app": "notebook"})  # alive, not a worker: its Secret stays
+    secret("kjupyter-deadbeef0001-b0", leftover)  # goes with its leftover pod
+    secret("kjupyter-deadbeef0001-ownerless", None)  # a kernel killed before its pods
+    secret("kjupyter-deadbeef0001-notebook", notebook)
+
+    def secrets() -> set[str]:
+        return {s.metadata.name for s in core_api.list_namespaced_secret(namespace).items}
+
+    frame = shell.run_line_magic("k8s", "gc")  # the ownerless one is young: it may be starting
+    deleted = set(zip(frame["kind"], frame["name"], strict=True))
+    assert ("pod", "leftover-w") in deleted
+    # its Secret is gone by now: deleted by gc, or by Kubernetes' garbage collector first
+    assert deleted <= {("pod", "leftover-w"), ("secret", "kjupyter-deadbeef0001-b0")}
+    left = secrets()
+    assert "kjupyter-deadbeef0001-b0" not in left
+    assert {"kjupyter-deadbeef0001-ownerless", "kjupyter-deadbeef0001-notebook"} <= left
+
+    frame = shell.run_line_magic("k8s", "gc --grace 0")
+    assert list(zip(frame["kind"], frame["name"], strict=True)) == [
+        ("secret", "kjupyter-deadbeef0001-ownerless")
+    ]
+    assert "1 orphaned session Secret" in frame.attrs["summary"]
+    assert "kjupyter-deadbeef0001-ownerless" not in secrets()
+    assert "kjupyter-deadbeef0001-notebook" in secrets()
 
 
 def test_idle_pool_scales_to_zero_by_itself(backend_options, core_api, namespace):

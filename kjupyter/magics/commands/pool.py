@@ -120,25 +120,35 @@ def ps_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     return admin.ps()
 
 
-@verb("gc", "delete this user's leftover worker pods (says what it deleted)")
+@verb("gc", "delete this user's leftover worker pods and session Secrets (says what it deleted)")
 def gc_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    """Delete worker pods of yours that no live kernel pool holds (e.g. after a crash).
+    """Delete worker pods of yours that no live kernel pool holds (e.g. after a crash), and
+    session Secrets that no live pod owns.
 
     In [1]: %k8s gc
     In [2]: %k8s gc -A
     """
-    parser = VerbParser("gc", "Delete your leftover worker pods; returns what was deleted.")
-    parser.add_argument("--namespace", help="namespace (default: the current one)")
-    parser.add_argument("-A", "--all-namespaces", action="store_true")
-    options = parser.parse(args)
-    picked = backend_options(context, argparse.Namespace(backend="kubernetes"))
     from kjupyter.run.k8s import admin
 
+    parser = VerbParser(
+        "gc", "Delete your leftover worker pods and orphaned session Secrets; returns them."
+    )
+    parser.add_argument("--namespace", help="namespace (default: the current one)")
+    parser.add_argument("-A", "--all-namespaces", action="store_true")
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=admin.SECRET_GRACE,
+        help="keep ownerless Secrets younger than this (s): another kernel may be starting",
+    )
+    options = parser.parse(args)
+    picked = backend_options(context, argparse.Namespace(backend="kubernetes"))
     frame = admin.gc(
         options.namespace or picked.get("namespace"),
         kubeconfig=picked.get("kubeconfig"),
         context=picked.get("context"),
         all_namespaces=options.all_namespaces,
+        grace=options.grace,
     )
     print(frame.attrs["summary"])
     return frame

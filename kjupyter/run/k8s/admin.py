@@ -1,19 +1,20 @@
 """Looking after worker pods: `ps` (what runs for this kernel), `gc` (leftovers), warm pools.
 
 `ps` reads the backends' own watch caches, so it costs no API call. `gc` asks the cluster for
-this user's worker pods (by label) that no live backend of this kernel holds, deletes them and
-returns what it deleted; these are what a kernel killed without a word leaves behind (ended
-pods; their Secrets go with them through ownerReferences). The pool functions wrap
-`kjupyter.run.pool` for the `%k8s pool` verbs.
+this user's worker pods (by label) that no live backend of this kernel holds, and the session
+Secrets no live pod owns, deletes them and returns what it deleted; these are what a kernel
+killed without a word leaves behind (ended pods, and a Secret made before its pods were). The
+pool functions wrap `kjupyter.run.pool` for the `%k8s pool` verbs.
 """
 
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Any
 
 from kjupyter.cluster import connection
-from kjupyter.errors import NotFound
+from kjupyter.errors import Forbidden, NotFound
 from kjupyter.run import pool
 from kjupyter.run.k8s import identity
 from kjupyter.run.kubernetes import LIVE, KubernetesBackend
@@ -49,56 +50,195 @@ def ps() -> Any:
     return pd.DataFrame(rows, columns=PS_COLUMNS)
 
 
+#: an ownerless session Secret younger than this may belong to a kernel still creating its pods
+SECRET_GRACE = 300.0
+GC_COLUMNS = ["kind", "name", "namespace", "phase", "session", "created"]
+
+
 def gc(
     namespace: str | None = None,
     *,
     kubeconfig: str | None = None,
     context: str | None = None,
     all_namespaces: bool = False,
+    grace: float = SECRET_GRACE,
 ) -> Any:
-    """Delete this user's worker pods that no live backend of this kernel holds; list them."""
+    """Delete this user's leftover worker pods and orphaned session Secrets; list them.
+
+    A pod is left over when no live backend of this kernel holds it. A Secret is orphaned when
+    no live backend holds it and none of its owners is alive: its owner pods are gone (or were
+    deleted just now), or it has no owner at all and is older than `grace` seconds (a kernel
+    killed between creating the Secret and its pods; a younger one may be another kernel's,
+    still starting). Kubernetes' own garbage collector removes Secrets whose owners it saw go,
+    but not ownerless ones, and deleting them here says so at once.
+    """
     import pandas as pd
 
     conn = connection.load(context=context, kubeconfig=kubeconfig)
     try:
         user = identity.label_value(identity.user_name(conn))
         ns = namespace or conn.namespace
-        path = "/api/v1/pods" if all_namespaces else f"/api/v1/namespaces/{ns}/pods"
+        scope = "/api/v1" if all_namespaces else f"/api/v1/namespaces/{ns}"
         selector = f"{identity.WORKER_SELECTOR},{identity.USER}={user}"
-        listing = conn.request(
-            "GET", path, query={"labelSelector": selector}, action="list worker pods"
-        )
-        held = {name for backend in LIVE for name in backend.workers}
-        rows = []
-        for pod in listing.get("items") or []:
-            meta = pod["metadata"]
-            if meta["name"] in held:
-                continue
-            try:
-                conn.request(
-                    "DELETE",
-                    f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}",
-                    query={"gracePeriodSeconds": "0"},
-                    action=f"delete pod {meta['name']}",
-                )
-            except NotFound:
-                continue
-            rows.append(
-                {
-                    "pod": meta["name"],
-                    "namespace": meta["namespace"],
-                    "phase": (pod.get("status") or {}).get("phase", ""),
-                    "session": meta.get("labels", {}).get(identity.SESSION, ""),
-                    "created": meta.get("creationTimestamp", ""),
-                }
-            )
+        rows, alive, dead, candidates = _delete_leftover_pods(conn, scope, selector)
+        secrets = _session_secrets(conn, scope, selector, candidates)
+        rows += _delete_orphaned_secrets(conn, secrets, alive, dead, grace)
     finally:
         conn.close()
-    frame = pd.DataFrame(rows, columns=["pod", "namespace", "phase", "session", "created"])
+    frame = pd.DataFrame(rows, columns=GC_COLUMNS)
+    pods = sum(row["kind"] == "pod" for row in rows)
+    secrets = len(rows) - pods
     frame.attrs["summary"] = (
-        f"deleted {len(rows)} leftover worker pod{'s' if len(rows) != 1 else ''} of {user}"
+        f"deleted {pods} leftover worker pod{'s' if pods != 1 else ''}"
+        + (
+            f" and {secrets} orphaned session Secret{'s' if secrets != 1 else ''}"
+            if secrets
+            else ""
+        )
+        + f" of {user}"
     )
     return frame
+
+
+def _row(kind: str, obj: dict[str, Any], phase: str = "") -> dict[str, Any]:
+    meta = obj["metadata"]
+    return {
+        "kind": kind,
+        "name": meta["name"],
+        "namespace": meta["namespace"],
+        "phase": phase,
+        "session": (meta.get("labels") or {}).get(identity.SESSION, ""),
+        "created": meta.get("creationTimestamp", ""),
+    }
+
+
+def _delete_leftover_pods(
+    conn: connection.Connection, scope: str, selector: str
+) -> tuple[list[dict[str, Any]], set[str], set[str], set[tuple[str, str]]]:
+    """Delete the worker pods no live backend holds.
+
+    Returns their rows, the uids of the pods kept and deleted, and (namespace, name) of the
+    session Secrets the deleted pods used (`kjupyter-SESSION-BACKEND`, as the backend names
+    them).
+    """
+    listing = conn.request(
+        "GET", f"{scope}/pods", query={"labelSelector": selector}, action="list worker pods"
+    )
+    held = {name for backend in LIVE for name in backend.workers}
+    rows, alive, dead, candidates = [], set(), set(), set()
+    for pod in listing.get("items") or []:
+        meta = pod["metadata"]
+        if meta["name"] in held:
+            alive.add(meta["uid"])
+            continue
+        labels = meta.get("labels") or {}
+        if labels.get(identity.SESSION) and labels.get(identity.BACKEND):
+            name = f"kjupyter-{labels[identity.SESSION]}-{labels[identity.BACKEND]}"
+            candidates.add((meta["namespace"], name))
+        try:
+            conn.request(
+                "DELETE",
+                f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}",
+                query={"gracePeriodSeconds": "0"},
+                action=f"delete pod {meta['name']}",
+            )
+        except NotFound:
+            continue
+        dead.add(meta["uid"])  # an object deleted with grace 0 may linger a moment: dead anyway
+        rows.append(_row("pod", pod, (pod.get("status") or {}).get("phase", "")))
+    return rows, alive, dead, candidates
+
+
+def _session_secrets(
+    conn: connection.Connection, scope: str, selector: str, candidates: set[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """This user's session Secrets: all of them by label, or, for an identity that may not
+    list Secrets (the least-privilege Role may not: listing would reveal every Secret's value),
+    those of the pods just deleted, by name."""
+    try:
+        listing = conn.request(
+            "GET", f"{scope}/secrets", query={"labelSelector": selector}, action="list secrets"
+        )
+        return listing.get("items") or []
+    except Forbidden:
+        pass
+    found = []
+    for namespace, name in sorted(candidates):
+        try:
+            found.append(
+                conn.request(
+                    "GET",
+                    f"/api/v1/namespaces/{namespace}/secrets/{name}",
+                    action=f"get secret {name}",
+                )
+            )
+        except (NotFound, Forbidden):
+            continue
+    return found
+
+
+def _delete_orphaned_secrets(
+    conn: connection.Connection,
+    secrets: list[dict[str, Any]],
+    alive: set[str],
+    dead: set[str],
+    grace: float,
+) -> list[dict[str, Any]]:
+    """Delete the session Secrets that no live backend holds and no live pod owns."""
+    held = {backend.secret_name for backend in LIVE if backend.secret_name}
+    rows = []
+    for secret in secrets:
+        meta = secret["metadata"]
+        if meta["name"] in held or _owned_by_the_living(conn, meta, alive, dead, grace):
+            continue
+        try:
+            conn.request(
+                "DELETE",
+                f"/api/v1/namespaces/{meta['namespace']}/secrets/{meta['name']}",
+                action=f"delete secret {meta['name']}",
+            )
+        except NotFound:
+            continue  # Kubernetes' garbage collector was first
+        secret.pop("data", None)  # never kept around, not even in a local variable
+        rows.append(_row("secret", secret))
+    return rows
+
+
+def _owned_by_the_living(
+    conn: connection.Connection,
+    meta: dict[str, Any],
+    alive: set[str],
+    dead: set[str],
+    grace: float,
+) -> bool:
+    """Whether a Secret may still be in use: a live owner, or no owner yet and young."""
+    owners = meta.get("ownerReferences") or []
+    if not owners:
+        return _age(meta.get("creationTimestamp", "")) < grace
+    for owner in owners:
+        if owner.get("kind") != "Pod" or owner.get("uid") in alive:
+            return True  # alive, or a kind of owner this function does not judge
+        if owner.get("uid") in dead:
+            continue
+        try:
+            pod = conn.request(
+                "GET",
+                f"/api/v1/namespaces/{meta['namespace']}/pods/{owner['name']}",
+                action=f"get pod {owner['name']}",
+            )
+        except NotFound:
+            continue
+        if pod["metadata"]["uid"] == owner.get("uid"):
+            return True  # e.g. the notebook's own pod
+    return False
+
+
+def _age(timestamp: str) -> float:
+    """Seconds since an RFC 3339 API timestamp (0 when missing: treated as new)."""
+    if not timestamp:
+        return 0.0
+    created = datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return (datetime.datetime.now(datetime.timezone.utc) - created).total_seconds()
 
 
 def pool_up(count: int, **options: Any) -> Any:
