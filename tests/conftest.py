@@ -83,23 +83,33 @@ def namespace(core_api, request) -> Iterator[str]:
 
     name = f"kjt-{uuid.uuid4().hex[:8]}"
     core_api.create_namespace(
-        client.V1Namespace(
-            metadata=client.V1ObjectMeta(name=name, labels={TEST_LABEL: "true"})
-        )
+        client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels={TEST_LABEL: "true"}))
     )
     _await_default_service_account(core_api, name)
     yield name
     core_api.delete_namespace(name, grace_period_seconds=0)
+    _await_namespace_gone(core_api, name)
+
+
+def _await_namespace_gone(core_api, name: str, timeout: int = 180) -> None:
+    """List, then watch from that list's version: a deletion in between is not missed."""
+    from kubernetes import watch
+
+    listing = core_api.list_namespace(field_selector=f"metadata.name={name}")
+    if not listing.items:
+        return
     stream = watch.Watch()
     for event in stream.stream(
-        core_api.list_namespace, field_selector=f"metadata.name={name}", timeout_seconds=180
+        core_api.list_namespace,
+        field_selector=f"metadata.name={name}",
+        resource_version=listing.metadata.resource_version,
+        timeout_seconds=timeout,
     ):
         if event["type"] == "DELETED":
             stream.stop()
-            break
-    else:
-        remaining = core_api.list_namespace(field_selector=f"metadata.name={name}").items
-        assert not remaining, f"namespace {name} still exists after 180 s"
+            return
+    remaining = core_api.list_namespace(field_selector=f"metadata.name={name}").items
+    assert not remaining, f"namespace {name} still exists after {timeout} s"
 
 
 def _await_default_service_account(core_api, namespace: str) -> None:
