@@ -79,7 +79,7 @@ def core_api(cluster: ClusterInfo):
 @pytest.fixture
 def namespace(core_api, request) -> Iterator[str]:
     """A fresh namespace for one test, deleted after it; the deletion is awaited."""
-    from kubernetes import client, watch
+    from kubernetes import client
 
     name = f"kjt-{uuid.uuid4().hex[:8]}"
     core_api.create_namespace(
