@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from kjupyter.errors import BadArgument
 from kjupyter.units import deps, waiting, workloads
 from kjupyter.units.workloads import SAVED_REPLICAS, Unit
 
@@ -40,7 +39,7 @@ def stop(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> An
         before = target.desired
         if before > 0:
             _scale(cluster, target, 0, remember=before)
-        _await_stopped(cluster, workloads.reload(cluster, target), timeout)
+        _await_stopped(cluster, target, timeout)
         rows.append(
             _row(target, "stop", before, 0, started, "dependent" if ref != unit.ref else "")
         )
@@ -60,7 +59,7 @@ def start(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> A
         after = before or int(target.annotations.get(SAVED_REPLICAS, "1") or 1)
         if before == 0:
             _scale(cluster, target, after, remember=None)
-        _await_ready(cluster, workloads.reload(cluster, target), timeout)
+        _await_ready(cluster, target, timeout)
         role = "requirement" if ref != unit.ref else ""
         rows.append(_row(target, "start", before, after, started, role))
     return _frame(rows)
@@ -112,19 +111,12 @@ def _scale(cluster: Cluster, unit: Unit, replicas: int, remember: int | None) ->
     )
 
 
-def _selector(unit: Unit) -> str:
-    labels = ((unit.obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    if not labels:
-        raise BadArgument(f"{unit.ref} has no matchLabels selector; units need one")
-    return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
-
-
 def _await_stopped(cluster: Cluster, unit: Unit, timeout: float) -> None:
     """Until no pod of the unit is left (terminating ones included)."""
     waiting.until(
         cluster,
         f"/api/v1/namespaces/{unit.namespace}/pods",
-        {"labelSelector": _selector(unit)},
+        {"labelSelector": unit.selector},
         lambda pods: not pods,
         timeout=timeout,
         what=f"stop {unit.ref}",

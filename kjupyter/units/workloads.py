@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.paths import Level
-from kjupyter.errors import BadPath, NotFound
+from kjupyter.errors import BadArgument, BadPath
 
 if TYPE_CHECKING:
     from kjupyter.cluster.api import Cluster
@@ -52,6 +52,14 @@ class Unit:
         """The refs this unit needs, from its annotation, normalised to `plural/name`."""
         text = self.annotations.get(REQUIRES, "")
         return [normalise_ref(part) for part in text.replace(";", ",").split(",") if part.strip()]
+
+    @property
+    def selector(self) -> str:
+        """The label selector of the unit's pods, from `spec.selector.matchLabels`."""
+        labels = ((self.obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        if not labels:
+            raise BadArgument(f"{self.ref} has no matchLabels selector; units need one")
+        return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
 
     @property
     def state(self) -> str:
@@ -105,11 +113,6 @@ def load(cluster: Cluster, path: str, namespace: str | None = None) -> Unit:
     return Unit(kind.plural, location.namespace, location.name, obj, url)
 
 
-def reload(cluster: Cluster, unit: Unit) -> Unit:
-    obj = cluster.connection.request("GET", unit.url, action=f"get {unit.ref}")
-    return Unit(unit.plural, unit.namespace, unit.name, obj, unit.url)
-
-
 def all_units(cluster: Cluster, namespace: str) -> list[Unit]:
     """Every deployment and statefulset of a namespace (the candidates for dependents)."""
     units = []
@@ -124,29 +127,22 @@ def all_units(cluster: Cluster, namespace: str) -> list[Unit]:
 
 def current_pods(cluster: Cluster, unit: Unit) -> list[dict[str, Any]]:
     """The pods of the unit's current revision (a deployment's newest ReplicaSet)."""
-    namespace = unit.namespace
-    pods = (
-        cluster.connection.request(
-            "GET", f"/api/v1/namespaces/{namespace}/pods", action=f"list pods in {namespace}"
-        ).get("items")
-        or []
-    )
+    namespace, query = unit.namespace, {"labelSelector": unit.selector}
+    path = f"/api/v1/namespaces/{namespace}/pods"
+    pods = cluster.connection.request(
+        "GET", path, query=query, action=f"list pods of {unit.ref}"
+    ).get("items")
     owners = {unit.uid}
     if unit.plural == "deployments":
-        replicasets = (
-            cluster.connection.request(
-                "GET",
-                f"/apis/apps/v1/namespaces/{namespace}/replicasets",
-                action=f"list replicasets in {namespace}",
-            ).get("items")
-            or []
-        )
-        mine = [rs for rs in replicasets if _owned_by(rs, unit.uid)]
+        path = f"/apis/apps/v1/namespaces/{namespace}/replicasets"
+        replicasets = cluster.connection.request(
+            "GET", path, query=query, action=f"list replicasets of {unit.ref}"
+        ).get("items")
+        mine = [rs for rs in replicasets or [] if _owned_by(rs, unit.uid)]
         if not mine:
             return []
-        newest = max(mine, key=_revision)
-        owners = {newest["metadata"]["uid"]}
-    return [pod for pod in pods if any(_owned_by(pod, uid) for uid in owners)]
+        owners = {max(mine, key=_revision)["metadata"]["uid"]}
+    return [pod for pod in pods or [] if any(_owned_by(pod, uid) for uid in owners)]
 
 
 def _owned_by(obj: dict[str, Any], uid: str) -> bool:
@@ -156,10 +152,3 @@ def _owned_by(obj: dict[str, Any], uid: str) -> bool:
 def _revision(replicaset: dict[str, Any]) -> int:
     annotations = replicaset["metadata"].get("annotations") or {}
     return int(annotations.get("deployment.kubernetes.io/revision", "0"))
-
-
-def require_exists(units: dict[str, Unit], ref: str, needed_by: str) -> Unit:
-    found = units.get(ref)
-    if found is None:
-        raise NotFound(f"{needed_by} requires {ref}, which does not exist in this namespace")
-    return found

@@ -24,10 +24,6 @@ COMPONENTS = (
 API = f"https://127.0.0.1:{layout.API_PORT}"
 
 
-def _ctr(lay: layout.Layout) -> list[str]:
-    return ["ctr", "--address", str(lay.containerd_socket), "-n", "k8s.io"]
-
-
 def _https_ok(lay: layout.Layout, path: str) -> bool:
     context = ssl.create_default_context(cafile=str(lay.pki / "ca.crt"))
     context.load_cert_chain(str(lay.pki / "admin.crt"), str(lay.pki / "admin.key"))
@@ -81,7 +77,7 @@ def _start_containerd(lay: layout.Layout) -> None:
     _start(lay, "containerd", ["containerd", "--config", str(lay.state / "containerd.toml")])
     processes.wait_for(
         "containerd",
-        lambda: subprocess.run([*_ctr(lay), "version"], capture_output=True).returncode == 0,
+        lambda: subprocess.run([*images.ctr(lay), "version"], capture_output=True).returncode == 0,
         60,
         lay.logs / "containerd.log",
     )
@@ -309,24 +305,25 @@ def up(lay: layout.Layout, fresh: bool = False, log=print) -> dict[str, float]:
 
 def _remove_pod_containers(lay: layout.Layout) -> int:
     """Kill and remove every container of our containerd (pods outlive the kubelet)."""
-    if subprocess.run([*_ctr(lay), "version"], capture_output=True).returncode != 0:
+    ctr = images.ctr(lay)
+    if subprocess.run([*ctr, "version"], capture_output=True).returncode != 0:
         return 0
-    listing = subprocess.run([*_ctr(lay), "tasks", "ls"], capture_output=True, text=True).stdout
+    listing = subprocess.run([*ctr, "tasks", "ls"], capture_output=True, text=True).stdout
     tasks = [line.split()[0] for line in listing.splitlines()[1:] if line.strip()]
     for task in tasks:
-        subprocess.run([*_ctr(lay), "tasks", "kill", "-a", "-s", "SIGKILL", task],
+        subprocess.run([*ctr, "tasks", "kill", "-a", "-s", "SIGKILL", task],
                        capture_output=True)  # fmt: skip
     for task in tasks:
         for _ in range(50):
-            gone = subprocess.run([*_ctr(lay), "tasks", "delete", "-f", task], capture_output=True)
+            gone = subprocess.run([*ctr, "tasks", "delete", "-f", task], capture_output=True)
             if gone.returncode == 0 or b"not found" in gone.stderr:
                 break
             time.sleep(0.1)
     containers = subprocess.run(
-        [*_ctr(lay), "containers", "ls", "-q"], capture_output=True, text=True
+        [*ctr, "containers", "ls", "-q"], capture_output=True, text=True
     ).stdout.split()
     if containers:
-        subprocess.run([*_ctr(lay), "containers", "rm", *containers], capture_output=True)
+        subprocess.run([*ctr, "containers", "rm", *containers], capture_output=True)
     return len(tasks)
 
 

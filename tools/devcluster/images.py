@@ -206,7 +206,7 @@ def worker_image(lay: layout.Layout, log=print) -> tuple[str, Path]:
 
 def imported(lay: layout.Layout) -> set[str]:
     """Names of the images containerd already holds in the `k8s.io` namespace."""
-    out = run([*_ctr(lay), "images", "ls", "-q"]).stdout
+    out = run([*ctr(lay), "images", "ls", "-q"]).stdout
     return set(out.split())
 
 
@@ -215,11 +215,12 @@ def import_image(lay: layout.Layout, name: str, archive: Path) -> float:
     if name in imported(lay):
         return 0.0
     started = time.monotonic()
-    run([*_ctr(lay), "images", "import", "--no-unpack=false", str(archive)])
+    run([*ctr(lay), "images", "import", "--no-unpack=false", str(archive)])
     return time.monotonic() - started
 
 
-def _ctr(lay: layout.Layout) -> list[str]:
+def ctr(lay: layout.Layout) -> list[str]:
+    """`ctr` on our containerd, in the namespace the kubelet uses."""
     return ["ctr", "--address", str(lay.containerd_socket), "-n", "k8s.io"]
 
 

@@ -50,21 +50,8 @@ def ls(
         )
     namespace = None if all_namespaces else location.namespace
     if level is Level.OBJECT:
-        name = location.name
-        assert name is not None
-        field_selector = selectors.join(f"metadata.name={name}", field_selector)
-        frame = list_table(
-            cluster,
-            location.kind,
-            namespace,
-            wide=wide,
-            selector=selector,
-            field_selector=field_selector,
-            limit=limit,
-        )
-        if frame.empty and not (selector or all_namespaces):
-            raise NotFound(f"{location.path} does not exist")
-        return frame
+        assert location.name is not None
+        field_selector = selectors.join(f"metadata.name={location.name}", field_selector)
     frame = list_table(
         cluster,
         location.kind,
@@ -74,6 +61,10 @@ def ls(
         field_selector=field_selector,
         limit=limit,
     )
+    if level is Level.OBJECT:
+        if frame.empty and not (selector or all_namespaces):
+            raise NotFound(f"{location.path} does not exist")
+        return frame
     if level is Level.MATCH:
         assert location.name is not None
         pattern = location.name
