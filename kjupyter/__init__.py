@@ -28,18 +28,15 @@ def __getattr__(name: str) -> Any:
     engine on first use.
     """
     if name == "run":
-        import kjupyter.run as run_package
-
-        return run_package
-    if name == "map":
-        from kjupyter.run import api
-
-        return api.map
-    if name == "connect":
-        from kjupyter.cluster.api import connect
-
-        return connect
-    raise AttributeError(f"module 'kjupyter' has no attribute {name!r}")
+        import kjupyter.run as value
+    elif name == "map":
+        from kjupyter.run.api import map as value
+    elif name == "connect":
+        from kjupyter.cluster.api import connect as value
+    else:
+        raise AttributeError(f"module 'kjupyter' has no attribute {name!r}")
+    globals()[name] = value  # later lookups skip this function (a trivial task's round trip)
+    return value
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -188,19 +188,20 @@ def _execute(
         for task in job.tasks:
             if task.traceback and index:
                 task.traceback = sources.resolve(task.traceback, index)
-    summary = results.summary_line(job.tasks, name, workers, elapsed)
     failed = sum(t.status != messages.OK for t in job.tasks)
-    reporter.finish(summary, quiet=quiet or (values and not failed))
-    if values:
-        if failed:
-            first = next(t for t in job.tasks if t.status != messages.OK)
-            frame = results.to_frame(job.tasks, job.label, {"backend": name, "summary": summary})
-            raise TaskError(
-                f"{failed} of {len(job.tasks)} tasks failed on {name}; first: "
-                f"{job.label} {first.index}: {first.error}",
-                frame,
-                first.traceback,
-            )
+    if values and not failed:  # plain values and nothing to report: no summary to build
+        reporter.finish("", quiet=True)
         return [t.value for t in job.tasks]
+    summary = results.summary_line(job.tasks, name, workers, elapsed)
+    reporter.finish(summary, quiet=quiet)
+    if values and failed:
+        first = next(t for t in job.tasks if t.status != messages.OK)
+        frame = results.to_frame(job.tasks, job.label, {"backend": name, "summary": summary})
+        raise TaskError(
+            f"{failed} of {len(job.tasks)} tasks failed on {name}; first: "
+            f"{job.label} {first.index}: {first.error}",
+            frame,
+            first.traceback,
+        )
     attrs = {"backend": name, "summary": summary, "failed": failed, "elapsed": elapsed}
     return results.to_frame(job.tasks, job.label, attrs)

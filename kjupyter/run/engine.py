@@ -22,6 +22,7 @@ from kjupyter.run.tasks import Job, Task
 CACHE_BUDGET = 1 << 30  # bytes of blobs a worker keeps for us before the oldest are dropped
 TICK = 0.1  # s between progress refreshes while waiting
 START_TIMEOUT = 60.0  # s a run waits for its first worker to say hello
+SPIN = 0.0002  # s the loop polls for results before it sleeps (see StreamChannel.spin)
 
 
 class Engine:
@@ -48,7 +49,7 @@ class Engine:
         self.remaining = len(job.tasks)
         self.failed = 0
         self.active: list[Worker] = []
-        self.selector = selectors.DefaultSelector()
+        self.selector = selectors.PollSelector()  # no syscall to set up or close, unlike epoll
         self.start_failures = 0
         self.started_at = time.monotonic()
         self.interrupted = False
@@ -209,10 +210,20 @@ class Engine:
     def _step(self, timeout: float) -> None:
         ready = [w for w in self.active if w.channel.pending()]
         if not ready:
+            ready = self._spin(min(SPIN, timeout))
+        if not ready:
             ready = [key.data for key, _ in self.selector.select(timeout)]
         for worker in ready:
             if worker in self.active:
                 self._receive(worker)
+
+    def _spin(self, seconds: float) -> list[Worker]:
+        """Poll the channels for up to `seconds`: an answer due soon skips a sleep and a wake-up."""
+        end = time.perf_counter() + seconds
+        while True:
+            ready = [key.data for key, _ in self.selector.select(0)]
+            if ready or time.perf_counter() >= end:
+                return ready
 
     def execute(self) -> list[Task]:
         """Run every task; on KeyboardInterrupt cancel and return what finished."""

@@ -20,7 +20,7 @@ A program is a dict: {"kind": "cell", "code": str, "names": {name: key}, "module
 
 from __future__ import annotations
 
-PROTOCOL = 1
+PROTOCOL = 2  # 2: BLAKE2b frame MACs, versioned greeting
 
 #: A kernel that reaches a worker through the API server's port-forward, where no Secret could
 #: carry the session key, sends this prefix and the key (`PEER_KEY_SIZE` bytes) before the

@@ -26,7 +26,7 @@ import socket
 import struct
 import sys
 
-from kjupyter.errors import ChannelClosed
+from kjupyter.errors import ChannelClosed, ProtocolError
 from kjupyter.run import messages
 from kjupyter.run.channel import IdleTimeout, StreamChannel
 from kjupyter.worker.session import Session
@@ -121,7 +121,7 @@ def serve_listening(address: str, secret: bytes | None, idle_timeout: float | No
         try:
             channel.handshake(idle_timeout)
             session.serve()
-        except (IdleTimeout, OSError, ChannelClosed) as err:
+        except (IdleTimeout, OSError, ChannelClosed, ProtocolError) as err:
             # A peer that hangs up before the handshake (a reachability probe) is no reason
             # to stop serving.
             print(f"kjupyter worker: connection dropped: {err}", file=sys.stderr)

@@ -37,6 +37,7 @@ OUTPUT_DELAY = 0.05  # s: output is sent at most this often per stream
 LOST_GRACE = 2.0  # s: a task still running this long after its kernel left ends the process
 TAKE_OVER = 0.005  # s a task runs before the reader thread starts reading beside it
 ASLEEP_AFTER = 1.0  # s without tasks after which the reader stops looking every TAKE_OVER
+IDLE_SPIN = 0.0005  # s the main thread polls for the next frame before it sleeps (channel.spin)
 
 
 @dataclass
@@ -258,6 +259,7 @@ class Session:
         with self.read_lock:
             if self.queue or self.reading_done or self.stopping or self.lost:
                 return  # the reader queued work (or ended) while giving the lock back
+            self.channel.spin(IDLE_SPIN)
             if not self._read_one():
                 self.reading_done = True
 
