@@ -24,8 +24,8 @@ The session key
     pod's loopback came through the API server's port-forward, which checked `pods/portforward`
     on that pod, so the first peer is an identity allowed into the pod anyway (anyone allowed
     `pods/exec` could read a mounted key as well). Such pods are reachable by port-forward only,
-    whatever `reach` says. On every path, frames are HMAC-signed with the key; a worker never
-    unpickles an unverified frame.
+    whatever `reach` says. On every path, frames are signed (keyed BLAKE2b) with the key; a
+    worker never unpickles an unverified frame.
 
 No leaks
     Pods carry labels (managed-by, component=worker, user, session, notebook, backend) and an

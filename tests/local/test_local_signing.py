@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from kjupyter.errors import AuthenticationError
+from kjupyter.errors import AuthenticationError, ProtocolError
 from kjupyter.run import channel as channels
 
 SECRET = os.urandom(32)
@@ -88,3 +88,48 @@ def test_a_verifying_kernel_refuses_an_unsigned_frame():
         kernel.recv(timeout=5)
     a.close()
     b.close()
+
+
+def test_a_worker_of_another_protocol_version_is_named_at_the_handshake():
+    old_greeting = channels.GREETING[:3] + bytes([channels.GREETING[3] - 1])
+    for greeting, expected in ((old_greeting, "speaks kjupyter protocol"), (b"HTTP", "not a")):
+        ours, theirs = socket.socketpair()
+        try:
+            chan = channels.StreamChannel(ours, SECRET, "kernel")
+            theirs.sendall(greeting + os.urandom(channels.NONCE_SIZE))
+            with pytest.raises(ProtocolError, match=expected):
+                chan.handshake(timeout=30)
+        finally:
+            ours.close()
+            theirs.close()
+
+
+def test_a_listening_worker_survives_a_peer_of_another_version():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kjupyter.worker", "--listen", "127.0.0.1:0"],
+        env=dict(os.environ, KJUPYTER_SECRET=SECRET.hex()),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = int(proc.stdout.readline().rsplit(":", 1)[1])
+        stranger = socket.create_connection(("127.0.0.1", port), timeout=30)
+        stranger.sendall(b"KJC\x00" + os.urandom(channels.NONCE_SIZE))
+        stranger.settimeout(30)
+        received = b""
+        while chunk := stranger.recv(64):  # until the worker hangs up on us...
+            received += chunk
+        assert received[:3] == b"KJC" and len(received) == 4 + channels.NONCE_SIZE
+        stranger.close()
+        good = channels.StreamChannel(
+            socket.create_connection(("127.0.0.1", port), timeout=30), SECRET, "kernel"
+        )
+        assert good.recv(timeout=30)[0][0] == "hello"  # ...and serves the next kernel
+        good.send(("bye",))
+        good.close()
+    finally:
+        proc.kill()
+        proc.wait(30)
+        proc.stdout.close()
+        proc.stderr.close()
