@@ -49,6 +49,26 @@ def test_tracebacks_and_other_results_kept(backend_options):
         kjupyter.map(fragile, range(20), workers=2, values=True, **backend_options)
 
 
+def test_numpy_and_pandas_values_travel_both_ways(backend_options):
+    import numpy as np
+    import pandas as pd
+
+    weights = np.arange(6, dtype="float64").reshape(2, 3)  # captured: sent once, out of band
+
+    def describe(rank):
+        import pandas as pd
+
+        frame = pd.DataFrame(weights * (rank + 1), columns=list("abc"))
+        return frame, frame.to_numpy().sum()
+
+    frame = kjupyter.run(describe, n=2, **backend_options)
+    assert list(frame["status"]) == ["ok", "ok"], frame["error"].tolist()
+    for rank, (table, total) in enumerate(frame["value"]):
+        assert isinstance(table, pd.DataFrame) and list(table.columns) == ["a", "b", "c"]
+        np.testing.assert_array_equal(table.to_numpy(), weights * (rank + 1))
+        assert total == weights.sum() * (rank + 1)
+
+
 def test_pod_labels_and_the_key_stay_out_of_the_spec(backend_options, core_api, namespace):
     kjupyter.run("1", n=2, **backend_options)
     pods = worker_pods(core_api, namespace)

@@ -22,7 +22,7 @@ from tools.devcluster.processes import run
 SITE = "usr/local/lib/python3.11/dist-packages"  # on Debian's python3 sys.path
 # Wheels the image's Debian 12 (glibc 2.36) can load, newest first; pip takes the tags as given.
 PLATFORMS = [f"--platform=manylinux_2_{minor}_x86_64" for minor in range(36, 16, -1)]
-BASE_PACKAGES = ("python3", "ca-certificates", "procps")
+BASE_PACKAGES = ("python3", "ca-certificates", "procps", "libstdc++6")  # numpy 2 links libstdc++
 PAUSE_C = r"""
 #include <signal.h>
 #include <sys/wait.h>
