@@ -215,3 +215,27 @@ def test_values_read_into_pooled_buffers_survive_later_frames():
     assert [float(v[-1]) for v in values] == [0.0, 1.0, 2.0]
     a.close()
     b.close()
+
+
+def test_large_bytes_arrive_as_their_own_object_and_arrays_stay_writable():
+    np = pytest.importorskip("numpy")
+    raw = os.urandom(3_000_000)
+    reader = wire.FrameReader(Pipe(frame_bytes(wire.pack_value(raw), SENDER, 0), 65536).recv_into)
+    parts = reader.read(SENDER, 0)
+    value = wire.unpack_value(parts)
+    assert type(value) is bytes and value == raw and hash(value) == hash(raw)
+    assert parts[1].obj is value  # filled from the socket in place: no copy afterwards
+    array = np.arange(400_000, dtype="float64")
+    reader = wire.FrameReader(Pipe(frame_bytes(wire.pack_value(array), SENDER, 1)).recv_into)
+    got = wire.unpack_value(reader.read(SENDER, 1))
+    got[0] = -1.0  # out-of-band buffers stay writable (pooled bytearrays, never bytes)
+    assert got[0] == -1.0 and (got[1:] == array[1:]).all()
+
+
+def test_the_bytes_flag_is_signed():
+    data = bytearray(frame_bytes([b"m", os.urandom(200_000)], SENDER, 0))
+    flag_byte = wire.PREFIX.size + 8 * 2 - 1  # the top byte of part 1's length
+    assert data[flag_byte] & 0x80
+    data[flag_byte] &= 0x7F  # "deliver as a bytearray" instead: a different, unsigned frame
+    with pytest.raises(AuthenticationError):
+        wire.FrameReader(Pipe(bytes(data)).recv_into).read(SENDER, 0)
