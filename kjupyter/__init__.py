@@ -41,9 +41,11 @@ def __getattr__(name: str) -> Any:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the `%k8s` magics on an IPython shell (`%load_ext kjupyter`)."""
+    from kjupyter.cluster import connection
     from kjupyter.magics import register
 
     register(ipython)
+    connection.warm_up()
 
 
 def unload_ipython_extension(ipython: Any) -> None:

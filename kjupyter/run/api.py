@@ -55,6 +55,8 @@ def run(
     if "k8s_namespace" in backend_options:  # the same, when `namespace` holds the names
         backend_options["namespace"] = backend_options.pop("k8s_namespace")
     the_pool = pool.get_pool(backend, **backend_options)
+    if not values:
+        results.preload()  # while workers start
     the_pool.prestart(n)  # cold workers boot while the code is captured
     if callable(code_or_callable):
         params = inspect.signature(code_or_callable).parameters
@@ -134,6 +136,8 @@ def map(
     n_workers = max(1, min(n_workers, len(items) or 1))
     if chunksize is None:
         chunksize = max(1, min(MAX_CHUNK, len(items) // (n_workers * 8)))
+    if items and not values:
+        results.preload()  # while workers start
     if items:
         the_pool.prestart(n_workers)  # cold workers boot while the function is pickled
     blob = capture.capture_callable(fn)

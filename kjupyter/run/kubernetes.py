@@ -114,7 +114,7 @@ class KubernetesBackend(Backend):
         self.grants: preflight.Grants | None = None
         self.reach: str | None = None  # decided on the first pod
         self.secret_name: str | None = None
-        self.secret_owned = False
+        self.secret_owners: list[dict[str, Any]] = []  # ownerReferences written to the Secret
         self.watcher: PodWatcher | None = None
         self.workers: dict[str, Worker] = {}
         self.marks: dict[str, dict[str, float]] = {}  # kernel-side times of stopped pods
@@ -160,28 +160,15 @@ class KubernetesBackend(Backend):
         self._prepare(session)
         assert self.watcher is not None
         names = [f"kjupyter-{session.id}-{uuid.uuid4().hex[:6]}" for _ in range(count)]
-        created = []
+        created: dict[str, str] = {}  # name -> uid, filled as the API server answers
         try:
-            for name in names:
-                manifest = podspec.worker_pod(
-                    name,
-                    self.options,
-                    self.image,
-                    self.labels,
-                    secret_name=self.secret_name,
-                    owner=self.owner,
-                )
-                self.watcher.expect(name, time.time())
-                self.conn.request(
-                    "POST",
-                    f"/api/v1/namespaces/{self.namespace}/pods",
-                    body=manifest,
-                    action=f"create pod {name} in {self.namespace}",
-                )
-                created.append(name)
+            with ThreadPoolExecutor(min(8, count)) as pool:  # side by side: ~10 ms each
+                futures = [pool.submit(self._create_pod, name, created) for name in names]
+            for future in futures:
+                future.result()  # the first failure, if any, after every answer is in
             if self.secret_name and self.owner is None:
                 self._own_secret(created)
-            failures = self.watcher.wait_started(created, self.options.start_timeout)
+            failures = self.watcher.wait_started(list(created), self.options.start_timeout)
             if failures:
                 name, reason = next(iter(failures.items()))
                 raise BackendError(
@@ -189,9 +176,9 @@ class KubernetesBackend(Backend):
                     + (f" ({len(failures)} of {count} pods failed)" if len(failures) > 1 else "")
                 )
             with ThreadPoolExecutor(min(8, len(created))) as pool:
-                workers = list(pool.map(lambda n: self._connect(n, session), created))
+                workers = list(pool.map(lambda n: self._connect(n, session), list(created)))
         except BaseException:
-            for name in created:
+            for name in list(created):
                 self._delete(name, grace=0)
             raise
         with self._lock:
@@ -256,22 +243,38 @@ class KubernetesBackend(Backend):
                     raise
                 return
 
-    def _own_secret(self, pods: list[str]) -> None:
-        """Make the new pods owners of the Secret: it goes when the last of them goes."""
+    def _create_pod(self, name: str, created: dict[str, str]) -> None:
         assert self.watcher is not None
-        owners = []
-        for name in pods:
-            pod = self.conn.request(
-                "GET", f"/api/v1/namespaces/{self.namespace}/pods/{name}", action=f"get pod {name}"
-            )
-            owners.append(podspec.owner_reference("Pod", name, pod["metadata"]["uid"]))
-        path = f"/api/v1/namespaces/{self.namespace}/secrets/{self.secret_name}"
-        current = self.conn.request("GET", path, action=f"get secret {self.secret_name}")
-        existing = current.get("metadata", {}).get("ownerReferences") or []
+        manifest = podspec.worker_pod(
+            name,
+            self.options,
+            self.image,
+            self.labels,
+            secret_name=self.secret_name,
+            owner=self.owner,
+        )
+        self.watcher.expect(name, time.time())
+        pod = self.conn.request(
+            "POST",
+            f"/api/v1/namespaces/{self.namespace}/pods",
+            body=manifest,
+            action=f"create pod {name} in {self.namespace}",
+        )
+        created[name] = pod["metadata"]["uid"]
+
+    def _own_secret(self, pods: dict[str, str]) -> None:
+        """Make the new pods owners of the Secret: it goes when the last of them goes.
+
+        Only this backend writes the Secret's owners, so the list is kept here: one PATCH, no
+        reads. Owners that are gone stay listed; the garbage collector ignores absent owners.
+        """
+        self.secret_owners.extend(
+            podspec.owner_reference("Pod", name, uid) for name, uid in pods.items()
+        )
         self.conn.request(
             "PATCH",
-            path,
-            body={"metadata": {"ownerReferences": existing + owners}},
+            f"/api/v1/namespaces/{self.namespace}/secrets/{self.secret_name}",
+            body={"metadata": {"ownerReferences": self.secret_owners}},
             content_type="application/merge-patch+json",
             action=f"set the owners of secret {self.secret_name}",
         )

@@ -38,8 +38,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from cryptography.hazmat.primitives.poly1305 import Poly1305
-
 from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
 
 MAGIC = 0x4B4A4631  # "KJF1"
@@ -160,8 +158,11 @@ class Signer:
         self.direction = direction
         self._keyed = hashlib.blake2b(key=key, digest_size=MAC_SIZE)  # copied per frame
 
-    def part_mac(self, seq: int, index: int) -> Poly1305:
+    def part_mac(self, seq: int, index: int) -> Any:
         """A Poly1305 state for large part `index` of frame `seq`, under its one-time key."""
+        # Imported here: ~20 ms of a worker's start-up, and only large parts need it.
+        from cryptography.hazmat.primitives.poly1305 import Poly1305
+
         label = PART_KEY_CONTEXT + self.direction + seq.to_bytes(8, "little")
         one_time = hashlib.blake2b(
             label + index.to_bytes(4, "little"), key=self.key, digest_size=32

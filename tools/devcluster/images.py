@@ -129,9 +129,23 @@ def _pip_target(target: Path, requirements: list[str]) -> None:
     )  # fmt: skip
 
 
+def _compile(tree: Path) -> None:
+    """Byte-compile a tree for the image's Python (3.11, as here), checked by hash, not mtime.
+
+    Why: a container starts on a fresh writable layer, so without .pyc files in the image
+    every worker pod compiles the modules it imports again (~0.1 s of its start-up).
+    """
+    run(
+        [
+            sys.executable, "-m", "compileall", "-q", "-j", "0",
+            "--invalidation-mode", "unchecked-hash", str(tree),
+        ]
+    )  # fmt: skip
+
+
 def _deps_layer(lay: layout.Layout, log) -> oci.Blob:
     requirements = pinned_requirements()
-    key = _key(*requirements)
+    key = _key("compiled", *requirements)
     path = lay.images / f"layer-deps-{key}.tar"
     if not path.exists():
         log(f"installing {len(requirements)} pinned dependencies into the deps layer...")
@@ -152,6 +166,7 @@ def _deps_layer(lay: layout.Layout, log) -> oci.Blob:
                     ]
                 )  # fmt: skip
             shutil.rmtree(target / "bin", ignore_errors=True)
+            _compile(target)
             partial = path.with_suffix(".partial.tar")
             oci.layer_from_tree(target, SITE, partial)
         partial.replace(path)
@@ -170,6 +185,7 @@ def _project_layer(lay: layout.Layout, key: str) -> oci.Blob:
                 ]
             )  # fmt: skip
             shutil.rmtree(root / SITE / "bin", ignore_errors=True)
+            _compile(root / SITE)
             (root / "usr/local/bin").mkdir(parents=True)
             (root / "usr/local/bin/python").symlink_to("/usr/bin/python3")  # Debian: python3 only
             oci.layer_from_tree(root, "", path.with_suffix(".partial.tar"))
@@ -182,7 +198,7 @@ def worker_image(lay: layout.Layout, log=print) -> tuple[str, Path]:
     lay.images.mkdir(parents=True, exist_ok=True)
     base = _base_layer(lay, log)
     deps = _deps_layer(lay, log)
-    project_key = _key(*(p.read_bytes() for p in _project_files()))
+    project_key = _key(b"compiled", *(p.read_bytes() for p in _project_files()))
     project = _project_layer(lay, project_key)
     for layer in (deps, project):
         layer.path.touch()  # newest mtime: pruning keeps the layers in use

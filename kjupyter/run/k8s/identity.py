@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,12 +96,8 @@ def notebook_name(shell: Any = None) -> str:
     path = os.environ.get("JPY_SESSION_NAME", "")
     if not path and shell is not None:
         path = str(getattr(shell, "user_ns", {}).get("__vsc_ipynb_file__", ""))
-    if not path:
-        try:
-            from IPython import get_ipython
-
-            ip = get_ipython()
-            path = str(ip.user_ns.get("__vsc_ipynb_file__", "")) if ip is not None else ""
-        except ImportError:
-            path = ""
+    ipython = sys.modules.get("IPython")  # not loaded: no shell to ask (and no 0.3 s import)
+    if not path and ipython is not None:
+        ip = ipython.get_ipython()
+        path = str(ip.user_ns.get("__vsc_ipynb_file__", "")) if ip is not None else ""
     return Path(path).name if path else ""

@@ -11,6 +11,7 @@ list of `k=v` strings, a comma-separated string) and strict in what it keeps.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -85,9 +86,11 @@ def resolve(**given: Any) -> PodOptions:
             f"unknown kubernetes backend option(s) {', '.join(unknown)}; known: "
             f"{', '.join(sorted(known))}"
         )
-    from kjupyter.run.k8s import config  # imports this module: resolved at call time
+    configured: dict[str, Any] = {}
+    if "IPython" in sys.modules:  # no IPython loaded, no shell, no config (and no 0.3 s import)
+        from kjupyter.run.k8s import config  # imports this module: resolved at call time
 
-    configured = config.configured()
+        configured = config.configured()
     values: dict[str, Any] = {}
     for name in known:
         value = given.get(name)
