@@ -90,6 +90,9 @@ def bench_path(
     if only is None or "gather" in only:
         figures["gather 100 MB numpy (MB/s)"] = gather_rate(options, numpy_block)
         figures["gather 100 MB bytes (MB/s)"] = gather_rate(options, bytes)
+        figures["raw TCP, pod -> kernel, no kjupyter (MB/s)"] = (
+            raw_tcp_rate(options) if reach == "pod-ip" else float("nan")
+        )
     pool.shutdown_all()
     return figures
 
@@ -131,6 +134,51 @@ def gather_rate(options: dict, make, repeats: int = 5) -> float:
         elapsed = time.perf_counter() - start
         rates.append(sum(memoryview(v).nbytes for v in values) / elapsed / 1e6)
         del values
+    return statistics.median(rates)
+
+
+def stream_to(host: str, port: int, size: int) -> int:
+    """On a worker: send `size` zero bytes to host:port over plain TCP (the physical limit)."""
+    import socket
+
+    block = memoryview(bytes(4 << 20))
+    with socket.create_connection((host, port)) as sock:
+        for _ in range(size // len(block)):
+            sock.sendall(block)
+    return size
+
+
+def raw_tcp_rate(options: dict, size: int = 100 << 20) -> float:
+    """MB/s of one pod streaming 100 MB to the kernel over plain TCP, into a reused buffer."""
+    import socket
+    import threading
+
+    import kjupyter
+
+    host = json.loads(STATE.read_text()).get("node_ip", "10.244.0.1")
+    listener = socket.create_server((host, 0))
+    port = listener.getsockname()[1]
+    spans: list[float] = []
+
+    def drain() -> None:
+        conn, _ = listener.accept()
+        buffer = memoryview(bytearray(4 << 20))
+        first = None
+        while conn.recv_into(buffer):
+            first = first or time.perf_counter()
+        spans.append(time.perf_counter() - first)
+        conn.close()
+
+    rates = []
+    for _ in range(3):
+        spans.clear()
+        thread = threading.Thread(target=drain)
+        thread.start()
+        send = lambda target: stream_to(*target)  # noqa: E731 - shipped to the worker as is
+        kjupyter.map(send, [(host, port, size)], workers=1, values=True, quiet=True, **options)
+        thread.join()
+        rates.append(size / spans[0] / 1e6)
+    listener.close()
     return statistics.median(rates)
 
 
