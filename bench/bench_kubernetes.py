@@ -175,7 +175,15 @@ def raw_tcp_rate(options: dict, size: int = 100 << 20) -> float:
         thread = threading.Thread(target=drain)
         thread.start()
         send = lambda target: stream_to(*target)  # noqa: E731 - shipped to the worker as is
-        kjupyter.map(send, [(host, port, size)], workers=1, values=True, quiet=True, **options)
+        kjupyter.map(
+            send,
+            [(host, port, size)],
+            workers=1,
+            values=True,
+            quiet=True,
+            progress=False,
+            **options,
+        )
         thread.join()
         rates.append(size / spans[0] / 1e6)
     listener.close()
