@@ -82,7 +82,7 @@ def run(
         }
         blobs = cell.blobs
         functions = [namespace[key] for key in cell.names if callable(namespace[key])]
-    tasks = [Task(id=i, index=r, arg=r) for r, i in enumerate(new_task_ids(n))]
+    tasks = [Task(i, r, r) for r, i in enumerate(new_task_ids(n))]
     job = Job(program, blobs, tasks, label="rank", chunksize=1, window=1, gang=True)
     job.functions = functions
     return _execute(
@@ -144,7 +144,7 @@ def map(
     program = {"kind": "call", "fn": blob.key}
     ids = new_task_ids(len(items))
     pairs = enumerate(zip(ids, items, strict=True))
-    tasks = [Task(id=i, index=k, arg=item) for k, (i, item) in pairs]
+    tasks = [Task(i, k, item) for k, (i, item) in pairs]
     job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=2)
     job.functions = [fn]
     return _execute(

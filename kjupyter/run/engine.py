@@ -163,7 +163,7 @@ class Engine:
         elif kind == "out":
             task = self.by_id.get(msg[1])
             if task is not None:
-                (task.stdout if msg[2] == "stdout" else task.stderr).append(msg[3])
+                task.add_output(msg[2], msg[3])
                 self.reporter.output(task, msg[2], msg[3])
         elif kind == "hello":
             info = msg[1]
@@ -179,14 +179,14 @@ class Engine:
 
     def _results(self, worker: Worker, results: list[tuple[Any, ...]], atts: list[Any]) -> None:
         pos = 0
-        for task_id, status, nparts, error, tb, started, finished in results:
+        for task_id, status, nparts, error, tb, started, finished, inline in results:
             parts = atts[pos : pos + nparts]
             pos += nparts
             task = worker.inflight.pop(task_id, None)
             if task is None:
                 continue  # a result of a task already given up on
-            value = None
-            if status == messages.OK:
+            value = inline  # a plain value (int, str...) travels in the message itself
+            if nparts and status == messages.OK:
                 try:
                     value = wire.unpack_value(parts)
                 except Exception as err:

@@ -11,7 +11,9 @@ Worker → kernel
     ("hello", info)               first frame: pid, host, protocol, versions.
     ("out", task_id, stream, text) live stdout/stderr of a running task.
     ("done", results)             results: [(task_id, status, nparts, error, traceback, started,
-                                  finished)]; attachments: each value blob's parts in order.
+                                  finished, inline)]; attachments: each value blob's parts in
+                                  order. nparts 0: the value is `inline` (a plain int, float,
+                                  bool, None or short str), with no blob.
 
 A program is a dict: {"kind": "cell", "code": str, "names": {name: key}, "modules": {name: mod},
 "world_size": n} runs a cell once per rank in the argument blob; {"kind": "call", "fn": key,

@@ -74,12 +74,12 @@ class Interruptible:
 
 
 def run_user(
-    call: Callable[[], Any], guard: Interruptible, cancelled: Callable[[], bool]
+    fn: Callable[[Any], Any], arg: Any, guard: Interruptible, cancelled: Callable[[], bool]
 ) -> tuple[str, Any, str, str]:
-    """Run `call()`; return (status, value, error line, traceback)."""
+    """Run `fn(arg)`; return (status, value, error line, traceback)."""
     try:
         guard.active = True
-        value = call()
+        value = fn(arg)
         guard.active = False
         return OK, value, "", ""
     except KeyboardInterrupt as exc:

@@ -79,6 +79,8 @@ class OutputSink:
             self.write(line)
 
     def flush(self) -> None:
+        if not self._pending:  # the common case, lock-free (a racing write is flushed later)
+            return
         with self._lock:
             if not self._pending or self.task_id is None:
                 return
@@ -418,32 +420,43 @@ class Session:
                 self.add_result(task_id, messages.ERROR, None, err, tb, started, time.time())
             return
         last = len(run.task_ids) - 1
-        for i, (task_id, arg) in enumerate(zip(run.task_ids, args, strict=False)):
-            if self.lost:
-                return
-            started = time.time()
-            if self.cancel_all or task_id in self.cancelled:
-                self.add_result(
-                    task_id, messages.CANCELLED, None, "cancelled", "", started, started, i < last
-                )
-                continue
-            self.stdout.task_id = self.stderr.task_id = task_id
-            saved = sys.stdout, sys.stderr
-            sys.stdout, sys.stderr = self.stdout, self.stderr
-            self.current = task_id
-            try:
-                status, value, err, tb = execute.run_user(
-                    lambda a=arg: fn(a),
-                    self.guard,
-                    lambda t=task_id: self.cancel_all or t in self.cancelled,
-                )
-            finally:
-                self.current = None
-                sys.stdout, sys.stderr = saved
-                self.stdout.flush()
-                self.stderr.flush()
-                self.stdout.task_id = self.stderr.task_id = None
-            self.add_result(task_id, status, value, err, tb, started, time.time(), i < last)
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = self.stdout, self.stderr  # once per batch, not per task
+        try:
+            for i, (task_id, arg) in enumerate(zip(run.task_ids, args, strict=False)):
+                if self.lost:
+                    return
+                started = time.time()
+                if self.cancel_all or task_id in self.cancelled:
+                    self.add_result(
+                        task_id,
+                        messages.CANCELLED,
+                        None,
+                        "cancelled",
+                        "",
+                        started,
+                        started,
+                        i < last,
+                    )
+                    continue
+                self.stdout.task_id = self.stderr.task_id = task_id
+                self.current = task_id
+                try:
+                    status, value, err, tb = execute.run_user(
+                        fn, arg, self.guard, self._current_cancelled
+                    )
+                finally:
+                    self.current = None
+                    self.stdout.flush()
+                    self.stderr.flush()
+                    self.stdout.task_id = self.stderr.task_id = None
+                self.add_result(task_id, status, value, err, tb, started, time.time(), i < last)
+        finally:
+            sys.stdout, sys.stderr = saved
+
+    def _current_cancelled(self) -> bool:
+        """Whether the running task was cancelled (asked when user code was interrupted)."""
+        return self.cancel_all or self.current in self.cancelled
 
     def add_result(
         self,
@@ -457,14 +470,17 @@ class Session:
         more: bool = False,
     ) -> None:
         """Queue one task's result; send the batch when it is due (see RESULT_DELAY)."""
-        try:
-            parts = wire.pack_value(value)
-        except BaseException as exc:
-            status, err = messages.ERROR, f"result cannot be pickled: {execute.error_line(exc)}"
-            tb, parts = execute.remote_traceback(exc), wire.pack_value(None)
-        self._results.append((task_id, status, len(parts), err, tb, started, end))
-        self._parts.extend(parts)
-        self._bytes += sum(len(p) for p in parts)
+        if wire.is_plain(value):
+            self._results.append((task_id, status, 0, err, tb, started, end, value))
+        else:
+            try:
+                parts = wire.pack_value(value)
+            except BaseException as exc:
+                status, err = messages.ERROR, f"result cannot be pickled: {execute.error_line(exc)}"
+                tb, parts = execute.remote_traceback(exc), wire.pack_value(None)
+            self._results.append((task_id, status, len(parts), err, tb, started, end, None))
+            self._parts.extend(parts)
+            self._bytes += sum(len(p) for p in parts)
         now = time.monotonic()
         idle = not more and not self.queue
         if idle or self._bytes >= RESULT_BYTES or now - self._last_send >= RESULT_DELAY:

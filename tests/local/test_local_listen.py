@@ -59,8 +59,9 @@ def run_one(chan: channels.StreamChannel, code: str) -> tuple:
     while True:
         msg, atts = chan.recv(timeout=30)
         if msg[0] == "done":
-            _, status, nparts, error, *_ = msg[1][0]
-            return status, wire.unpack_value(atts[:nparts]), error
+            _, status, nparts, error, _, _, _, inline = msg[1][0]
+            value = wire.unpack_value(atts[:nparts]) if nparts else inline  # 0: a plain value
+            return status, value, error
 
 
 def test_listen_mode_runs_tasks_for_a_kernel_with_the_secret(listening_worker):

@@ -6,11 +6,19 @@ from kjupyter.run import results
 from kjupyter.run.tasks import Task
 
 
+def task(id, index, **fields):
+    record = Task(id, index, index)
+    for name, value in fields.items():
+        setattr(record, name, value)
+    return record
+
+
 def tasks():
-    ok = Task(id=1, index=0, arg=0, status="ok", value={"v": 1}, worker="local-1", attempts=1)
+    ok = task(1, 0, status="ok", value={"v": 1}, worker="local-1", attempts=1)
     ok.started, ok.finished, ok.submitted = 100.0, 101.5, 99.0
-    ok.stdout = ["a", "b\n"]
-    bad = Task(id=2, index=1, arg=1, status="error", error="ValueError: no", attempts=2)
+    ok.add_output("stdout", "a")
+    ok.add_output("stdout", "b\n")
+    bad = task(2, 1, status="error", error="ValueError: no", attempts=2)
     return [ok, bad]
 
 
