@@ -22,6 +22,7 @@ from kjupyter.run.tasks import Job, Task
 CACHE_BUDGET = 1 << 30  # bytes of blobs a worker keeps for us before the oldest are dropped
 TICK = 0.1  # s between progress refreshes while waiting
 START_TIMEOUT = 60.0  # s a run waits for its first worker to say hello
+FINAL = frozenset((messages.OK, messages.ERROR, messages.CANCELLED, messages.LOST))
 SPIN = 0.0002  # s the loop polls for results before it sleeps (see StreamChannel.spin)
 
 
@@ -197,14 +198,17 @@ class Engine:
             self._finish(task, status, error)
 
     def _finish(self, task: Task, status: str, error: str) -> None:
-        if task.status in (messages.OK, messages.ERROR, messages.CANCELLED, messages.LOST):
+        if task.status in FINAL:
             return
         task.status, task.error = status, error
         self.reporter.task_done(task)
         if status != messages.OK:
             self.failed += 1
         self.remaining -= 1
+
+    def _report(self) -> None:
         self.reporter.progress(len(self.job.tasks) - self.remaining, self.failed)
+        self.reporter.tick()
 
     # -- the loop ---------------------------------------------------------------------------
     def _step(self, timeout: float) -> None:
@@ -233,7 +237,7 @@ class Engine:
             while self.remaining:
                 self._dispatch()
                 self._step(TICK)
-                self.reporter.tick()
+                self._report()
                 if not any(w.ready for w in self.active) and time.monotonic() > deadline:
                     raise BackendError(
                         f"no worker of backend {self.pool.backend.name!r} said hello within "
@@ -244,6 +248,7 @@ class Engine:
             self._cancel()
         finally:
             self.selector.close()
+            self.reporter.progress(len(self.job.tasks) - self.remaining, self.failed)
         return self.job.tasks
 
     def _cancel(self) -> None:

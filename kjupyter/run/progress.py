@@ -54,6 +54,8 @@ class Reporter:
 
     def task_done(self, task: Any) -> None:
         """Echo what is left of a finished task's last line."""
+        if not self._partial:  # nearly always: no half line is waiting
+            return
         for stream in ("stdout", "stderr"):
             rest = self._partial.pop((task.index, stream), "")
             if rest and self.stream:

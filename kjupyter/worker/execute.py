@@ -10,7 +10,6 @@ import ast
 import builtins
 import linecache
 import os
-import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -90,6 +89,3 @@ def run_user(
     except BaseException as exc:  # SystemExit too: user code must not end the worker
         guard.active = False
         return ERROR, None, error_line(exc), remote_traceback(exc)
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
