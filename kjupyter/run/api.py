@@ -6,6 +6,7 @@ order (raising `TaskError`, which carries the DataFrame, when a task failed).
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import sys
 import time
@@ -143,8 +144,7 @@ def map(
     blob = capture.capture_callable(fn)
     program = {"kind": "call", "fn": blob.key}
     ids = new_task_ids(len(items))
-    pairs = enumerate(zip(ids, items, strict=True))
-    tasks = [Task(i, k, item) for k, (i, item) in pairs]
+    tasks = list(builtins.map(Task, ids, range(len(items)), items))
     job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=2)
     job.functions = [fn]
     return _execute(
@@ -185,14 +185,14 @@ def _execute(
         )
         engine.execute()
     elapsed = time.monotonic() - start
-    if any(task.traceback for task in job.tasks):
+    failed = sum(t.status != messages.OK for t in job.tasks)
+    if failed and any(task.traceback for task in job.tasks):  # only failed tasks have one
         index: dict[str, str] = {}
         for fn in job.functions:
             index.update(sources.code_index(fn))
         for task in job.tasks:
             if task.traceback and index:
                 task.traceback = sources.resolve(task.traceback, index)
-    failed = sum(t.status != messages.OK for t in job.tasks)
     if values and not failed:  # plain values and nothing to report: no summary to build
         reporter.finish("", quiet=True)
         return [t.value for t in job.tasks]

@@ -179,23 +179,34 @@ class Engine:
             worker.ready = True
 
     def _results(self, worker: Worker, results: list[tuple[Any, ...]], atts: list[Any]) -> None:
+        """Record a batch of results: the hottest loop of a big map, kept flat on purpose."""
         pos = 0
+        inflight = worker.inflight
+        half_lines = self.reporter.partial  # output lines still waiting for their end
         for task_id, status, nparts, error, tb, started, finished, inline in results:
-            parts = atts[pos : pos + nparts]
-            pos += nparts
-            task = worker.inflight.pop(task_id, None)
-            if task is None:
+            task = inflight.pop(task_id, None)
+            value = inline  # nparts 0: a plain value (int, str...) in the message itself
+            if nparts:
+                parts = atts[pos : pos + nparts]
+                pos += nparts
+                if task is not None and status == messages.OK:
+                    try:
+                        value = wire.unpack_value(parts)
+                    except Exception as err:
+                        status = messages.ERROR
+                        error = (
+                            f"result could not be loaded in the kernel: {type(err).__name__}: {err}"
+                        )
+            if task is None or task.status in FINAL:
                 continue  # a result of a task already given up on
-            value = inline  # a plain value (int, str...) travels in the message itself
-            if nparts and status == messages.OK:
-                try:
-                    value = wire.unpack_value(parts)
-                except Exception as err:
-                    status = messages.ERROR
-                    error = f"result could not be loaded in the kernel: {type(err).__name__}: {err}"
-            task.value, task.traceback = value, tb
-            task.started, task.finished = started, finished
-            self._finish(task, status, error)
+            task.value, task.status, task.started, task.finished = value, status, started, finished
+            if error or tb:
+                task.error, task.traceback = error, tb
+            if status != messages.OK:
+                self.failed += 1
+            self.remaining -= 1
+            if half_lines:
+                self.reporter.task_done(task)
 
     def _finish(self, task: Task, status: str, error: str) -> None:
         if task.status in FINAL:

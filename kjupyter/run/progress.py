@@ -38,26 +38,26 @@ class Reporter:
         self._bar: Any = None
         self._text = False
         self._drawn = 0.0
-        self._partial: dict[tuple[int, str], str] = {}
+        self.partial: dict[tuple[int, str], str] = {}  # (index, stream) -> an unended line
 
     def output(self, task: Any, stream: str, text: str) -> None:
         """Echo a task's output, whole lines only, each prefixed by its rank or item number."""
         if not self.stream:
             return
         key = (task.index, stream)
-        text = self._partial.pop(key, "") + text
+        text = self.partial.pop(key, "") + text
         complete, _, rest = text.rpartition("\n")
         if rest:
-            self._partial[key] = rest
+            self.partial[key] = rest
         if complete:
             self._write(task.index, stream, complete + "\n")
 
     def task_done(self, task: Any) -> None:
         """Echo what is left of a finished task's last line."""
-        if not self._partial:  # nearly always: no half line is waiting
+        if not self.partial:  # nearly always: no half line is waiting
             return
         for stream in ("stdout", "stderr"):
-            rest = self._partial.pop((task.index, stream), "")
+            rest = self.partial.pop((task.index, stream), "")
             if rest and self.stream:
                 self._write(task.index, stream, rest + "\n")
 

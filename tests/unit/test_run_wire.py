@@ -239,3 +239,11 @@ def test_the_bytes_flag_is_signed():
     data[flag_byte] &= 0x7F  # "deliver as a bytearray" instead: a different, unsigned frame
     with pytest.raises(AuthenticationError):
         wire.FrameReader(Pipe(bytes(data)).recv_into).read(SENDER, 0)
+
+
+def test_only_plain_builtin_values_travel_inline():
+    np = pytest.importorskip("numpy")
+    for value in (0, -(10**40), 1.5, True, None, "short"):
+        assert wire.is_plain(value), value
+    for value in ("x" * (wire.INLINE_LIMIT + 1), np.int64(3), b"bytes", [1], (1,), {"a": 1}):
+        assert not wire.is_plain(value), type(value)
