@@ -1,10 +1,13 @@
-"""`start`, `stop`, `status`: act on one part of a distributed system in dependency order.
+"""`start`, `stop`, `restart`, `status`: act on one part of a distributed system in order.
 
 `stop` scales down what depends on the unit first (dependents before what they need), waits
 until each one's pods are gone, and remembers each replica count in an annotation; `start`
 scales up what the unit requires first, waiting for each to be ready, restoring the
-remembered counts. The plan is checked whole (missing units, cycles) before anything changes,
-and what was done comes back as a DataFrame, one row per unit, in the order it was done.
+remembered counts; `restart` rolls the unit's pods and then, each after what it requires is
+rolled out, those of every running unit that requires it (as systemd restarts the units that
+Require= a restarted one: their connections to it broke). The plan is checked whole (missing
+units, cycles) before anything changes, and what was done comes back as a DataFrame, one row
+per unit, in the order it was done.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from kjupyter.cluster.operations.changing import restart_patch
+from kjupyter.errors import BadPath, NotFound
 from kjupyter.units import deps, waiting, workloads
 from kjupyter.units.workloads import SAVED_REPLICAS, Unit
 
@@ -62,6 +67,51 @@ def start(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> A
         _await_ready(cluster, target, timeout)
         role = "requirement" if ref != unit.ref else ""
         rows.append(_row(target, "start", before, after, started, role))
+    return _frame(rows)
+
+
+def restart_plan(cluster: Cluster, path: str) -> list[str]:
+    """The units `restart` would roll, in order: the unit, then what requires it.
+
+    Empty when `path` is not one deployment or statefulset (a glob, a daemonset...).
+    """
+    try:
+        unit = workloads.load(cluster, path)
+    except (BadPath, NotFound):
+        return []
+    _, graph = _graph(cluster, unit)
+    return list(reversed(deps.dependents_first(graph, unit.ref)))
+
+
+def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """Roll the unit's pods, then those of each running unit that requires it, in order.
+
+    Each unit is rolled out (every replica new and ready) before the next one starts, so a
+    dependent reconnects to a requirement that is already back; units outside the chain, and
+    stopped dependents, are left as they are. A stopped unit is started instead.
+    """
+    unit = workloads.load(cluster, path)
+    if unit.desired == 0:
+        return start(cluster, path, timeout=timeout)
+    units, graph = _graph(cluster, unit)
+    plan = list(reversed(deps.dependents_first(graph, unit.ref)))
+    rows = []
+    for ref in plan:
+        target = units[ref]
+        started = time.monotonic()
+        role = "dependent" if ref != unit.ref else ""
+        if target.desired == 0:
+            rows.append(_row(target, "left stopped", 0, 0, started, role))
+            continue
+        changed = cluster.connection.request(
+            "PATCH",
+            target.url,
+            body=restart_patch(),
+            content_type="application/merge-patch+json",
+            action=f"restart {target.ref}",
+        )
+        _await_rolled_out(cluster, target, int(changed["metadata"]["generation"]), timeout)
+        rows.append(_row(target, "restart", target.desired, target.desired, started, role))
     return _frame(rows)
 
 
@@ -137,6 +187,24 @@ def _await_ready(cluster: Cluster, unit: Unit, timeout: float) -> None:
         ),
         timeout=timeout,
         what=f"start {unit.ref}",
+    )
+
+
+def _await_rolled_out(cluster: Cluster, unit: Unit, generation: int, timeout: float) -> None:
+    """Until the workload's change of `generation` is rolled out (see `Unit.rolled_out`)."""
+    collection = unit.url.rsplit("/", 1)[0]
+    waiting.until(
+        cluster,
+        collection,
+        {"fieldSelector": f"metadata.name={unit.name}"},
+        lambda objs: (
+            unit.name in objs
+            and Unit(unit.plural, unit.namespace, unit.name, objs[unit.name], unit.url).rolled_out(
+                generation
+            )
+        ),
+        timeout=timeout,
+        what=f"restart {unit.ref}",
     )
 
 

@@ -75,6 +75,18 @@ class Unit:
             return "active"
         return "activating"
 
+    def rolled_out(self, generation: int) -> bool:
+        """True once the change of `generation` is out: every replica updated and ready, no
+        old pod left (what `kubectl rollout status` waits for)."""
+        status = self.obj.get("status") or {}
+        if status.get("observedGeneration", 0) < generation:
+            return False
+        counts = [int(status.get(k) or 0) for k in ("updatedReplicas", "readyReplicas")]
+        if min(counts) < self.desired or int(status.get("replicas") or 0) != self.desired:
+            return False
+        revision = status.get("updateRevision")  # statefulsets: the old revision is gone too
+        return revision is None or status.get("currentRevision") == revision
+
 
 ALIASES = {
     "deploy": "deployments",

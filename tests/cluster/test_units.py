@@ -106,3 +106,31 @@ def test_magics(system, shell):
     assert chain.unit == "deployments/web" and chain.requires == []
     result = shell.run_cell("%k8s stop pods/whatever")
     assert "pods are not units" in str(result.error_in_exec)
+
+
+def live_pods(core_api, namespace, app):
+    pods = core_api.list_namespaced_pod(namespace, label_selector=f"app={app}").items
+    return [p for p in pods if p.metadata.deletion_timestamp is None]
+
+
+def test_restart_rolls_the_unit_then_what_requires_it(system, shell, core_api, namespace):
+    before = {app: set(pod_names(core_api, namespace, app)) for app in ("db", "web", "other")}
+    done = shell.run_line_magic("k8s", "restart deploy/db")
+    assert list(done.index) == ["deployments/db", "deployments/web"]
+    assert list(done["action"]) == ["restart", "restart"]
+    assert list(done["role"]) == ["target", "dependent"]
+    db, (web,) = live_pods(core_api, namespace, "db"), live_pods(core_api, namespace, "web")
+    assert len(db) == 2 and not {p.metadata.name for p in db} & before["db"]
+    assert web.metadata.name not in before["web"]
+    db_ready = max(
+        c.last_transition_time
+        for p in db for c in p.status.conditions if c.type == "Ready" and c.status == "True"
+    )  # fmt: skip
+    assert web.metadata.creation_timestamp >= db_ready  # web rolled after db was back
+    assert set(pod_names(core_api, namespace, "other")) == before["other"]  # untouched
+    assert list(control.status(system, "deploy/db")["state"]) == ["active", "active"]
+
+    web_stamp = system.cat("deploy/web")["spec"]["template"]["metadata"]["annotations"]
+    alone = shell.run_line_magic("k8s", "restart deploy/db --no-deps")
+    assert list(alone.index) == ["db"] and alone.loc["db", "Result"] == "restarted"
+    assert system.cat("deploy/web")["spec"]["template"]["metadata"]["annotations"] == web_stamp

@@ -11,7 +11,7 @@ import pytest
 from kjupyter.errors import BadArgument, BadPath, NotFound
 from kjupyter.units import deps, phases
 from kjupyter.units.chain import pods_frame
-from kjupyter.units.workloads import normalise_ref
+from kjupyter.units.workloads import Unit, normalise_ref
 
 POD = json.loads((Path(__file__).parent / "fixtures" / "pod-running.json").read_text())
 
@@ -98,3 +98,33 @@ def test_unit_names(text, expected):
 def test_bad_unit_names(text):
     with pytest.raises(BadPath, match="is not a unit"):
         normalise_ref(text)
+
+
+def workload(desired, generation=2, **status):
+    obj = {"metadata": {"generation": generation}, "spec": {"replicas": desired}, "status": status}
+    return Unit("deployments", "ns", "web", obj, "/apis/apps/v1/namespaces/ns/deployments/web")
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2}, True),
+        ({"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2}, False),
+        ({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 2, "readyReplicas": 2}, False),
+        ({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 1, "readyReplicas": 2}, False),
+        ({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 1}, False),
+        (
+            {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,
+             "currentRevision": "web-1", "updateRevision": "web-2"},
+            False,
+        ),
+        (
+            {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,
+             "currentRevision": "web-2", "updateRevision": "web-2"},
+            True,
+        ),
+    ],
+    ids=["done", "old-gen", "old-pod-left", "not-updated", "not-ready", "sts-old", "sts-new"],
+)  # fmt: skip
+def test_rolled_out_waits_for_every_new_replica_and_no_old_one(status, expected):
+    assert workload(2, **status).rolled_out(2) is expected

@@ -164,6 +164,12 @@ def scale(cluster: Cluster, location: Location, replicas: int) -> Any:
     return changes_frame(rows)
 
 
+def restart_patch() -> dict[str, Any]:
+    """The patch `kubectl rollout restart` sends: a new pod template annotation, so new pods."""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+
+
 def restart(cluster: Cluster, location: Location) -> Any:
     """Rolling restart, as `kubectl rollout restart`: stamp the pod template's annotations."""
     kind, namespace, chosen = targets(cluster, location, all_=False, selector=None, verb="restart")
@@ -172,8 +178,7 @@ def restart(cluster: Cluster, location: Location) -> Any:
             f"{kind.plural} cannot be restarted; restart takes deployments, "
             "statefulsets and daemonsets"
         )
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+    patch = restart_patch()
     rows = []
     for name in chosen:
         cluster.connection.request(

@@ -78,11 +78,24 @@ def scale_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     return current(context).scale(options.path, replicas)
 
 
-@verb("restart", "rolling restart of a deployment, statefulset or daemonset")
+@verb("restart", "rolling restart of a workload, then of the units that require it, in order")
 def restart_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    parser = VerbParser("restart", "Rolling restart (kubectl rollout restart).")
+    parser = VerbParser(
+        "restart",
+        "Rolling restart (kubectl rollout restart). A unit that others require "
+        "(kjupyter.dev/requires) is rolled out first, then each of them in order.",
+    )
     parser.add_argument("path")
-    return current(context).restart(parser.parse(args).path)
+    parser.add_argument("--no-deps", action="store_true", help="restart only PATH, at once")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per unit")
+    options = parser.parse(args)
+    cluster = current(context)
+    if not options.no_deps:
+        from kjupyter.units import control
+
+        if len(control.restart_plan(cluster, options.path)) > 1:
+            return control.restart(cluster, options.path, timeout=options.timeout)
+    return cluster.restart(options.path)
 
 
 @verb("apply", "server-side apply YAML: %%k8s apply (cell) or %k8s apply -f FILE", cell=True)
