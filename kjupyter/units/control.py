@@ -13,6 +13,7 @@ per unit, in the order it was done.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.operations.changing import restart_patch
@@ -175,36 +176,28 @@ def _await_stopped(cluster: Cluster, unit: Unit, timeout: float) -> None:
 
 def _await_ready(cluster: Cluster, unit: Unit, timeout: float) -> None:
     """Until the workload reports all its replicas ready at its latest generation."""
-    collection = unit.url.rsplit("/", 1)[0]
-    waiting.until(
-        cluster,
-        collection,
-        {"fieldSelector": f"metadata.name={unit.name}"},
-        lambda objs: (
-            unit.name in objs
-            and Unit(unit.plural, unit.namespace, unit.name, objs[unit.name], unit.url).state
-            == "active"
-        ),
-        timeout=timeout,
-        what=f"start {unit.ref}",
-    )
+    _await_unit(cluster, unit, lambda now: now.state == "active", timeout, "start")
 
 
 def _await_rolled_out(cluster: Cluster, unit: Unit, generation: int, timeout: float) -> None:
     """Until the workload's change of `generation` is rolled out (see `Unit.rolled_out`)."""
-    collection = unit.url.rsplit("/", 1)[0]
+    _await_unit(cluster, unit, lambda now: now.rolled_out(generation), timeout, "restart")
+
+
+def _await_unit(
+    cluster: Cluster, unit: Unit, done: Callable[[Unit], bool], timeout: float, verb: str
+) -> None:
+    """Watch the workload until `done` holds for it as it now is."""
     waiting.until(
         cluster,
-        collection,
+        unit.url.rsplit("/", 1)[0],
         {"fieldSelector": f"metadata.name={unit.name}"},
         lambda objs: (
             unit.name in objs
-            and Unit(unit.plural, unit.namespace, unit.name, objs[unit.name], unit.url).rolled_out(
-                generation
-            )
+            and done(Unit(unit.plural, unit.namespace, unit.name, objs[unit.name], unit.url))
         ),
         timeout=timeout,
-        what=f"restart {unit.ref}",
+        what=f"{verb} {unit.ref}",
     )
 
 
