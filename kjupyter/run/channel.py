@@ -116,7 +116,10 @@ class StreamChannel:
                     f"peer speaks kjupyter protocol {greeting[3]}, this side {messages.PROTOCOL}: "
                     "run the same kjupyter version in the kernel and the workers"
                 )
-            raise ProtocolError("peer is not a kjupyter channel (bad greeting)")
+            raise ProtocolError(
+                "peer sent no kjupyter greeting: it is not kjupyter, or a kjupyter older than "
+                f"protocol {messages.PROTOCOL}; run the same kjupyter version on both sides"
+            )
         if self.role == "kernel":
             kernel, worker = self._nonce, bytes(peer)
         else:

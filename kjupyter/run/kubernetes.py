@@ -139,16 +139,7 @@ class KubernetesBackend(Backend):
         if notebook:
             self.labels[identity.NOTEBOOK] = identity.label_value(notebook)
         if self.grants.secrets:
-            self.secret_name = f"kjupyter-{session.id}-{self.id}"
-            manifest = podspec.session_secret(
-                self.secret_name, session.secret.hex().encode(), self.labels, self.owner
-            )
-            self.conn.request(
-                "POST",
-                f"/api/v1/namespaces/{self.namespace}/secrets",
-                body=manifest,
-                action=f"create secret {self.secret_name} in {self.namespace}",
-            )
+            self._create_secret(session)
         selector = f"{identity.SESSION}={session.id},{identity.BACKEND}={self.id}"
         self.watcher = PodWatcher(self.conn, self.namespace, selector, self._pod_gone)
 
@@ -159,11 +150,15 @@ class KubernetesBackend(Backend):
             raise BackendError("kubernetes backend is closed")
         self._prepare(session)
         assert self.watcher is not None
+        if self.secret_name and self.owner is None and self.secret_owners and not self.workers:
+            # Every pod that owned the Secret is gone (the pool scaled to zero): the garbage
+            # collector deletes it, so these pods mount a new one.
+            self._create_secret(session)
         names = [f"kjupyter-{session.id}-{uuid.uuid4().hex[:6]}" for _ in range(count)]
         created: dict[str, str] = {}  # name -> uid, filled as the API server answers
+        creating = ThreadPoolExecutor(min(8, count))  # side by side: ~10 ms each
         try:
-            with ThreadPoolExecutor(min(8, count)) as pool:  # side by side: ~10 ms each
-                futures = [pool.submit(self._create_pod, name, created) for name in names]
+            futures = [creating.submit(self._create_pod, name, created) for name in names]
             for future in futures:
                 future.result()  # the first failure, if any, after every answer is in
             if self.secret_name and self.owner is None:
@@ -178,9 +173,12 @@ class KubernetesBackend(Backend):
             with ThreadPoolExecutor(min(8, len(created))) as pool:
                 workers = list(pool.map(lambda n: self._connect(n, session), list(created)))
         except BaseException:
+            _settle(creating)  # an interrupt must not outrun creations still in flight
             for name in list(created):
                 self._delete(name, grace=0)
             raise
+        finally:
+            creating.shutdown(wait=False)
         with self._lock:
             for worker in workers:
                 self.workers[worker.name] = worker
@@ -243,6 +241,20 @@ class KubernetesBackend(Backend):
                     raise
                 return
 
+    def _create_secret(self, session: Session) -> None:
+        """The Secret that carries the session key to the pods (mounted, never in the spec)."""
+        self.secret_name = f"kjupyter-{session.id}-{self.id}-{uuid.uuid4().hex[:4]}"
+        self.secret_owners = []
+        manifest = podspec.session_secret(
+            self.secret_name, session.secret.hex().encode(), self.labels, self.owner
+        )
+        self.conn.request(
+            "POST",
+            f"/api/v1/namespaces/{self.namespace}/secrets",
+            body=manifest,
+            action=f"create secret {self.secret_name} in {self.namespace}",
+        )
+
     def _create_pod(self, name: str, created: dict[str, str]) -> None:
         assert self.watcher is not None
         manifest = podspec.worker_pod(
@@ -268,9 +280,11 @@ class KubernetesBackend(Backend):
         Only this backend writes the Secret's owners, so the list is kept here: one PATCH, no
         reads. Owners that are gone stay listed; the garbage collector ignores absent owners.
         """
-        self.secret_owners.extend(
+        with self._lock:  # owners that are gone would only grow the list
+            alive = [owner for owner in self.secret_owners if owner["name"] in self.workers]
+        self.secret_owners = alive + [
             podspec.owner_reference("Pod", name, uid) for name, uid in pods.items()
-        )
+        ]
         self.conn.request(
             "PATCH",
             f"/api/v1/namespaces/{self.namespace}/secrets/{self.secret_name}",
@@ -371,3 +385,13 @@ def pod_ip_routable(ip: str, timeout: float = PROBE_TIMEOUT) -> bool:
 
 
 backends.register("kubernetes", KubernetesBackend)
+
+
+def _settle(pool: ThreadPoolExecutor) -> None:
+    """Wait for the threads of `pool`, even through repeated interrupts (Ctrl-C pressed twice)."""
+    while True:
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+            return
+        except KeyboardInterrupt:
+            continue

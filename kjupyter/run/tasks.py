@@ -45,6 +45,7 @@ class Task:
 
     def add_output(self, stream: str, text: str) -> None:
         """Keep a piece of the task's stdout or stderr."""
+        stream = "stdout" if stream == "stdout" else "stderr"
         kept = getattr(self, stream)
         if type(kept) is tuple:
             kept = []

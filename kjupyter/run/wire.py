@@ -333,7 +333,7 @@ class FrameReader:
             if signer is not None and not hmac.compare_digest(signer.mac(seq, header, parts), mac):
                 raise AuthenticationError(FORGED)
             return parts
-        own = {i for i, n in enumerate(fields) if n & BYTES_PART and n != BYTES_PART}
+        own = {i for i, n in enumerate(lengths) if fields[i] & BYTES_PART and n > INLINE_LIMIT}
         view = POOL.take(total - sum(lengths[i] for i in own))
         parts, pos = [], 0
         tags: dict[int, bytes] = {}

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.operations.changing import restart_patch
-from kjupyter.errors import BadPath, NotFound
+from kjupyter.errors import BadPath, Forbidden, NotFound
 from kjupyter.units import deps, waiting, workloads
 from kjupyter.units.workloads import SAVED_REPLICAS, Unit
 
@@ -78,9 +78,9 @@ def restart_plan(cluster: Cluster, path: str) -> list[str]:
     """
     try:
         unit = workloads.load(cluster, path)
-    except (BadPath, NotFound):
+        _, graph = _graph(cluster, unit)
+    except (BadPath, NotFound, Forbidden):  # not one unit, or may not list the others
         return []
-    _, graph = _graph(cluster, unit)
     return list(reversed(deps.dependents_first(graph, unit.ref)))
 
 

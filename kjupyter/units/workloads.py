@@ -77,12 +77,23 @@ class Unit:
 
     def rolled_out(self, generation: int) -> bool:
         """True once the change of `generation` is out: every replica updated and ready, no
-        old pod left (what `kubectl rollout status` waits for)."""
-        status = self.obj.get("status") or {}
+        old pod left, as `kubectl rollout status` waits (a paused deployment or an OnDelete
+        statefulset rolls nothing by itself: seen is done; a partition updates only the pods
+        from its ordinal on)."""
+        spec, status = self.obj.get("spec") or {}, self.obj.get("status") or {}
         if status.get("observedGeneration", 0) < generation:
             return False
-        counts = [int(status.get(k) or 0) for k in ("updatedReplicas", "readyReplicas")]
-        if min(counts) < self.desired or int(status.get("replicas") or 0) != self.desired:
+        strategy = spec.get("updateStrategy") or {}
+        if spec.get("paused") or strategy.get("type") == "OnDelete":
+            return True
+        partition = int((strategy.get("rollingUpdate") or {}).get("partition") or 0)
+        if int(status.get("updatedReplicas") or 0) < self.desired - partition:
+            return False
+        if self.ready < self.desired:
+            return False
+        if partition:
+            return True
+        if int(status.get("replicas") or 0) != self.desired:
             return False
         revision = status.get("updateRevision")  # statefulsets: the old revision is gone too
         return revision is None or status.get("currentRevision") == revision

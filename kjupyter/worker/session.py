@@ -65,6 +65,9 @@ class OutputSink:
     def write(self, text: str) -> int:
         if not text:
             return 0
+        if self.task_id is None:  # between tasks (a result's pickling, a stray thread)
+            real = sys.__stdout__ if self.name == "stdout" else sys.__stderr__
+            return real.write(text) if real is not None else len(text)
         with self._lock:
             self._pending.append(str(text))
             due = "\n" in text and time.monotonic() - self._last >= OUTPUT_DELAY
@@ -472,6 +475,7 @@ class Session:
         """Queue one task's result; send the batch when it is due (see RESULT_DELAY)."""
         if wire.is_plain(value):
             self._results.append((task_id, status, 0, err, tb, started, end, value))
+            self._bytes += len(value) if type(value) is str else 8
         else:
             try:
                 parts = wire.pack_value(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kjupyter.run import pool
-from tests.cluster.conftest import worker_pods
+from tests.cluster.conftest import backend_of, worker_pods
 
 
 def test_pool_run_ps_timeline_and_down(shell, cluster, core_api, namespace):
@@ -150,3 +150,12 @@ def test_idle_pool_scales_to_zero_by_itself(backend_options, core_api, namespace
             field_selector=f"metadata.name={name}",
         )
     assert worker_pods(core_api, namespace) == []
+    # With its owner pods gone the garbage collector deletes the session Secret; the next run
+    # makes its pods with a new one.
+    first_secret = backend_of(options).secret_name
+    waiting.gone(
+        core_api.list_namespaced_secret, namespace, field_selector=f"metadata.name={first_secret}"
+    )
+    again = kjupyter.run("RANK * 10", n=2, quiet=True, **options)
+    assert list(again["value"]) == [0, 10]
+    assert backend_of(options).secret_name != first_secret

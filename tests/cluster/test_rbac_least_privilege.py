@@ -53,6 +53,7 @@ def test_the_role_is_enough_to_browse_and_run_tasks(least_privileged, cluster, c
     k8s = kjupyter.connect(kubeconfig=least_privileged)
     pods = k8s.ls("pods")
     assert len(pods) == 2 and all(name.startswith("kjupyter-") for name in pods.index)
+    assert list(k8s.top("pods").columns) == ["CPU (cores)", "Memory (bytes)"]  # not forbidden
     pool.shutdown_all()
     assert worker_pods(core_api, namespace) == []
 
@@ -63,5 +64,7 @@ def test_what_the_role_leaves_out_is_denied(least_privileged, namespace):
         k8s.ls("deployments")
     with pytest.raises(Forbidden):
         k8s.ls("/nodes")
+    with pytest.raises(Forbidden):
+        k8s.top("/nodes")
     with pytest.raises(Forbidden):
         k8s.ls("/namespaces/default/pods")

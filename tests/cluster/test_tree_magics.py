@@ -41,7 +41,7 @@ def test_errors_are_one_line(shell):
         ("scale", "UsageError: %k8s scale: the following arguments are required: path"),
         ("frobnicate", "UsageError: unknown verb 'frobnicate'"),
         ("ls --limit x", "invalid int value"),
-        ("top", "NotAvailable: this cluster serves no metrics API"),
+        ("top configmaps", "BadPath: top shows pods and nodes"),
     ]:
         result, captured = run_cell(shell, f"%k8s {line}")
         assert result.error_in_exec is not None, line

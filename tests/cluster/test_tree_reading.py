@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kjupyter.errors import BadPath, NotAvailable, NotFound
+from kjupyter.errors import BadPath, NotFound
 
 
 def test_walk_the_tree(k8s, namespace):
@@ -130,11 +130,20 @@ def test_exec(k8s, web):
         k8s.exec("deploy/web", "true")
 
 
-def test_top_without_metrics_api_says_so(k8s):
-    with pytest.raises(NotAvailable, match="metrics-server"):
-        k8s.top("pods")
-    with pytest.raises(NotAvailable):
-        k8s.top("/nodes")
+def test_top_reads_the_metrics_api(k8s, web, cluster):
+    # metrics-server (devcluster) scrapes the kubelet every 10 s: new pods show up within a few
+    frame = poll(lambda: k8s.top("pods"), lambda f: set(web) <= set(f.index), timeout=120)
+    assert set(web) <= set(frame.index), "the web pods never appeared in the metrics API"
+    assert list(frame.columns) == ["CPU (cores)", "Memory (bytes)"]
+    assert (frame.loc[web, "Memory (bytes)"] > 1_000_000).all()  # a Python process and more
+    assert (frame.loc[web, "CPU (cores)"] >= 0).all()
+    one = k8s.top(f"pods/{web[0]}")
+    assert list(one.index) == [web[0]]
+    nodes = k8s.top("/nodes")
+    assert len(nodes) >= 1 and (cluster.node_name is None or cluster.node_name in nodes.index)
+    assert nodes["Memory (bytes)"].iloc[0] > 100_000_000 and nodes["CPU (cores)"].iloc[0] > 0
+    with pytest.raises(BadPath, match="top shows pods and nodes"):
+        k8s.top("configmaps")
 
 
 def test_can_i(k8s):

@@ -52,3 +52,19 @@ def pod_ready(core_api, namespace: str, name: str, timeout: int = 120):
         core_api.list_namespaced_pod, ready, namespace,
         field_selector=f"metadata.name={name}", timeout=timeout,
     )  # fmt: skip
+
+
+def gone(list_fn: Callable[..., Any], *args: Any, timeout: int = 120, **kwargs: Any) -> None:
+    """Watch `list_fn(*args, **kwargs)` (one object, by field selector) until it is deleted."""
+    listing = list_fn(*args, **kwargs)
+    if not listing.items:
+        return
+    stream = watch.Watch()
+    for event in stream.stream(
+        list_fn, *args, resource_version=listing.metadata.resource_version,
+        timeout_seconds=timeout, **kwargs,
+    ):  # fmt: skip
+        if event["type"] == "DELETED":
+            stream.stop()
+            return
+    raise AssertionError(f"still there after {timeout} s: {list_fn.__name__}{args} {kwargs}")

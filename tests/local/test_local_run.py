@@ -130,3 +130,23 @@ def test_large_closure_is_shipped_once_per_worker():
     cached = [w.cached for w in workers if w.cached]
     assert cached and all(sum(c.values()) >= payload.nbytes for c in cached)
     assert kjupyter.map(total, range(6), workers=2, values=True, quiet=True)[5] == 524293.0
+
+
+def test_output_between_tasks_is_not_given_to_another_task():
+    def loud(x):
+        class Loud:  # its pickling prints, after the task, before the next one starts
+            def __reduce__(self):
+                print("pickling a result")
+                return (int, (x,))
+
+        print(f"task {x}")
+        return Loud()
+
+    frame = kjupyter.map(loud, [0, 1, 2], workers=1, chunksize=3, quiet=True)
+    assert list(frame["value"]) == [0, 1, 2]
+    assert list(frame["stdout"]) == ["task 0\n", "task 1\n", "task 2\n"]
+
+
+def test_many_long_string_results_come_back_whole():
+    values = kjupyter.map(lambda i: str(i) * 30_000, range(60), workers=1, values=True)
+    assert values == [str(i) * 30_000 for i in range(60)]

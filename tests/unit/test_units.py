@@ -128,3 +128,18 @@ def workload(desired, generation=2, **status):
 )  # fmt: skip
 def test_rolled_out_waits_for_every_new_replica_and_no_old_one(status, expected):
     assert workload(2, **status).rolled_out(2) is expected
+
+
+def test_rolled_out_for_paused_on_delete_and_partitioned_workloads():
+    seen = {"observedGeneration": 2, "replicas": 3, "updatedReplicas": 0, "readyReplicas": 3}
+    paused = workload(3, **seen)
+    paused.obj["spec"]["paused"] = True
+    assert paused.rolled_out(2) and not paused.rolled_out(3)
+    on_delete = workload(3, **seen)
+    on_delete.obj["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    assert on_delete.rolled_out(2)
+    partitioned = workload(3, **{**seen, "updatedReplicas": 1})
+    partitioned.obj["spec"]["updateStrategy"] = {"rollingUpdate": {"partition": 2}}
+    assert partitioned.rolled_out(2)
+    partitioned.obj["status"]["updatedReplicas"] = 0
+    assert not partitioned.rolled_out(2)

@@ -66,6 +66,13 @@ def ensure_binaries(lay: layout.Layout, log=print) -> dict[str, float]:
             KUBE_COMMANDS,
         ),
         ("etcd", layout.GOBUILD / "etcd", ["go.etcd.io/etcd/server/v3"], "", ("etcd",)),
+        (
+            "metrics-server",
+            layout.GOBUILD / "metrics-server",
+            ["sigs.k8s.io/metrics-server/cmd/metrics-server"],
+            "",
+            ("metrics-server",),
+        ),
     ]
     for name, module_dir, packages, ldflags, outputs in jobs:
         stamp = lay.bin / f".{name}.key"

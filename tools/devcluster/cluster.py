@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tools.devcluster import build, configs, images, layout, network, pki, processes
+from tools.devcluster import build, configs, images, layout, metrics, network, pki, processes
 
 COMPONENTS = (
     "containerd",
@@ -20,6 +20,7 @@ COMPONENTS = (
     "kube-scheduler",
     "kubelet",
     "kube-proxy",
+    "metrics-server",
 )
 API = f"https://127.0.0.1:{layout.API_PORT}"
 
@@ -28,6 +29,13 @@ def _https_ok(lay: layout.Layout, path: str) -> bool:
     context = ssl.create_default_context(cafile=str(lay.pki / "ca.crt"))
     context.load_cert_chain(str(lay.pki / "admin.crt"), str(lay.pki / "admin.key"))
     with urllib.request.urlopen(f"{API}{path}", context=context, timeout=3) as response:
+        return response.status == 200
+
+
+def _metrics_live(lay: layout.Layout) -> bool:
+    context = ssl.create_default_context(cafile=str(lay.pki / "ca.crt"))
+    url = f"https://{layout.NODE_IP}:{layout.METRICS_SERVER_PORT}/livez"
+    with urllib.request.urlopen(url, context=context, timeout=3) as response:
         return response.status == 200
 
 
@@ -62,7 +70,14 @@ def _write_configs(lay: layout.Layout) -> None:
     _write_if_changed(lay.state / "kubelet.json", configs.kubelet_config(lay))
     # kube-proxy exits when its config file is written to, even with the same content
     _write_if_changed(lay.state / "kube-proxy.json", configs.kube_proxy_config(lay))
-    for stem in ("admin", "kubelet", "controller-manager", "scheduler", "kube-proxy"):
+    for stem in (
+        "admin",
+        "kubelet",
+        "controller-manager",
+        "scheduler",
+        "kube-proxy",
+        "metrics-server",
+    ):
         pki.write_kubeconfig(lay, stem, API)
     pki.write_kubeconfig(lay, "restricted", API, namespace=layout.RESTRICTED_NAMESPACE)
 
@@ -123,6 +138,7 @@ def _start_control_plane(lay: layout.Layout, timer: Timer) -> None:
             f"--kubelet-client-key={pki_dir / 'apiserver-kubelet-client.key'}",
             "--kubelet-preferred-address-types=InternalIP",
             "--allow-privileged=true", "--profiling=false", "--event-ttl=2h",
+            *metrics.apiserver_flags(lay),
         ],
     )  # fmt: skip
     timer.mark(
@@ -279,6 +295,11 @@ def up(lay: layout.Layout, fresh: bool = False, log=print) -> dict[str, float]:
     _start_node(lay)
     processes.wait_for("node Ready", lambda: _node_ready(lay), 180, lay.logs / "kubelet.log")
     _bootstrap_rbac(lay)
+    metrics.register(lay)
+    metrics.start(lay)
+    processes.wait_for(
+        "metrics-server", lambda: _metrics_live(lay), 60, lay.logs / "metrics-server.log"
+    )
     for namespace in ("default", layout.RESTRICTED_NAMESPACE):
         processes.wait_for(
             f"serviceaccount/default in {namespace}",
@@ -329,7 +350,7 @@ def _remove_pod_containers(lay: layout.Layout) -> int:
 
 def down(lay: layout.Layout, purge: bool = False, log=print) -> None:
     """Stop what `up` started (by PID), its pods, mounts and network; `purge` wipes state."""
-    for name in ("kube-proxy", "kubelet"):
+    for name in ("metrics-server", "kube-proxy", "kubelet"):
         if processes.stop(name, lay.pids):
             log(f"stopped {name}")
     if processes.running("containerd", lay.pids) is not None:

@@ -32,6 +32,7 @@ CLIENTS = (
     Identity("kube-proxy", "system:kube-proxy"),
     Identity("apiserver-kubelet-client", "kube-apiserver-kubelet-client", ("system:masters",)),
     Identity("restricted", layout.RESTRICTED_USER),
+    Identity("metrics-server", layout.METRICS_SERVER_USER),
 )
 
 
@@ -41,7 +42,18 @@ def _key(path: Path) -> None:
         path.chmod(0o600)
 
 
-def _sign(pki: Path, stem: str, subject: str, extensions: str) -> None:
+def _ca(pki: Path, stem: str, subject: str) -> None:
+    if not (pki / f"{stem}.crt").exists():
+        _key(pki / f"{stem}.key")
+        run(
+            [
+                "openssl", "req", "-x509", "-new", "-key", str(pki / f"{stem}.key"),
+                "-days", "3650", "-subj", subject, "-out", str(pki / f"{stem}.crt"),
+            ]
+        )  # fmt: skip
+
+
+def _sign(pki: Path, stem: str, subject: str, extensions: str, ca: str = "ca") -> None:
     key, cert = pki / f"{stem}.key", pki / f"{stem}.crt"
     if cert.exists():
         return
@@ -52,8 +64,8 @@ def _sign(pki: Path, stem: str, subject: str, extensions: str) -> None:
     run(["openssl", "req", "-new", "-key", str(key), "-subj", subject, "-out", str(csr)])
     run(
         [
-            "openssl", "x509", "-req", "-in", str(csr), "-CA", str(pki / "ca.crt"),
-            "-CAkey", str(pki / "ca.key"), "-CAcreateserial", "-days", "3650",
+            "openssl", "x509", "-req", "-in", str(csr), "-CA", str(pki / f"{ca}.crt"),
+            "-CAkey", str(pki / f"{ca}.key"), "-CAcreateserial", "-days", "3650",
             "-extfile", str(ext), "-out", str(cert),
         ]
     )  # fmt: skip
@@ -65,14 +77,25 @@ def ensure_pki(lay: layout.Layout) -> None:
     """Make whatever key or certificate is missing (idempotent, kept across restarts)."""
     pki = lay.pki
     pki.mkdir(parents=True, exist_ok=True)
-    if not (pki / "ca.crt").exists():
-        _key(pki / "ca.key")
-        run(
-            [
-                "openssl", "req", "-x509", "-new", "-key", str(pki / "ca.key"), "-days", "3650",
-                "-subj", "/CN=kjupyter-devcluster-ca", "-out", str(pki / "ca.crt"),
-            ]
-        )  # fmt: skip
+    _ca(pki, "ca", "/CN=kjupyter-devcluster-ca")
+    # API aggregation (the metrics API): the API server proxies to metrics-server with a
+    # client certificate of its own CA, which only it holds, so the user headers it adds can
+    # be trusted (the Kubernetes convention: a front-proxy CA apart from the cluster CA).
+    _ca(pki, "front-proxy-ca", "/CN=kjupyter-devcluster-front-proxy-ca")
+    _sign(
+        pki,
+        "front-proxy-client",
+        f"/CN={layout.FRONT_PROXY_USER}",
+        "extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n",
+        ca="front-proxy-ca",
+    )
+    _sign(
+        pki,
+        "metrics-server-serving",
+        "/CN=metrics-server",
+        f"subjectAltName=DNS:metrics-server.kube-system.svc,IP:{layout.NODE_IP}\n"
+        "extendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n",
+    )
     sans = ",".join(
         [
             "DNS:kubernetes", "DNS:kubernetes.default", "DNS:kubernetes.default.svc",

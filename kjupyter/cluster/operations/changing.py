@@ -166,7 +166,8 @@ def scale(cluster: Cluster, location: Location, replicas: int) -> Any:
 
 def restart_patch() -> dict[str, Any]:
     """The patch `kubectl rollout restart` sends: a new pod template annotation, so new pods."""
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # kubectl stamps whole seconds; microseconds make two restarts in one second two rollouts
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
 
 
