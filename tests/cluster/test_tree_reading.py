@@ -137,8 +137,9 @@ def test_top_reads_the_metrics_api(k8s, web, cluster):
     assert list(frame.columns) == ["CPU (cores)", "Memory (bytes)"]
     assert (frame.loc[web, "Memory (bytes)"] > 1_000_000).all()  # a Python process and more
     assert (frame.loc[web, "CPU (cores)"] >= 0).all()
-    one = k8s.top(f"pods/{web[0]}")
-    assert list(one.index) == [web[0]]
+    one = k8s.top(f"pods/{web[0]}")  # one pod: its containers, as kubectl top --containers
+    assert one.index.name == "Container" and list(one.index) == ["app"]
+    assert one.loc["app", "Memory (bytes)"] > 1_000_000
     nodes = k8s.top("/nodes")
     assert len(nodes) >= 1 and (cluster.node_name is None or cluster.node_name in nodes.index)
     assert nodes["Memory (bytes)"].iloc[0] > 100_000_000 and nodes["CPU (cores)"].iloc[0] > 0

@@ -18,7 +18,6 @@ METRICS_GROUP = "metrics.k8s.io"
 
 def top(cluster: Cluster, location: Location) -> Any:
     """Pods' use (a namespace, pods, one pod: per container) or nodes' use (`/`, `/nodes`)."""
-    import pandas as pd
 
     kind = location.kind
     if location.level is Level.ROOT or (
@@ -55,16 +54,29 @@ def top(cluster: Cluster, location: Location) -> Any:
         items = listed.get("items") or []
         if name:
             items = [i for i in items if fnmatch.fnmatchcase(i["metadata"]["name"], name)]
+    if what == "pods" and location.level is Level.OBJECT:  # one pod: a row per container
+        containers = items[0].get("containers") or []
+        rows = [_row(c["name"], [c.get("usage") or {}]) for c in containers]
+        return _frame(rows, "Container")
     rows = []
     for item in items:
         usages = [c.get("usage") or {} for c in item.get("containers") or []] or [
             item.get("usage") or {}
         ]
-        rows.append(
-            {
-                "Name": item["metadata"]["name"],
-                "CPU (cores)": sum(quantities.parse(u.get("cpu", "0")) for u in usages),
-                "Memory (bytes)": int(sum(quantities.parse(u.get("memory", "0")) for u in usages)),
-            }
-        )
-    return pd.DataFrame(rows, columns=["Name", "CPU (cores)", "Memory (bytes)"]).set_index("Name")
+        rows.append(_row(item["metadata"]["name"], usages))
+    return _frame(rows, "Name")
+
+
+def _row(name: str, usages: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "Name": name,
+        "CPU (cores)": sum(quantities.parse(u.get("cpu", "0")) for u in usages),
+        "Memory (bytes)": int(sum(quantities.parse(u.get("memory", "0")) for u in usages)),
+    }
+
+
+def _frame(rows: list[dict[str, Any]], index: str) -> Any:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["Name", "CPU (cores)", "Memory (bytes)"])
+    return frame.rename(columns={"Name": index}).set_index(index)
