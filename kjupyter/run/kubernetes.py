@@ -150,9 +150,9 @@ class KubernetesBackend(Backend):
             raise BackendError("kubernetes backend is closed")
         self._prepare(session)
         assert self.watcher is not None
-        if self.secret_name and self.owner is None and self.secret_owners and not self.workers:
-            # Every pod that owned the Secret is gone (the pool scaled to zero): the garbage
-            # collector deletes it, so these pods mount a new one.
+        if self.secret_name and self.owner is None and self.secret_owners and not self._alive():
+            # Every pod that owned the Secret is gone (the pool scaled to zero, or its pods
+            # were deleted): the garbage collector deletes it, so these pods mount a new one.
             self._create_secret(session)
         names = [f"kjupyter-{session.id}-{uuid.uuid4().hex[:6]}" for _ in range(count)]
         created: dict[str, str] = {}  # name -> uid, filled as the API server answers
@@ -174,8 +174,7 @@ class KubernetesBackend(Backend):
                 workers = list(pool.map(lambda n: self._connect(n, session), list(created)))
         except BaseException:
             _settle(creating)  # an interrupt must not outrun creations still in flight
-            for name in list(created):
-                self._delete(name, grace=0)
+            self._delete_all(list(created))
             raise
         finally:
             creating.shutdown(wait=False)
@@ -240,6 +239,24 @@ class KubernetesBackend(Backend):
                 if grace == 0:
                     raise
                 return
+
+    def _alive(self) -> list[str]:
+        """Worker pods of this backend that the watch has not seen go."""
+        assert self.watcher is not None
+        with self._lock:
+            names = list(self.workers)
+        return [n for n in names if not (state := self.watcher.state(n)) or not state.gone]
+
+    def _delete_all(self, names: list[str]) -> None:
+        """Delete these pods, every one, even through errors and repeated interrupts."""
+        pending = list(names)
+        while pending:
+            try:
+                with contextlib.suppress(KjupyterError):
+                    self._delete(pending[0], grace=0)
+                pending.pop(0)
+            except KeyboardInterrupt:
+                continue
 
     def _create_secret(self, session: Session) -> None:
         """The Secret that carries the session key to the pods (mounted, never in the spec)."""

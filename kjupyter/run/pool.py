@@ -28,30 +28,38 @@ class Pool:
         self._lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
         self._closed = threading.Event()
+        self._starting = 0  # backend.start calls in progress
         self.last_used = time.monotonic()
 
     def acquire(self, count: int) -> list[Worker]:
         """`count` workers, starting the missing ones (they say hello to the engine later)."""
-        self.last_used = time.monotonic()
-        self.workers = [w for w in self.workers if not w.dead]
-        missing = count - len(self.workers)
-        if missing > 0:
-            self.workers.extend(self.backend.start(missing, self.session))
+        self.prestart(count)
         self._start_heartbeat()
-        ready = sorted(self.workers, key=lambda w: not w.ready)
+        with self._lock:
+            ready = sorted(self.workers, key=lambda w: not w.ready)
         return ready[:count]
 
     def prestart(self, count: int) -> None:
         """Start missing workers now, so they boot while the caller prepares the job."""
-        self.workers = [w for w in self.workers if not w.dead]
-        missing = count - len(self.workers)
+        with self._lock:
+            self.last_used = time.monotonic()
+            self.workers = [w for w in self.workers if not w.dead]
+            missing = count - len(self.workers)
         if missing > 0:
-            self.workers.extend(self.backend.start(missing, self.session))
+            self.spawn(missing)
 
     def spawn(self, count: int = 1) -> list[Worker]:
         """Start `count` more workers (replacements for dead ones)."""
-        fresh = self.backend.start(count, self.session)
-        self.workers.extend(fresh)
+        with self._lock:
+            self._starting += 1  # the idle reaper leaves a pool alone while it grows
+        try:
+            fresh = self.backend.start(count, self.session)
+        finally:
+            with self._lock:
+                self._starting -= 1
+                self.last_used = time.monotonic()
+        with self._lock:
+            self.workers.extend(fresh)
         return fresh
 
     def discard(self, worker: Worker, *, force: bool = True) -> None:
@@ -82,12 +90,13 @@ class Pool:
         idle = getattr(self.backend, "pool_idle", None)
         if idle is None or not self.workers:
             return
-        if any(w.inflight for w in self.workers):
-            self.last_used = time.monotonic()
-            return
-        if time.monotonic() - self.last_used < idle:
-            return
-        workers, self.workers = self.workers, []
+        with self._lock:
+            if self._starting or any(w.inflight for w in self.workers):
+                self.last_used = time.monotonic()
+                return
+            if time.monotonic() - self.last_used < idle:
+                return
+            workers, self.workers = self.workers, []
         for worker in workers:
             worker.dead = True
             with contextlib.suppress(Exception):

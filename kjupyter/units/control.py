@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.operations.changing import restart_patch
-from kjupyter.errors import BadPath, Forbidden, NotFound
+from kjupyter.errors import BadArgument, BadPath, Forbidden, NotFound
 from kjupyter.units import deps, waiting, workloads
 from kjupyter.units.workloads import SAVED_REPLICAS, Unit
 
@@ -96,6 +96,12 @@ def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) ->
         return start(cluster, path, timeout=timeout)
     units, graph = _graph(cluster, unit)
     plan = list(reversed(deps.dependents_first(graph, unit.ref)))
+    stuck = [units[ref].rolls_by_itself for ref in plan if units[ref].desired]
+    if any(stuck):  # checked whole, before anything changes
+        raise BadArgument(
+            f"cannot restart in order: {'; '.join(r for r in stuck if r)}; "
+            "restart it alone with --no-deps"
+        )
     rows = []
     for ref in plan:
         target = units[ref]
@@ -180,8 +186,18 @@ def _await_ready(cluster: Cluster, unit: Unit, timeout: float) -> None:
 
 
 def _await_rolled_out(cluster: Cluster, unit: Unit, generation: int, timeout: float) -> None:
-    """Until the workload's change of `generation` is rolled out (see `Unit.rolled_out`)."""
-    _await_unit(cluster, unit, lambda now: now.rolled_out(generation), timeout, "restart")
+    """Until the workload's change of `generation` is rolled out (see `Unit.rolled_out`);
+    a rollout its controller gave up on (progress deadline) fails at once."""
+
+    def done(now: Unit) -> bool:
+        if now.rolled_out(generation):
+            return True
+        reason = now.stalled
+        if reason and now.obj.get("status", {}).get("observedGeneration", 0) >= generation:
+            raise waiting.Timeout(f"restart {unit.ref}: the rollout stalled ({reason})")
+        return False
+
+    _await_unit(cluster, unit, done, timeout, "restart")
 
 
 def _await_unit(

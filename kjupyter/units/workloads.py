@@ -89,7 +89,9 @@ class Unit:
         partition = int((strategy.get("rollingUpdate") or {}).get("partition") or 0)
         if int(status.get("updatedReplicas") or 0) < self.desired - partition:
             return False
-        if self.ready < self.desired:
+        # deployments: available (ready for minReadySeconds), as kubectl counts
+        serving = status.get("availableReplicas", status.get("readyReplicas")) or 0
+        if min(self.ready, int(serving)) < self.desired:
             return False
         if partition:
             return True
@@ -97,6 +99,24 @@ class Unit:
             return False
         revision = status.get("updateRevision")  # statefulsets: the old revision is gone too
         return revision is None or status.get("currentRevision") == revision
+
+    @property
+    def rolls_by_itself(self) -> str:
+        """Why a rolling restart would replace no pod ("" when it would)."""
+        spec = self.obj.get("spec") or {}
+        if spec.get("paused"):
+            return f"{self.ref} is paused (resume it first)"
+        if (spec.get("updateStrategy") or {}).get("type") == "OnDelete":
+            return f"{self.ref} updates OnDelete (its pods change only when deleted)"
+        return ""
+
+    @property
+    def stalled(self) -> str:
+        """The reason a deployment's rollout gave up (ProgressDeadlineExceeded), or ""."""
+        for condition in (self.obj.get("status") or {}).get("conditions") or []:
+            if condition.get("type") == "Progressing" and condition.get("status") == "False":
+                return f"{condition.get('reason')}: {condition.get('message', '')}".strip()
+        return ""
 
 
 ALIASES = {

@@ -143,3 +143,21 @@ def test_rolled_out_for_paused_on_delete_and_partitioned_workloads():
     assert partitioned.rolled_out(2)
     partitioned.obj["status"]["updatedReplicas"] = 0
     assert not partitioned.rolled_out(2)
+
+
+def test_why_a_restart_would_replace_nothing_and_a_stalled_rollout():
+    paused = workload(2)
+    paused.obj["spec"]["paused"] = True
+    assert "paused" in paused.rolls_by_itself
+    on_delete = workload(2)
+    on_delete.obj["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    assert "OnDelete" in on_delete.rolls_by_itself
+    assert workload(2).rolls_by_itself == ""
+    deadline = {"reason": "ProgressDeadlineExceeded", "message": "slow"}
+    stuck = workload(2, conditions=[{"type": "Progressing", "status": "False", **deadline}])
+    assert stuck.stalled == "ProgressDeadlineExceeded: slow" and workload(2).stalled == ""
+    unavailable = workload(
+        2, observedGeneration=2, replicas=2, updatedReplicas=2, readyReplicas=2,
+        availableReplicas=1,
+    )  # fmt: skip
+    assert not unavailable.rolled_out(2)  # minReadySeconds not yet over for one pod

@@ -58,8 +58,12 @@ class Timer:
 
 
 def _start(lay: layout.Layout, name: str, argv: list[str]) -> None:
-    if processes.running(name, lay.pids) is None:
-        processes.start(name, argv, lay.pids, lay.logs)
+    """Start NAME unless it runs with these very arguments (a changed flag restarts it)."""
+    if processes.running(name, lay.pids) is not None:
+        if processes.started_with(name, lay.pids, argv):
+            return
+        processes.stop(name, lay.pids)
+    processes.start(name, argv, lay.pids, lay.logs)
 
 
 def _write_configs(lay: layout.Layout) -> None:
@@ -296,9 +300,12 @@ def up(lay: layout.Layout, fresh: bool = False, log=print) -> dict[str, float]:
     processes.wait_for("node Ready", lambda: _node_ready(lay), 180, lay.logs / "kubelet.log")
     _bootstrap_rbac(lay)
     metrics.register(lay)
-    metrics.start(lay)
+    _start(lay, metrics.NAME, metrics.argv(lay))
     processes.wait_for(
-        "metrics-server", lambda: _metrics_live(lay), 60, lay.logs / "metrics-server.log"
+        "metrics API available",
+        lambda: _metrics_live(lay) and metrics.available(lay),
+        120,
+        lay.logs / "metrics-server.log",
     )
     for namespace in ("default", layout.RESTRICTED_NAMESPACE):
         processes.wait_for(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 
-from tools.devcluster import layout, processes
+from tools.devcluster import layout
 
 NAME = "metrics-server"
 RBAC = "rbac.authorization.k8s.io"
@@ -56,9 +56,15 @@ def apiserver_flags(lay: layout.Layout) -> list[str]:
     ]
 
 
-def start(lay: layout.Layout) -> None:
-    if processes.running(NAME, lay.pids) is None:
-        processes.start(NAME, argv(lay), lay.pids, lay.logs)
+def available(lay: layout.Layout) -> bool:
+    """Whether the API server reports the metrics APIService Available (it proxies to us)."""
+    from kubernetes import client, config
+
+    api_client = config.new_client_from_config(config_file=str(lay.kubeconfig("admin")))
+    with api_client:
+        service = client.ApiregistrationV1Api(api_client).read_api_service("v1beta1.metrics.k8s.io")
+    conditions = (service.status.conditions if service.status else None) or []
+    return any(c.type == "Available" and c.status == "True" for c in conditions)
 
 
 def manifests(lay: layout.Layout) -> list[dict]:

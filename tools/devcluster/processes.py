@@ -8,6 +8,7 @@ PID with another start time is not ours).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import subprocess
@@ -38,14 +39,27 @@ def start(name: str, argv: Sequence[str], pids: Path, logs: Path, env: dict | No
             start_new_session=True,
             env={**os.environ, **(env or {})},
         )
-    (pids / f"{name}.pid").write_text(f"{proc.pid} {_start_time(proc.pid)}\n")
+    (pids / f"{name}.pid").write_text(f"{proc.pid} {_start_time(proc.pid)} {_argv_key(argv)}\n")
     return proc.pid
+
+
+def _argv_key(argv: Sequence[str]) -> str:
+    return hashlib.sha256("\0".join(argv).encode()).hexdigest()[:16]
+
+
+def started_with(name: str, pids: Path, argv: Sequence[str]) -> bool:
+    """Whether NAME was started with exactly `argv` (a changed flag needs a restart)."""
+    try:
+        fields = (pids / f"{name}.pid").read_text().split()
+    except OSError:
+        return False
+    return len(fields) == 3 and fields[2] == _argv_key(argv)
 
 
 def running(name: str, pids: Path) -> int | None:
     """The PID of component NAME if the process we started is still alive."""
     try:
-        pid_text, started = (pids / f"{name}.pid").read_text().split()
+        pid_text, started = (pids / f"{name}.pid").read_text().split()[:2]
     except (OSError, ValueError):
         return None
     pid = int(pid_text)

@@ -131,10 +131,10 @@ def _delete_leftover_pods(
         if meta["name"] in held:
             alive.add(meta["uid"])
             continue
-        labels = meta.get("labels") or {}
-        if labels.get(identity.SESSION) and labels.get(identity.BACKEND):
-            name = f"kjupyter-{labels[identity.SESSION]}-{labels[identity.BACKEND]}"
-            candidates.add((meta["namespace"], name))
+        for volume in (pod.get("spec") or {}).get("volumes") or []:
+            secret_name = (volume.get("secret") or {}).get("secretName")
+            if secret_name:  # the session key it mounts
+                candidates.add((meta["namespace"], secret_name))
         try:
             conn.request(
                 "DELETE",
