@@ -161,8 +161,11 @@ def main(argv: list[str] | None = None) -> int:
         sock = socket.create_connection(split_address(opts.connect))
     # On a socketpair shared with the kernel that started us the OS vouches for both ends and
     # the kernel does not check our signatures: signing results there only costs time (a
-    # SHA-256 pass over every large value). Frames we receive are verified all the same.
-    channel = StreamChannel(sock, secret, "worker", sign_outbound=not private)
+    # MAC pass over every large value). Frames we receive are verified all the same.
+    try:
+        channel = StreamChannel(sock, secret, "worker", sign_outbound=not private)
+    except OSError:
+        return 0  # the kernel left before we started (a pool closed at once): nothing to do
     try:
         Session(channel, opts.idle_timeout).serve()
     finally:

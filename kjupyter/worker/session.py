@@ -336,7 +336,10 @@ class Session:
     # -- main thread ------------------------------------------------------------------------
     def serve(self) -> None:
         """Say hello, then run work until the session ends."""
-        self.channel.send(("hello", worker_info()))
+        try:
+            self.channel.send(("hello", worker_info()))
+        except (OSError, ChannelClosed):
+            return  # the kernel left before the hello (a pool closed at once): nothing to do
         reader = threading.Thread(target=self.read_loop, name="kjupyter-reader", daemon=True)
         flusher = threading.Thread(target=self.flush_loop, name="kjupyter-flusher", daemon=True)
         previous = signal.signal(signal.SIGINT, self.guard.handler)

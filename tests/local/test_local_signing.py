@@ -136,3 +136,18 @@ def test_a_listening_worker_survives_a_peer_of_another_version():
         proc.wait(30)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_a_worker_whose_kernel_left_before_its_hello_exits_quietly():
+    parent, child = socket.socketpair()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kjupyter.worker", "--fd", str(child.fileno())],
+        pass_fds=(child.fileno(),),
+        env=dict(os.environ, KJUPYTER_SECRET=SECRET.hex()),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    child.close()
+    parent.close()  # the kernel is gone before the worker could say hello
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Traceback" not in stderr, stderr
