@@ -8,16 +8,13 @@ status leaves this module as a `kjupyter.errors` class.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kjupyter import errors
+from kjupyter import errors, preimport
 from kjupyter.cluster.statuses import error_for
 from kjupyter.errors import Unreachable
 
@@ -198,15 +195,8 @@ def warm_up() -> None:
     model classes); `%load_ext kjupyter` starts it so the first `%k8s ls` or `%%k8s run` a
     moment later does not wait for it. A notebook with no kubeconfig pays nothing.
     """
-    if "kubernetes.client" in sys.modules or not (_default_kubeconfig_exists() or _in_cluster()):
-        return
-
-    def load() -> None:
-        with contextlib.suppress(Exception):  # the real import, later, reports any problem
-            import kubernetes.client
-            import kubernetes.config  # noqa: F401
-
-    threading.Thread(target=load, name="kjupyter-warm-up", daemon=True).start()
+    if _default_kubeconfig_exists() or _in_cluster():
+        preimport.in_background("kubernetes.client", "kubernetes.config")
 
 
 def _default_kubeconfig_exists() -> bool:

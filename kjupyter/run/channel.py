@@ -83,6 +83,7 @@ class StreamChannel:
         self._out: wire.Signer | None = None
         self._in: wire.Signer | None = None
         self._reader = wire.FrameReader(sock.recv_into)
+        self._poller: select.poll | None = None  # made on the first `spin`
         self.closed = False
         self.broken = False
         self.sock.sendall(GREETING + self._nonce)  # 20 bytes always fit in the socket buffer
@@ -147,10 +148,12 @@ class StreamChannel:
         """
         if self._reader.buffered():
             return True
-        poller = select.poll()
-        poller.register(self.sock.fileno(), select.POLLIN)
+        if self._poller is None:
+            self._poller = select.poll()
+            self._poller.register(self.sock.fileno(), select.POLLIN)
+        poll = self._poller.poll
         end = time.perf_counter() + seconds
-        while not poller.poll(0):
+        while not poll(0):
             if time.perf_counter() >= end:
                 return False
         return True

@@ -25,29 +25,20 @@ attempts    how many times it was sent (more than 1 after a worker died)
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import threading
 from typing import Any
 
+from kjupyter import preimport
 from kjupyter.run.tasks import Task
 
 
 def preload() -> None:
-    """Import pandas in the background while workers start, unless it is loaded already.
+    """Import pandas in the background while workers start (see `kjupyter.preimport`).
 
     Why: the first results DataFrame of a session would otherwise wait ~0.4 s for the import
     after the tasks are done; pods take a second or more to start, time the kernel spends
     waiting anyway.
     """
-    if "pandas" in sys.modules:
-        return
-
-    def load() -> None:
-        with contextlib.suppress(Exception):  # `to_frame`'s own import reports any problem
-            import pandas  # noqa: F401
-
-    threading.Thread(target=load, name="kjupyter-preload-pandas", daemon=True).start()
+    preimport.in_background("pandas")
 
 
 COLUMNS = [

@@ -33,11 +33,23 @@ def _graph(cluster: Cluster, unit: Unit) -> tuple[dict[str, Unit], dict[str, lis
     return units, {ref: u.requires for ref, u in units.items()}
 
 
-def stop(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
-    """Stop the unit at `path` and, first, every unit that requires it."""
+def _plan(
+    cluster: Cluster, path: str, order: Callable[[deps.Graph, str], list[str]]
+) -> tuple[Unit, dict[str, Unit], list[str]]:
+    """The unit at `path`, every unit of its namespace by ref, and `order` of the unit's graph."""
     unit = workloads.load(cluster, path)
     units, graph = _graph(cluster, unit)
-    plan = deps.dependents_first(graph, unit.ref)
+    return unit, units, order(graph, unit.ref)
+
+
+def _dependents_last(graph: deps.Graph, root: str) -> list[str]:
+    """`root`, then what requires it, each after what it requires (the order of a restart)."""
+    return list(reversed(deps.dependents_first(graph, root)))
+
+
+def stop(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """Stop the unit at `path` and, first, every unit that requires it."""
+    unit, units, plan = _plan(cluster, path, deps.dependents_first)
     rows = []
     for ref in plan:
         target = units[ref]
@@ -54,9 +66,7 @@ def stop(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> An
 
 def start(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
     """Start the unit at `path` after every unit it requires is running and ready."""
-    unit = workloads.load(cluster, path)
-    units, graph = _graph(cluster, unit)
-    plan = deps.requirements_first(graph, unit.ref)
+    unit, units, plan = _plan(cluster, path, deps.requirements_first)
     rows = []
     for ref in plan:
         target = units[ref]
@@ -77,11 +87,9 @@ def restart_plan(cluster: Cluster, path: str) -> list[str]:
     Empty when `path` is not one deployment or statefulset (a glob, a daemonset...).
     """
     try:
-        unit = workloads.load(cluster, path)
-        _, graph = _graph(cluster, unit)
+        return _plan(cluster, path, _dependents_last)[2]
     except (BadPath, NotFound, Forbidden):  # not one unit, or may not list the others
         return []
-    return list(reversed(deps.dependents_first(graph, unit.ref)))
 
 
 def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
@@ -95,7 +103,7 @@ def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) ->
     if unit.desired == 0:
         return start(cluster, path, timeout=timeout)
     units, graph = _graph(cluster, unit)
-    plan = list(reversed(deps.dependents_first(graph, unit.ref)))
+    plan = _dependents_last(graph, unit.ref)
     stuck = [units[ref].rolls_by_itself for ref in plan if units[ref].desired]
     if any(stuck):  # checked whole, before anything changes
         raise BadArgument(
