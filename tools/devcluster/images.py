@@ -61,6 +61,7 @@ def pause_image(lay: layout.Layout) -> Path:
     archive = lay.images / f"pause-{_key(PAUSE_C)}.oci.tar"
     if archive.exists():
         return archive
+    lay.images.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         source, binary = Path(tmp) / "pause.c", Path(tmp) / "pause"
         source.write_text(PAUSE_C)

@@ -34,16 +34,28 @@ class Layout:
     """The directory tree under one home (`KJUPYTER_DEVCLUSTER_HOME`)."""
 
     home: Path
+    bin: Path  # built binaries: pure build output keyed by go.mod, so kept outside the home
 
     @classmethod
     def default(cls) -> Layout:
-        """The home named by the environment, else `~/.cache/kjupyter-devcluster`."""
-        env = os.environ.get("KJUPYTER_DEVCLUSTER_HOME")
-        return cls(Path(env) if env else Path.home() / ".cache" / "kjupyter-devcluster")
+        """The home named by the environment, else `~/.cache/kjupyter-devcluster`.
 
-    @property
-    def bin(self) -> Path:
-        return self.home / "bin"
+        Binaries go to `KJUPYTER_DEVCLUSTER_BIN`, else `~/.cache/kjupyter-devcluster-bin`: CI
+        starts every run from an empty home (a set-up step that only an old home provided
+        fails there, not on a user's new machine) and still skips the ~15 min Go build.
+        """
+        cache = Path.home() / ".cache"
+        home = os.environ.get("KJUPYTER_DEVCLUSTER_HOME")
+        binaries = os.environ.get("KJUPYTER_DEVCLUSTER_BIN")
+        return cls(
+            Path(home) if home else cache / "kjupyter-devcluster",
+            Path(binaries) if binaries else cache / "kjupyter-devcluster-bin",
+        )
+
+    @classmethod
+    def under(cls, home: Path) -> Layout:
+        """Everything, binaries included, under one directory (tests of the layout itself)."""
+        return cls(home, home / "bin")
 
     @property
     def images(self) -> Path:
