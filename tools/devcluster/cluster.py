@@ -23,6 +23,9 @@ COMPONENTS = (
     "metrics-server",
 )
 API = f"https://127.0.0.1:{layout.API_PORT}"
+#: s a component gets after SIGTERM before SIGKILL. The API server drains its watches for about
+#: a minute; it keeps no state of its own (etcd does), so it is not waited for.
+STOP_TIMEOUT = {"kube-apiserver": 2.0, "kube-controller-manager": 2.0, "kube-scheduler": 2.0}
 
 
 def _https_ok(lay: layout.Layout, path: str) -> bool:
@@ -274,9 +277,13 @@ def _default_service_account(lay: layout.Layout, namespace: str) -> bool:
 def up(lay: layout.Layout, fresh: bool = False, log=print) -> dict[str, float]:
     """Build what is missing, start every component, wait for a Ready node; return timings."""
     timer = Timer(log)
-    stale = [name for name in COMPONENTS if (lay.pids / f"{name}.pid").exists()]
-    if fresh or any(processes.running(name, lay.pids) is None for name in stale):
-        down(lay, purge=fresh, log=log)  # a half-dead cluster restarts from a clean slate
+    recorded = [name for name in COMPONENTS if (lay.pids / f"{name}.pid").exists()]
+    running = [name for name in recorded if processes.running(name, lay.pids) is not None]
+    if fresh or (recorded and not running):
+        # Nothing of the old cluster runs (the machine restarted): clear what it left behind.
+        # When some of it runs, only the missing components start again (`_start`), and the
+        # pods and the rest stay up: a stopped API server is no reason to kill every pod.
+        down(lay, purge=fresh, log=log)
     for name, seconds in build.ensure_binaries(lay, log).items():
         timer.mark(f"go build {name}", seconds)
     pki.ensure_pki(lay)
@@ -366,7 +373,7 @@ def down(lay: layout.Layout, purge: bool = False, log=print) -> None:
             log(f"removed {killed} pod containers")
     for name in ("kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd",
                  "containerd"):  # fmt: skip
-        if processes.stop(name, lay.pids):
+        if processes.stop(name, lay.pids, timeout=STOP_TIMEOUT.get(name, 20.0)):
             log(f"stopped {name}")
     _kill_orphan_shims(lay)
     if (lay.bin / "kube-proxy").exists():
