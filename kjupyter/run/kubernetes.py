@@ -13,11 +13,13 @@ Reachability (`reach=`)
     else port-forward; decided once per backend.
 
 The session key
-    With `create secrets`, a per-backend Secret holds the key (hex) and is mounted as a file
-    (mode 0400): the key is never in the pod spec, which anyone with `get pods` reads. The
-    worker then listens on all addresses and both paths work. The Secret is owned by the
-    notebook pod when there is one, otherwise by the worker pods themselves (added as owners
-    when they are created), so the garbage collector deletes it with the last of them.
+    With `create secrets`, a per-backend Secret holds the backend's own key (hex; pools of
+    one kernel in other namespaces or with other options have keys of their own) and is
+    mounted as a file (mode 0400): the key is never in the pod spec, which anyone with `get
+    pods` reads. The worker then listens on all addresses and both paths work. The Secret is
+    owned by the notebook pod when there is one, otherwise by the worker pods themselves
+    (added as owners when they are created), so the garbage collector deletes it with the
+    last of them.
 
     Without `create secrets` (the restricted user), the worker listens on 127.0.0.1 only and
     takes a per-pod key from its first peer (`--secret-from-peer`). A connection reaching the
@@ -62,14 +64,15 @@ from kjupyter.errors import BackendError, ChannelClosed, KjupyterError, NotFound
 from kjupyter.run import backends, messages
 from kjupyter.run.backends import Backend, Session, Worker
 from kjupyter.run.channel import IdleTimeout, StreamChannel
-from kjupyter.run.k8s import identity, podspec, preflight, versions
+from kjupyter.run.k8s import identity, leftovers, podspec, preflight, versions
 from kjupyter.run.k8s.options import PodOptions, resolve
 from kjupyter.run.k8s.portforward import PortForward
-from kjupyter.run.k8s.watcher import PodWatcher
+from kjupyter.run.k8s.watcher import PodWatcher, exit_reason, terminated_state
 
 CONNECT_TIMEOUT = 30.0  # s from "running" to a worker that answers (python start-up)
 PROBE_TIMEOUT = 1.0  # s the auto mode gives a pod IP to answer before using port-forward
 RETRY = 0.02  # s between connection attempts to a starting worker
+EXIT_WAIT = 3.0  # s a lost worker's pod gets to show why it ended (OOMKilled, exit code)
 
 #: every live backend, so `ps`, `timeline` and `gc` can find pods by name
 LIVE: list[KubernetesBackend] = []
@@ -114,6 +117,7 @@ class KubernetesBackend(Backend):
         self.grants: preflight.Grants | None = None
         self.reach: str | None = None  # decided on the first pod
         self.secret_name: str | None = None
+        self.key = os.urandom(32)  # this backend's own: another pool's pods cannot read it
         self.secret_owners: list[dict[str, Any]] = []  # ownerReferences written to the Secret
         self.watcher: PodWatcher | None = None
         self.workers: dict[str, Worker] = {}
@@ -142,6 +146,21 @@ class KubernetesBackend(Backend):
             self._create_secret(session)
         selector = f"{identity.SESSION}={session.id},{identity.BACKEND}={self.id}"
         self.watcher = PodWatcher(self.conn, self.namespace, selector, self._pod_gone)
+        threading.Thread(target=self._collect_leftovers, name="kjupyter-gc", daemon=True).start()
+
+    def _collect_leftovers(self) -> None:
+        """What dead kernels of this user left in the namespace goes at the next start there."""
+        selector = f"{identity.WORKER_SELECTOR},{identity.USER}={self.labels[identity.USER]}"
+        held = {name for backend in list(LIVE) for name in list(backend.workers)}
+        secrets = {backend.secret_name for backend in list(LIVE) if backend.secret_name}
+        with contextlib.suppress(KjupyterError):  # best effort: `%k8s gc` says what fails
+            leftovers.sweep(
+                self.conn,
+                f"/api/v1/namespaces/{self.namespace}",
+                selector,
+                held=held,
+                held_secrets=secrets,
+            )
 
     # -- the Backend interface --------------------------------------------------------------
     def start(self, count: int, session: Session) -> list[Worker]:
@@ -195,50 +214,63 @@ class KubernetesBackend(Backend):
         self._delete(worker.name, grace=0 if force else 1)
 
     def describe_exit(self, worker: Worker) -> str:
-        state = self.watcher.state(worker.name) if self.watcher else None
+        """Why a worker's connection ended: the container's own end when the kubelet says it."""
+        state = self.watcher.wait_ended(worker.name, EXIT_WAIT) if self.watcher else None
         if state is None:
             return "connection lost"
+        terminated = terminated_state(state.pod)
+        if terminated is not None:
+            return f"worker container ended: {exit_reason(terminated)}"
         if state.gone:
             return state.gone
         return f"connection lost (pod {state.phase})"
 
     def close(self) -> None:
-        """Delete what is left (pods, the Secret) and stop watching."""
+        """Delete what is left (pods, the Secret) and stop watching.
+
+        Every deletion is tried; those the cluster refused are raised afterwards as one
+        `BackendError` naming each object (a refusal is never reported as a clean stop).
+        """
         self._closed = True
         with self._lock:
             names = list(self.workers)
             for name, worker in self.workers.items():
                 self.marks[name] = worker.handle.marks
             self.workers.clear()
+        refused: list[str] = []
         for name in names:
-            self._delete(name, grace=0)
+            try:
+                self._delete(name, grace=0)
+            except KjupyterError as err:
+                refused.append(str(err))
         if self.secret_name:
-            with contextlib.suppress(KjupyterError):
-                self.conn.request(
-                    "DELETE",
-                    f"/api/v1/namespaces/{self.namespace}/secrets/{self.secret_name}",
-                    action=f"delete secret {self.secret_name}",
-                )
+            try:
+                with contextlib.suppress(NotFound):
+                    self.conn.request(
+                        "DELETE",
+                        f"/api/v1/namespaces/{self.namespace}/secrets/{self.secret_name}",
+                        action=f"delete secret {self.secret_name}",
+                    )
+            except KjupyterError as err:
+                refused.append(str(err))
         if self.watcher is not None:
             self.watcher.stop()
         with contextlib.suppress(ValueError):
             LIVE.remove(self)
             CLOSED.append(self)
+        if refused:
+            raise BackendError(refusals(refused))
 
     # -- pods -------------------------------------------------------------------------------
     def _delete(self, name: str, grace: int) -> None:
+        """Delete pod NAME; a refusal (Forbidden, unreachable) raises: callers say it."""
         with contextlib.suppress(NotFound):
-            try:
-                self.conn.request(
-                    "DELETE",
-                    f"/api/v1/namespaces/{self.namespace}/pods/{name}",
-                    query={"gracePeriodSeconds": str(grace)},
-                    action=f"delete pod {name}",
-                )
-            except KjupyterError:
-                if grace == 0:
-                    raise
-                return
+            self.conn.request(
+                "DELETE",
+                f"/api/v1/namespaces/{self.namespace}/pods/{name}",
+                query={"gracePeriodSeconds": str(grace)},
+                action=f"delete pod {name} in {self.namespace}",
+            )
 
     def _alive(self) -> list[str]:
         """Worker pods of this backend that the watch has not seen go."""
@@ -262,8 +294,9 @@ class KubernetesBackend(Backend):
         """The Secret that carries the session key to the pods (mounted, never in the spec)."""
         self.secret_name = f"kjupyter-{session.id}-{self.id}-{uuid.uuid4().hex[:4]}"
         self.secret_owners = []
+        self.key = os.urandom(32)  # a new Secret, a new key: no live pod holds the old one
         manifest = podspec.session_secret(
-            self.secret_name, session.secret.hex().encode(), self.labels, self.owner
+            self.secret_name, self.key.hex().encode(), self.labels, self.owner
         )
         self.conn.request(
             "POST",
@@ -329,7 +362,7 @@ class KubernetesBackend(Backend):
         if self.reach is None:
             self.reach = self._decide_reach(state.ip, loopback)
         use_ip = self.reach == "pod-ip" and not loopback
-        key = session.secret.hex().encode() if not loopback else os.urandom(32)
+        key = self.key.hex().encode() if not loopback else os.urandom(32)
         handle = PodHandle(name, key)
         deadline = time.monotonic() + CONNECT_TIMEOUT
         while True:
@@ -386,6 +419,13 @@ class KubernetesBackend(Backend):
         if identity.in_cluster():
             return "pod-ip"
         return "pod-ip" if pod_ip_routable(ip) else "port-forward"
+
+
+def refusals(messages_: list[str]) -> str:
+    """One line for the deletions the cluster refused (the first reason in full)."""
+    if len(messages_) == 1:
+        return f"not deleted: {messages_[0]}"
+    return f"{len(messages_)} deletions refused; the first: {messages_[0]}"
 
 
 def pod_ip_routable(ip: str, timeout: float = PROBE_TIMEOUT) -> bool:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import sys
 import threading
 import time
 from typing import Any
 
+from kjupyter.errors import BackendError, KjupyterError
 from kjupyter.run import backends
 from kjupyter.run.backends import Backend, Worker
 
@@ -72,18 +74,29 @@ class Pool:
             self.backend.stop(worker, force=force)
 
     def close(self) -> None:
-        """Say goodbye to every worker, then stop them (killing those that linger)."""
+        """Say goodbye to every worker, then stop them (killing those that linger).
+
+        Every worker is stopped even when some stops are refused (a delete the cluster
+        forbids); the refusals are raised afterwards as one `BackendError`.
+        """
         self._closed.set()
         workers, self.workers = self.workers, []
         for worker in workers:
             with contextlib.suppress(Exception):
                 worker.channel.send(("bye",))
+        refused: list[str] = []
         for worker in workers:
             worker.dead = True
-            with contextlib.suppress(Exception):
+            try:
                 self.backend.stop(worker, force=False)
-        with contextlib.suppress(Exception):
+            except KjupyterError as err:
+                refused.append(str(err))
+        try:
             self.backend.close()
+        except KjupyterError as err:
+            refused.append(str(err))
+        if refused:
+            raise BackendError("; ".join(refused))
 
     def _reap_if_idle(self) -> None:
         """Stop every worker when none ran anything for the backend's `pool_idle` seconds."""
@@ -134,7 +147,7 @@ def get_pool(name: str | None = None, **options: Any) -> Pool:
     if pool is None:
         pool = _POOLS[key] = Pool(backends.create(name, **options), backends.current_session())
         if not _atexit_registered:
-            atexit.register(shutdown_all)
+            atexit.register(_shutdown_at_exit)
             _atexit_registered = True
     return pool
 
@@ -149,7 +162,24 @@ def _freeze(value: Any) -> Any:
 
 
 def shutdown_all() -> None:
-    """Stop every worker of every pool (kernel exit, `%unload_ext kjupyter`, tests)."""
+    """Stop every worker of every pool (kernel exit, `%unload_ext kjupyter`, tests).
+
+    Every pool is closed; what the cluster refused is raised afterwards, in one error.
+    """
+    refused: list[str] = []
     while _POOLS:
         _, pool = _POOLS.popitem()
-        pool.close()
+        try:
+            pool.close()
+        except KjupyterError as err:
+            refused.append(str(err))
+    if refused:
+        raise BackendError("; ".join(refused))
+
+
+def _shutdown_at_exit() -> None:
+    """`shutdown_all` at interpreter exit: refusals as one line on stderr, no traceback."""
+    try:
+        shutdown_all()
+    except KjupyterError as err:
+        print(f"kjupyter: at exit, {err}", file=sys.stderr)

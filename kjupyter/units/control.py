@@ -84,12 +84,19 @@ def start(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> A
 def restart_plan(cluster: Cluster, path: str) -> list[str]:
     """The units `restart` would roll, in order: the unit, then what requires it.
 
-    Empty when `path` is not one deployment or statefulset (a glob, a daemonset...).
+    Empty when `path` is not one deployment or statefulset (a glob, a daemonset...). An
+    identity that may not list the other units cannot know what requires this one: that is
+    raised (with the way out), not taken for "nothing requires it".
     """
     try:
         return _plan(cluster, path, _dependents_last)[2]
-    except (BadPath, NotFound, Forbidden):  # not one unit, or may not list the others
+    except (BadPath, NotFound):  # not one unit: a plain restart
         return []
+    except Forbidden as err:
+        raise Forbidden(
+            f"restart {path}: cannot find what requires it ({err}); "
+            "restart it alone with --no-deps, or ask for list on deployments and statefulsets"
+        ) from err
 
 
 def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:

@@ -167,3 +167,32 @@ def beacon(cluster) -> Iterator[tuple[str, int, object]]:
     threading.Thread(target=serve, daemon=True).start()
     yield host, server.getsockname()[1], calls
     server.close()
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_workers(request):
+    """Fail a test that leaves a kjupyter worker pod or session Secret behind, anywhere.
+
+    Autouse fixtures are set up first and torn down last: by now the test's namespace (and
+    what it held) is deleted, so whatever is found lives on, in another namespace (the
+    restricted user's, default), after the test's pools were shut down.
+    """
+    yield
+    if "cluster" not in request.fixturenames:
+        return
+    from kjupyter.run import pool
+
+    pool.shutdown_all()
+    core_api = request.getfixturevalue("core_api")
+    selector = "app.kubernetes.io/managed-by=kjupyter"
+    pods = [
+        f"{p.metadata.namespace}/{p.metadata.name}"
+        for p in core_api.list_pod_for_all_namespaces(label_selector=selector).items
+        if p.metadata.deletion_timestamp is None
+    ]
+    secrets = [
+        f"{s.metadata.namespace}/{s.metadata.name}"
+        for s in core_api.list_secret_for_all_namespaces(label_selector=selector).items
+        if s.metadata.deletion_timestamp is None
+    ]
+    assert not pods and not secrets, f"left behind: pods {pods}, secrets {secrets}"

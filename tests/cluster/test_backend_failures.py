@@ -111,3 +111,27 @@ def test_gpu_request_is_a_limit_and_unschedulable_here(backend_options, core_api
     with pytest.raises(BackendError, match=r"Unschedulable.*nvidia\.com/gpu"):
         kjupyter.run("1", n=1, **options)
     assert worker_pods(core_api, namespace) == []
+
+
+def _segfault(x):
+    import ctypes
+
+    ctypes.string_at(0)  # reads address 0: SIGSEGV, the worker process dies
+
+
+def _allocate(x):
+    blocks = [bytearray(32 << 20) for _ in range(16)]  # 512 MiB under a 96 MiB limit
+    return len(blocks)
+
+
+@pytest.mark.parametrize(
+    ("fn", "memory", "reason"),
+    [(_segfault, None, "killed by signal 11"), (_allocate, "96Mi", "OOMKilled")],
+    ids=["segfault", "oom"],
+)
+def test_the_reason_a_pod_died_is_in_the_task_error(backend_options, fn, memory, reason):
+    options = dict(backend_options, memory=memory) if memory else backend_options
+    frame = kjupyter.map(fn, [0], workers=1, **options)
+    (error,) = frame["error"]
+    assert frame["status"].iloc[0] == "lost"
+    assert reason in error, error

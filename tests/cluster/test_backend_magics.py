@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kjupyter.run import pool
+from tests.cluster import waiting
 from tests.cluster.conftest import backend_of, worker_pods
 
 
@@ -64,7 +65,9 @@ def test_gc_deletes_leftovers_of_a_dead_session(shell, cluster, core_api, namesp
             ),
         ),
     )
-    frame = shell.run_line_magic("k8s", "gc")
+    frame = shell.run_line_magic("k8s", "gc")  # Pending and young: it may be another kernel's
+    assert list(frame["name"]) == [] and list(frame.attrs["kept"]["name"]) == ["leftover"]
+    frame = shell.run_line_magic("k8s", "gc --grace 0")
     assert isinstance(frame, pd.DataFrame)
     assert list(frame["kind"]) == ["pod"] and list(frame["name"]) == ["leftover"]
     assert list(frame["session"]) == ["deadbeef0000"]
@@ -85,17 +88,21 @@ def test_gc_deletes_orphaned_session_secrets_only(shell, cluster, core_api, name
         "kjupyter.dev/user": identity.label_value(identity.user_name(connection)),
     }
 
-    def pod(name: str, pod_labels: dict) -> client.V1Pod:
-        return core_api.create_namespaced_pod(
-            namespace,
-            client.V1Pod(
-                metadata=client.V1ObjectMeta(name=name, labels=pod_labels),
-                spec=client.V1PodSpec(
-                    containers=[client.V1Container(name="w", image=cluster.worker_image)],
-                    node_selector={"kjupyter.dev/nowhere": "true"},  # stays Pending
-                ),
-            ),
-        )
+    def pod(name: str, pod_labels: dict, ended: bool = False) -> client.V1Pod:
+        container = client.V1Container(name="w", image=cluster.worker_image)
+        spec = client.V1PodSpec(
+            containers=[container], node_selector={"kjupyter.dev/nowhere": "true"}
+        )  # stays Pending
+        if ended:  # a worker whose kernel died: its dead-man switch ended it
+            container.command, container.image_pull_policy = ["python3", "-c", "pass"], "Never"
+            spec = client.V1PodSpec(containers=[container], restart_policy="Never")
+        created = core_api.create_namespaced_pod(
+            namespace, client.V1Pod(metadata=client.V1ObjectMeta(name=name, labels=pod_labels),
+                                    spec=spec)
+        )  # fmt: skip
+        if ended:
+            waiting.pod_phase(core_api, namespace, name, {"Succeeded"})
+        return created
 
     def secret(name: str, owner: client.V1Pod | None) -> None:
         owners = None
@@ -109,7 +116,7 @@ def test_gc_deletes_orphaned_session_secrets_only(shell, cluster, core_api, name
             namespace, client.V1Secret(metadata=meta, string_data={"key": "x"})
         )
 
-    leftover = pod("leftover-w", labels)
+    leftover = pod("leftover-w", labels, ended=True)
     notebook = pod("notebook", {"app": "notebook"})  # alive, not a worker: its Secret stays
     secret("kjupyter-deadbeef0001-b0", leftover)  # goes with its leftover pod
     secret("kjupyter-deadbeef0001-ownerless", None)  # a kernel killed before its pods

@@ -92,3 +92,17 @@ def test_pod_labels_and_the_key_stay_out_of_the_spec(backend_options, core_api, 
         assert pod.spec.volumes[0].secret.secret_name == secrets[0].metadata.name
     pool.shutdown_all()
     assert worker_pods(core_api, namespace) == []
+
+
+def test_each_pool_mounts_a_key_of_its_own(backend_options, core_api, namespace):
+    """Two pools of one kernel (other options, or another namespace) share no key."""
+    kjupyter.run("1", n=1, **backend_options)
+    kjupyter.run("2", n=1, **dict(backend_options, env={"POOL": "second"}))
+    secrets = core_api.list_namespaced_secret(
+        namespace, label_selector="app.kubernetes.io/managed-by=kjupyter"
+    ).items
+    keys = {base64.b64decode(s.data["session-key"]) for s in secrets}
+    assert len(secrets) == 2 and len(keys) == 2
+    from kjupyter.run import backends
+
+    assert backends.current_session().secret.hex().encode() not in keys

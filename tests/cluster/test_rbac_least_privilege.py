@@ -68,3 +68,76 @@ def test_what_the_role_leaves_out_is_denied(least_privileged, namespace):
         k8s.top("/nodes")
     with pytest.raises(Forbidden):
         k8s.ls("/namespaces/default/pods")
+
+
+def _await_denied(
+    kubeconfig: str, namespace: str, verb: str, resource: str, allowed: bool = False
+) -> None:
+    """Until the API server's authorizer has seen a Role change (asked by SSAR, not slept)."""
+    from kjupyter.cluster import connection
+    from kjupyter.run.k8s import preflight
+
+    conn = connection.load(kubeconfig=kubeconfig)
+    try:
+        for _ in range(600):
+            if preflight.allowed(conn, namespace, preflight.Need(verb, resource)) == allowed:
+                return
+        raise AssertionError(f"{verb} {resource} not {allowed=} after 600 reviews")
+    finally:
+        conn.close()
+
+
+def _set_rules(core_api, namespace: str, rules: list) -> None:
+    rbac = client.RbacAuthorizationV1Api(core_api.api_client)
+    role = rbac.read_namespaced_role("kjupyter-user", namespace)
+    role.rules = rules
+    rbac.replace_namespaced_role("kjupyter-user", namespace, role)
+
+
+def test_a_refused_pool_down_is_reported_not_counted(
+    least_privileged, cluster, core_api, namespace
+):
+    from kjupyter.errors import BackendError
+    from kjupyter.run.k8s import admin
+
+    options = {"backend": "kubernetes", "image": cluster.worker_image, "namespace": namespace,
+               "kubeconfig": least_privileged}  # fmt: skip
+    assert kjupyter.map(lambda x: x, range(4), workers=2, values=True, **options) == [0, 1, 2, 3]
+    pods = {p.metadata.name for p in worker_pods(core_api, namespace)}
+    rbac = client.RbacAuthorizationV1Api(core_api.api_client)
+    original = rbac.read_namespaced_role("kjupyter-user", namespace).rules
+    rules = rbac.read_namespaced_role("kjupyter-user", namespace).rules
+    for rule in rules:
+        if rule.resources == ["pods"] and rule.api_groups == [""]:
+            rule.verbs = [v for v in rule.verbs if v != "delete"]
+    _set_rules(core_api, namespace, rules)
+    _await_denied(least_privileged, namespace, "delete", "pods")
+    try:
+        with pytest.raises(BackendError, match=r'pool down: .*cannot delete resource "pods"'):
+            admin.pool_down()
+        assert {p.metadata.name for p in worker_pods(core_api, namespace)} == pods  # all there
+    finally:
+        _set_rules(core_api, namespace, original)
+        _await_denied(least_privileged, namespace, "delete", "pods", allowed=True)
+
+
+def test_restart_that_cannot_see_dependents_is_refused_and_changes_nothing(
+    least_privileged, cluster, core_api, namespace, k8s
+):
+    from kjupyter.units import control
+    from tests.cluster.conftest import await_ready_pods, deployment_yaml
+
+    k8s.apply(deployment_yaml("db", cluster.worker_image))
+    k8s.apply(deployment_yaml("web", cluster.worker_image, requires="deployments/db"))
+    await_ready_pods(core_api, namespace, "app=db", 1)
+    _set_rules(core_api, namespace, [client.V1PolicyRule(
+        api_groups=["apps"], resources=["deployments"], verbs=["get", "patch"]
+    )])  # fmt: skip
+    _await_denied(least_privileged, namespace, "list", "deployments")
+    apps = client.AppsV1Api(core_api.api_client)
+    before = apps.read_namespaced_deployment("db", namespace).metadata.generation
+    user = kjupyter.connect(kubeconfig=least_privileged)
+    user.cd(f"/namespaces/{namespace}")
+    with pytest.raises(Forbidden, match="--no-deps"):
+        control.restart_plan(user, "deploy/db")
+    assert apps.read_namespaced_deployment("db", namespace).metadata.generation == before

@@ -1,22 +1,20 @@
 """Looking after worker pods: `ps` (what runs for this kernel), `gc` (leftovers), warm pools.
 
-`ps` reads the backends' own watch caches, so it costs no API call. `gc` asks the cluster for
-this user's worker pods (by label) that no live backend of this kernel holds, and the session
-Secrets no live pod owns, deletes them and returns what it deleted; these are what a kernel
-killed without a word leaves behind (ended pods, and a Secret made before its pods were). The
+`ps` reads the backends' own watch caches, so it costs no API call. `gc` deletes this
+user's worker pods that no live kernel can use any more, and the session Secrets no live pod
+owns, and returns what it deleted (`kjupyter.run.k8s.leftovers` decides what is left over). The
 pool functions wrap `kjupyter.run.pool` for the `%k8s pool` verbs.
 """
 
 from __future__ import annotations
 
-import datetime
 import time
 from typing import Any
 
 from kjupyter.cluster import connection
-from kjupyter.errors import Forbidden, NotFound
+from kjupyter.errors import BackendError
 from kjupyter.run import pool
-from kjupyter.run.k8s import identity
+from kjupyter.run.k8s import identity, leftovers
 from kjupyter.run.kubernetes import LIVE, KubernetesBackend
 
 PS_COLUMNS = ["pod", "namespace", "node", "ip", "phase", "reach", "tasks", "image", "age_s"]
@@ -50,9 +48,9 @@ def ps() -> Any:
     return pd.DataFrame(rows, columns=PS_COLUMNS)
 
 
-#: an ownerless session Secret younger than this may belong to a kernel still creating its pods
-SECRET_GRACE = 300.0
-GC_COLUMNS = ["kind", "name", "namespace", "phase", "session", "created"]
+#: a Pending pod or an ownerless session Secret younger than this may be another kernel's
+SECRET_GRACE = leftovers.GRACE
+GC_COLUMNS = ["kind", "name", "namespace", "phase", "session", "notebook", "created"]
 
 
 def gc(
@@ -65,12 +63,12 @@ def gc(
 ) -> Any:
     """Delete this user's leftover worker pods and orphaned session Secrets; list them.
 
-    A pod is left over when no live backend of this kernel holds it. A Secret is orphaned when
-    no live backend holds it and none of its owners is alive: its owner pods are gone (or were
-    deleted just now), or it has no owner at all and is older than `grace` seconds (a kernel
-    killed between creating the Secret and its pods; a younger one may be another kernel's,
-    still starting). Kubernetes' own garbage collector removes Secrets whose owners it saw go,
-    but not ownerless ones, and deleting them here says so at once.
+    A pod is left over when no kernel can still use it: not held by this kernel, and ended
+    (its worker's dead-man switch fired when its kernel fell silent) or Pending for longer
+    than `grace` seconds. Running pods of the user's other live kernels are kept, and listed
+    in `frame.attrs["kept"]` with their notebook. A Secret is orphaned when no live backend
+    holds it and none of its owners is alive, or it has no owner and is older than `grace`
+    (see `kjupyter.run.k8s.leftovers`).
     """
     import pandas as pd
 
@@ -80,165 +78,30 @@ def gc(
         ns = namespace or conn.namespace
         scope = "/api/v1" if all_namespaces else f"/api/v1/namespaces/{ns}"
         selector = f"{identity.WORKER_SELECTOR},{identity.USER}={user}"
-        rows, alive, dead, candidates = _delete_leftover_pods(conn, scope, selector)
-        secrets = _session_secrets(conn, scope, selector, candidates)
-        rows += _delete_orphaned_secrets(conn, secrets, alive, dead, grace)
+        held = {name for backend in LIVE for name in backend.workers}
+        held_secrets = {backend.secret_name for backend in LIVE if backend.secret_name}
+        swept = leftovers.sweep(
+            conn, scope, selector, held=held, held_secrets=held_secrets, grace=grace
+        )
     finally:
         conn.close()
+    rows = swept.deleted
     frame = pd.DataFrame(rows, columns=GC_COLUMNS)
+    frame.attrs["kept"] = pd.DataFrame(swept.kept, columns=GC_COLUMNS)
     pods = sum(row["kind"] == "pod" for row in rows)
     secrets = len(rows) - pods
-    frame.attrs["summary"] = (
-        f"deleted {pods} leftover worker pod{'s' if pods != 1 else ''}"
-        + (
-            f" and {secrets} orphaned session Secret{'s' if secrets != 1 else ''}"
-            if secrets
-            else ""
-        )
-        + f" of {user}"
+    summary = f"deleted {pods} leftover worker pod{'s' if pods != 1 else ''}" + (
+        f" and {secrets} orphaned session Secret{'s' if secrets != 1 else ''}" if secrets else ""
     )
+    summary += f" of {user}"
+    if swept.kept:
+        notebooks = sorted({r["notebook"] or "a notebook" for r in swept.kept})
+        summary += (
+            f"; kept {len(swept.kept)} running pod{'s' if len(swept.kept) != 1 else ''} of "
+            f"your other live kernels ({', '.join(notebooks)})"
+        )
+    frame.attrs["summary"] = summary
     return frame
-
-
-def _row(kind: str, obj: dict[str, Any], phase: str = "") -> dict[str, Any]:
-    meta = obj["metadata"]
-    return {
-        "kind": kind,
-        "name": meta["name"],
-        "namespace": meta["namespace"],
-        "phase": phase,
-        "session": (meta.get("labels") or {}).get(identity.SESSION, ""),
-        "created": meta.get("creationTimestamp", ""),
-    }
-
-
-def _delete_leftover_pods(
-    conn: connection.Connection, scope: str, selector: str
-) -> tuple[list[dict[str, Any]], set[str], set[str], set[tuple[str, str]]]:
-    """Delete the worker pods no live backend holds.
-
-    Returns their rows, the uids of the pods kept and deleted, and (namespace, name) of the
-    session Secrets the deleted pods used (`kjupyter-SESSION-BACKEND`, as the backend names
-    them).
-    """
-    listing = conn.request(
-        "GET", f"{scope}/pods", query={"labelSelector": selector}, action="list worker pods"
-    )
-    held = {name for backend in LIVE for name in backend.workers}
-    rows, alive, dead, candidates = [], set(), set(), set()
-    for pod in listing.get("items") or []:
-        meta = pod["metadata"]
-        if meta["name"] in held:
-            alive.add(meta["uid"])
-            continue
-        for volume in (pod.get("spec") or {}).get("volumes") or []:
-            secret_name = (volume.get("secret") or {}).get("secretName")
-            if secret_name:  # the session key it mounts
-                candidates.add((meta["namespace"], secret_name))
-        try:
-            conn.request(
-                "DELETE",
-                f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}",
-                query={"gracePeriodSeconds": "0"},
-                action=f"delete pod {meta['name']}",
-            )
-        except NotFound:
-            continue
-        dead.add(meta["uid"])  # an object deleted with grace 0 may linger a moment: dead anyway
-        rows.append(_row("pod", pod, (pod.get("status") or {}).get("phase", "")))
-    return rows, alive, dead, candidates
-
-
-def _session_secrets(
-    conn: connection.Connection, scope: str, selector: str, candidates: set[tuple[str, str]]
-) -> list[dict[str, Any]]:
-    """This user's session Secrets: all of them by label, or, for an identity that may not
-    list Secrets (the least-privilege Role may not: listing would reveal every Secret's value),
-    those of the pods just deleted, by name."""
-    try:
-        listing = conn.request(
-            "GET", f"{scope}/secrets", query={"labelSelector": selector}, action="list secrets"
-        )
-        return listing.get("items") or []
-    except Forbidden:
-        pass
-    found = []
-    for namespace, name in sorted(candidates):
-        try:
-            found.append(
-                conn.request(
-                    "GET",
-                    f"/api/v1/namespaces/{namespace}/secrets/{name}",
-                    action=f"get secret {name}",
-                )
-            )
-        except (NotFound, Forbidden):
-            continue
-    return found
-
-
-def _delete_orphaned_secrets(
-    conn: connection.Connection,
-    secrets: list[dict[str, Any]],
-    alive: set[str],
-    dead: set[str],
-    grace: float,
-) -> list[dict[str, Any]]:
-    """Delete the session Secrets that no live backend holds and no live pod owns."""
-    held = {backend.secret_name for backend in LIVE if backend.secret_name}
-    rows = []
-    for secret in secrets:
-        meta = secret["metadata"]
-        if meta["name"] in held or _owned_by_the_living(conn, meta, alive, dead, grace):
-            continue
-        try:
-            conn.request(
-                "DELETE",
-                f"/api/v1/namespaces/{meta['namespace']}/secrets/{meta['name']}",
-                action=f"delete secret {meta['name']}",
-            )
-        except NotFound:
-            continue  # Kubernetes' garbage collector was first
-        secret.pop("data", None)  # never kept around, not even in a local variable
-        rows.append(_row("secret", secret))
-    return rows
-
-
-def _owned_by_the_living(
-    conn: connection.Connection,
-    meta: dict[str, Any],
-    alive: set[str],
-    dead: set[str],
-    grace: float,
-) -> bool:
-    """Whether a Secret may still be in use: a live owner, or no owner yet and young."""
-    owners = meta.get("ownerReferences") or []
-    if not owners:
-        return _age(meta.get("creationTimestamp", "")) < grace
-    for owner in owners:
-        if owner.get("kind") != "Pod" or owner.get("uid") in alive:
-            return True  # alive, or a kind of owner this function does not judge
-        if owner.get("uid") in dead:
-            continue
-        try:
-            pod = conn.request(
-                "GET",
-                f"/api/v1/namespaces/{meta['namespace']}/pods/{owner['name']}",
-                action=f"get pod {owner['name']}",
-            )
-        except NotFound:
-            continue
-        if pod["metadata"]["uid"] == owner.get("uid"):
-            return True  # e.g. the notebook's own pod
-    return False
-
-
-def _age(timestamp: str) -> float:
-    """Seconds since an RFC 3339 API timestamp (0 when missing: treated as new)."""
-    if not timestamp:
-        return 0.0
-    created = datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    return (datetime.datetime.now(datetime.timezone.utc) - created).total_seconds()
 
 
 def pool_up(count: int, **options: Any) -> Any:
@@ -278,14 +141,25 @@ def pool_status() -> Any:
 
 
 def pool_down(**options: Any) -> int:
-    """Stop the kubernetes pool with these options (all of them when none are given)."""
-    stopped = 0
+    """Stop the kubernetes pool with these options (all of them when none are given).
+
+    Returns how many worker pods were stopped; raises `BackendError` naming what the cluster
+    refused to delete (after stopping everything it could), never a count that includes them.
+    """
+    stopped, refused = 0, []
     key = tuple(sorted((k, pool._freeze(v)) for k, v in options.items() if v is not None))
     for pool_key, held in list(pool._POOLS.items()):
         name, held_key = pool_key
         if name != "kubernetes" or (options and held_key != key):
             continue
         pool._POOLS.pop(pool_key, None)
-        stopped += len([w for w in held.workers if not w.dead])
-        held.close()
+        live = len([w for w in held.workers if not w.dead])
+        try:
+            held.close()
+        except BackendError as err:
+            refused.append(str(err))
+            live = 0  # which of them went is in the message; none is counted as stopped
+        stopped += live
+    if refused:
+        raise BackendError(f"pool down: {'; '.join(refused)}")
     return stopped

@@ -87,7 +87,18 @@ def exit_reason(terminated: dict[str, Any]) -> str:
     code, reason = terminated.get("exitCode"), terminated.get("reason") or ""
     if reason and reason not in ("Error", "Completed"):
         return f"{reason} (exit code {code})"
+    if isinstance(code, int) and code > 128:  # the shell's convention: 128 + signal number
+        return f"killed by signal {code - 128} (exit code {code})"
     return f"exit code {code}" + (f" ({reason})" if reason else "")
+
+
+def terminated_state(pod: dict[str, Any]) -> dict[str, Any] | None:
+    """The first container's terminated state, once the kubelet has posted it."""
+    for container in (pod.get("status") or {}).get("containerStatuses") or []:
+        terminated = (container.get("state") or {}).get("terminated")
+        if terminated:
+            return dict(terminated)
+    return None
 
 
 def _first_seen(state: PodState, now: float) -> None:
@@ -147,6 +158,24 @@ class PodWatcher:
     def state(self, name: str) -> PodState | None:
         with self.cond:
             return self.states.get(name)
+
+    def wait_ended(self, name: str, timeout: float) -> PodState | None:
+        """The pod's state once it shows why it ended (or is gone), or after `timeout`.
+
+        A worker's connection drops the moment its process dies; the kubelet posts the
+        container's terminated state (OOMKilled, exit code) a little later. Waiting for it is
+        what turns "connection lost" into the reason.
+        """
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                state = self.states.get(name)
+                if state is not None and (state.gone or terminated_state(state.pod)):
+                    return state
+                left = deadline - time.monotonic()
+                if left <= 0 or self._stopped.is_set():
+                    return state
+                self.cond.wait(left)
 
     def wait_started(self, names: list[str], timeout: float) -> dict[str, str]:
         """Wait until every pod runs with an IP, or fails; return {name: reason} of failures.
