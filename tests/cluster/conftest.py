@@ -177,13 +177,14 @@ def no_leaked_workers(request):
     what it held) is deleted, so whatever is found lives on, in another namespace (the
     restricted user's, default), after the test's pools were shut down.
     """
-    yield
     if "cluster" not in request.fixturenames:
+        yield
         return
+    core_api = request.getfixturevalue("core_api")
+    yield
     from kjupyter.run import pool
 
     pool.shutdown_all()
-    core_api = request.getfixturevalue("core_api")
     selector = "app.kubernetes.io/managed-by=kjupyter"
     pods = [
         f"{p.metadata.namespace}/{p.metadata.name}"

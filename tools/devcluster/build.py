@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ KUBE_COMMANDS = (
     "kube-scheduler",
     "kubelet",
     "kube-proxy",
+    "kubectl",  # the cluster's own version: the oracle the tree's tests compare against
 )
 
 
@@ -45,12 +47,21 @@ def _pin_key(module_dir: Path) -> str:
 
 
 def _build(module_dir: Path, packages: list[str], ldflags: str, out: Path) -> None:
+    """Build into a scratch folder, then rename into `out`: a running binary is never
+    overwritten in place (a cluster that is up keeps running while its binaries update)."""
     env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+    scratch = out / ".building"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
     run(
-        ["go", "build", "-trimpath", "-ldflags", f"-s -w {ldflags}", "-o", f"{out}/", *packages],
+        ["go", "build", "-trimpath", "-ldflags", f"-s -w {ldflags}", "-o", f"{scratch}/",
+         *packages],
         cwd=module_dir,
         env=env,
-    )
+    )  # fmt: skip
+    for built in scratch.iterdir():
+        built.replace(out / built.name)
+    scratch.rmdir()
 
 
 def ensure_binaries(lay: layout.Layout, log=print) -> dict[str, float]:

@@ -332,6 +332,7 @@ def up(lay: layout.Layout, fresh: bool = False, log=print) -> dict[str, float]:
         "node_ip": layout.NODE_IP,
         "api_server": API,
         "kubernetes_version": layout.KUBERNETES_VERSION,
+        "kubectl": str(lay.bin / "kubectl"),
         "timings": timer.figures,
     }
     lay.cluster_file.write_text(json.dumps(state, indent=2))

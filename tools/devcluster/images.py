@@ -51,9 +51,15 @@ def _project_files() -> list[Path]:
     return [p for p in files if "__pycache__" not in p.parts and p.suffix != ".pyc"]
 
 
+#: extras the worker image carries beside the dependencies: training across pods needs them
+IMAGE_EXTRAS = ("collectives",)
+
+
 def _dependencies() -> list[str]:
     pyproject = tomllib.loads((layout.REPO_ROOT / "pyproject.toml").read_text())
-    return list(pyproject["project"]["dependencies"])
+    project = pyproject["project"]
+    extras = [r for e in IMAGE_EXTRAS for r in project["optional-dependencies"][e]]
+    return [*project["dependencies"], *extras]
 
 
 def pause_image(lay: layout.Layout) -> Path:
