@@ -91,12 +91,15 @@ class Engine:
                 f"workers of backend {self.pool.backend.name!r} exit before saying hello "
                 f"({detail}); see their stderr (the kernel log)"
             )
-        if self.remaining and len(self.active) < self.n_workers:
+        if self.remaining and len(self.active) < self.n_workers and self.job.pins is None:
             self._add(self.pool.spawn(1))
 
     # -- sending ----------------------------------------------------------------------------
     def _dispatch(self) -> None:
         job = self.job
+        if job.pins is not None:
+            self._dispatch_pinned(job.pins)
+            return
         if job.gang and not self.gang_started:
             # Ranks of a cell run side by side (they may talk to each other): start them
             # together, once every worker is up, one rank per worker.
@@ -115,6 +118,21 @@ class Engine:
                 except (OSError, ChannelClosed):
                     self._lose(worker, "")
                     return
+
+    def _dispatch_pinned(self, pins: dict[int, Worker]) -> None:
+        """A session's tasks: each runs on its own rank's worker, or is lost with it."""
+        for task in list(self.queue):
+            if pins[task.id] not in self.active:
+                self.queue.remove(task)
+                self._finish(task, messages.LOST, f"worker {pins[task.id].name} lost")
+        if not all(pins[t.id].ready for t in self.queue):
+            return  # the ranks of a cell start together, once their workers said hello
+        while self.queue:
+            task = self.queue.popleft()
+            try:
+                self._send(pins[task.id], [task])
+            except (OSError, ChannelClosed):
+                self._lose(pins[task.id], "")
 
     def _send(self, worker: Worker, chunk: list[Task]) -> None:
         now = time.time()
@@ -243,7 +261,11 @@ class Engine:
     def execute(self) -> list[Task]:
         """Run every task; on KeyboardInterrupt cancel and return what finished."""
         try:
-            self._add(self.pool.acquire(self.n_workers))
+            pinned = self.job.pins
+            if pinned is None:
+                self._add(self.pool.acquire(self.n_workers))
+            else:
+                self._add(list(dict.fromkeys(pinned.values())))
             deadline = time.monotonic() + START_TIMEOUT
             while self.remaining:
                 self._dispatch()

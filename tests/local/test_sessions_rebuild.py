@@ -1,0 +1,121 @@
+"""Sessions whose workers die (SIGKILL) or are interrupted: rebuilt by replay, or lost, said."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kjupyter
+from kjupyter.run import sessions
+
+from .conftest import wait_for, worker_pids
+
+
+@pytest.fixture
+def s():
+    with kjupyter.session(n=2, name="r") as made:
+        yield made
+
+
+def kill(s: sessions.Session, rank: int) -> int:
+    """SIGKILL rank's worker process and wait until it is gone."""
+    proc = s.workers[rank].handle
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return proc.pid
+
+
+def build(s: sessions.Session) -> None:
+    s.px("x = RANK * 10\nacc = [RANK]", namespace={}, quiet=True)
+    s.push(w=np.arange(4.0))
+    s.scatter("part", pd.DataFrame({"a": range(4)}))
+    s.px("acc.append(len(part))\ntotal = float(w.sum()) + x", namespace={}, quiet=True)
+
+
+def test_killed_rank_is_rebuilt_by_replay_and_pull_gives_the_same(s, capsys):
+    build(s)
+    before = {name: s.pull(name) for name in ("x", "acc", "total")}
+    killed = kill(s, 1)
+    after = {name: s.pull(name) for name in ("x", "acc", "total")}
+    assert after == before
+    pd.testing.assert_frame_equal(s.gather("part").droplevel("rank"), pd.DataFrame({"a": range(4)}))
+    assert s.workers[1].handle.pid != killed and killed not in worker_pids()
+    line = [ln for ln in capsys.readouterr().out.splitlines() if "rebuilt" in ln]
+    assert len(line) == 1 and "rank 1 rebuilt" in line[0] and "replayed 4 steps" in line[0]
+    assert [r["rank"] for r in s.rebuilds] == [1] and s.rebuilds[0]["steps"] == 4
+
+
+def test_the_cell_a_rank_died_in_runs_again_on_the_rebuilt_worker(s, tmp_path):
+    s.px("x = RANK + 1", namespace={}, quiet=True)
+    marker = str(tmp_path / "died")
+    code = (
+        "import os, signal\n"
+        "if RANK == 0 and not os.path.exists(marker):\n"
+        "    open(marker, 'w').close()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "y = x * 100\n"
+        "y"
+    )
+    frame = s.px(code, namespace={"marker": marker}, quiet=True)
+    assert list(frame["status"]) == ["ok", "ok"]
+    assert list(frame["value"]) == [100, 200]
+    assert list(frame["attempts"]) == [2, 1]
+    assert s.pull("y") == [100, 200]
+
+
+def test_no_replay_cell_stops_the_rebuild_and_the_rank_is_lost(s):
+    s.px("x = RANK", namespace={}, quiet=True)
+    s.px("written = True  # pretend: a database write", replay=False, namespace={}, quiet=True)
+    kill(s, 1)
+    frame = s.px("x + 1", namespace={}, quiet=True)
+    assert frame.loc[0, "status"] == "ok" and frame.loc[0, "value"] == 1
+    assert frame.loc[1, "status"] == "lost"
+    error = frame.loc[1, "error"]
+    assert "rank 1" in error and "cell 2 (`written = True" in error and "no-replay" in error
+    assert "\n" not in error
+    again = s.px("x", namespace={}, quiet=True)  # never silently empty
+    assert again.loc[1, "status"] == "lost" and again.loc[1, "error"] == error
+    with pytest.raises(sessions.SessionError) as raised:
+        s.pull("x")
+    assert str(raised.value) == error
+    assert s.pull("x", ranks=[0]) == [0]  # the other rank keeps its state
+    assert list(s.status()["state"]) == ["live", "lost"]
+
+
+def test_a_replay_that_fails_marks_the_rank_lost_with_its_error(s, tmp_path):
+    data = tmp_path / "shard.txt"
+    data.write_text("42")
+    s.px("value = int(open(path).read())", namespace={"path": str(data)}, quiet=True)
+    data.unlink()
+    kill(s, 0)
+    with pytest.raises(sessions.SessionError) as raised:
+        s.pull("value")
+    message = str(raised.value)
+    assert "rank 0" in message and "replaying cell 1" in message
+    assert "FileNotFoundError" in message and "\n" not in message
+    assert s.pull("value", ranks=[1]) == [42]
+
+
+def test_interrupt_cancels_the_cell_on_every_rank_and_keeps_the_namespaces(s, tmp_path):
+    s.px("x = RANK + 5", namespace={}, quiet=True)
+    pids = list(s.px("import os\nos.getpid()", namespace={}, quiet=True)["value"])
+    main = threading.main_thread().ident
+
+    def interrupt_when_both_started() -> None:
+        wait_for(lambda: len(list(tmp_path.iterdir())) == 2, what="both ranks to start")
+        signal.pthread_kill(main, signal.SIGINT)
+
+    watcher = threading.Thread(target=interrupt_when_both_started, daemon=True)
+    watcher.start()
+    code = "import time\nopen(f'{folder}/{RANK}', 'w').close()\ntime.sleep(60)\nx = 'never'"
+    frame = s.px(code, namespace={"folder": str(tmp_path)}, quiet=True)
+    watcher.join()
+    assert list(frame["status"]) == ["cancelled", "cancelled"]
+    assert s.pull("x") == [5, 6]
+    assert list(s.px("import os\nos.getpid()", namespace={}, quiet=True)["value"]) == pids
+    assert s.rebuilds == []
