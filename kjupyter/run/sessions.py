@@ -61,7 +61,11 @@ class Session:
             backends.create(self.backend_name, **options), backends.current_session()
         )
         self.id = f"{name}-{uuid.uuid4().hex[:8]}"  # the namespace's key on the workers
-        self.workers: list[Worker] = self.pool.acquire(n)
+        try:
+            self.workers: list[Worker] = self.pool.acquire(n)
+        except BaseException:
+            self.pool.close()  # workers (pods) started before the failure go too
+            raise
         self.log = ReplayLog()
         self.lost: dict[int, str] = {}  # rank -> the one line saying why
         self.rebuilds: list[dict[str, Any]] = []  # rank, steps, seconds of each rebuild
@@ -300,12 +304,15 @@ class Session:
         steps = self.log.steps(rank)
         for step in steps:
             tasks, interrupted = self._run(step, [rank], None)
-            if interrupted or tasks[0].status != messages.OK:
-                why = "interrupted" if interrupted else tasks[0].error
+            if interrupted:
+                # Half rebuilt is not rebuilt: drop the replacement, the next use starts over.
+                self.pool.discard(self.workers[rank], force=True)
+                raise KeyboardInterrupt
+            if tasks[0].status != messages.OK:
                 self._mark_lost(
                     rank,
                     f"rank {rank} of session {self.name!r} is lost: replaying {step.label} on "
-                    f"its new worker failed: {why}",
+                    f"its new worker failed: {tasks[0].error}",
                 )
                 return False
         seconds = time.monotonic() - start

@@ -119,3 +119,35 @@ def test_interrupt_cancels_the_cell_on_every_rank_and_keeps_the_namespaces(s, tm
     assert s.pull("x") == [5, 6]
     assert list(s.px("import os\nos.getpid()", namespace={}, quiet=True)["value"]) == pids
     assert s.rebuilds == []
+
+
+def test_an_interrupted_rebuild_leaves_the_rank_to_rebuild_later_not_lost(s, tmp_path):
+    hold = tmp_path / "hold"  # while it exists, a replay of the first cell blocks
+    started = tmp_path / "replaying"
+    code = (
+        "import os, time\n"
+        "if os.path.exists(seen):\n"
+        "    open(started, 'w').close()\n"
+        "    while os.path.exists(hold):\n"
+        "        time.sleep(0.05)\n"
+        "open(seen, 'w').close()\n"
+        "x = RANK + 1"
+    )
+    names = {"seen": str(tmp_path / "seen"), "hold": str(hold), "started": str(started)}
+    s.px(code, ranks=[1], namespace=names, quiet=True)
+    hold.touch()
+    kill(s, 1)
+    main = threading.main_thread().ident
+
+    def interrupt_when_replaying() -> None:
+        wait_for(started.exists, what="the replay to start")
+        signal.pthread_kill(main, signal.SIGINT)
+
+    watcher = threading.Thread(target=interrupt_when_replaying, daemon=True)
+    watcher.start()
+    with pytest.raises(KeyboardInterrupt):
+        s.pull("x", ranks=[1])
+    watcher.join()
+    assert 1 not in s.lost
+    hold.unlink()
+    assert s.pull("x", ranks=[1]) == [2]  # rebuilt this time
