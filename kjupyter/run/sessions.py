@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from kjupyter.errors import KjupyterError
+from kjupyter.errors import KjupyterError, TaskError
 from kjupyter.run import backends, capture, messages, pool, results, scatter, sources
 from kjupyter.run.backends import Worker
 from kjupyter.run.engine import Engine
@@ -80,6 +80,7 @@ class Session:
         *,
         replay: bool = True,
         namespace: Mapping[str, Any] | None = None,
+        values: bool = False,
         stream: bool = True,
         progress: bool = True,
         quiet: bool = False,
@@ -88,7 +89,8 @@ class Session:
 
         Names the cell reads from `namespace` (default: the caller's) travel along, but never
         replace a name the rank set itself. `replay=False` marks a cell with side effects: a
-        rank that dies after it is lost instead of rebuilt.
+        rank that dies after it is lost instead of rebuilt. `values=True` returns the values
+        in rank order instead (raising `TaskError`, which carries the frame, if a rank failed).
         """
         chosen = self._ranks(ranks)
         if namespace is None:
@@ -116,12 +118,24 @@ class Session:
             self.log.record(step, [t.index for t in tasks if t.status == messages.OK])
         functions = [namespace[k] for k in cell.names if callable(namespace[k])]
         _resolve_tracebacks(tasks, functions)
+        failed = sum(t.status != messages.OK for t in tasks)
+        if values and not failed:  # nothing to report: no summary, no frame to build
+            reporter.finish("", quiet=True)
+            return [t.value for t in tasks]
         summary = results.summary_line(tasks, self._where(), len(chosen), elapsed)
         reporter.finish(summary, quiet=quiet)
-        failed = sum(t.status != messages.OK for t in tasks)
         attrs = {"backend": self.backend_name, "summary": summary, "failed": failed}
         attrs.update(elapsed=elapsed, session=self.name)
-        return results.to_frame(tasks, "rank", attrs)
+        frame = results.to_frame(tasks, "rank", attrs)
+        if values:
+            first = next(t for t in tasks if t.status != messages.OK)
+            raise TaskError(
+                f"{failed} of {len(tasks)} ranks failed in session {self.name!r}; first: "
+                f"rank {first.index}: {first.error}",
+                frame,
+                first.traceback,
+            )
+        return frame
 
     def push(self, ranks: Iterable[int] | None = None, **values: Any) -> None:
         """Set names in every rank's namespace (large values travel once per rank)."""

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import kjupyter
+import kjupyter.errors
 from kjupyter.run import sessions
 
 
@@ -107,3 +108,12 @@ def test_combine_px_results(s):
     combined = kjupyter.combine(s.px("part * 2", namespace={}, quiet=True))
     assert list(combined["a"]) == [0, 2, 4, 6]
     assert list(combined.index.get_level_values("rank")) == [0, 0, 1, 1]
+
+
+def test_px_values_gives_plain_values_or_raises_with_the_frame(s):
+    assert s.px("RANK * 2", namespace={}, values=True) == [0, 2]
+    with pytest.raises(
+        kjupyter.errors.TaskError, match=r"1 of 2 ranks failed.*rank 1: Zero"
+    ) as got:
+        s.px("1 / (1 - RANK)", namespace={}, values=True, quiet=True)
+    assert list(got.value.results["status"]) == ["ok", "error"]
