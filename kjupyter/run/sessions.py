@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from kjupyter.errors import KjupyterError, TaskError
-from kjupyter.run import backends, capture, messages, pool, results, scatter, sources
+from kjupyter.run import backends, capture, messages, pool, rendezvous, results, scatter, sources
 from kjupyter.run.backends import Worker
 from kjupyter.run.engine import Engine
 from kjupyter.run.progress import Reporter
@@ -71,6 +71,12 @@ class Session:
         self.rebuilds: list[dict[str, Any]] = []  # rank, steps, seconds of each rebuild
         self.closed = False
         self.cancel_grace = 2.0
+        self.environment: dict[str, Any] = {}
+        try:
+            self._agree_rendezvous()
+        except BaseException:
+            self.close()
+            raise
 
     # -- the user surface -------------------------------------------------------------------
     def px(
@@ -89,7 +95,9 @@ class Session:
 
         Names the cell reads from `namespace` (default: the caller's) travel along, but never
         replace a name the rank set itself. `replay=False` marks a cell with side effects: a
-        rank that dies after it is lost instead of rebuilt. `values=True` returns the values
+        rank that dies after it is lost instead of rebuilt; give it to cells that talk to
+        the other ranks too (a collective), which one rebuilt rank cannot replay alone.
+        `values=True` returns the values
         in rank order instead (raising `TaskError`, which carries the frame, if a rank failed).
         """
         chosen = self._ranks(ranks)
@@ -214,6 +222,30 @@ class Session:
         where = f"{self.n} ranks on {self.backend_name}"
         return f"<kjupyter session {self.name!r}: {where}, {state}{lost}>"
 
+    def _agree_rendezvous(self) -> None:
+        """Set the rendezvous environment on every rank before user code runs (see
+        `kjupyter.run.rendezvous`); it is logged, so a rebuilt rank gets it again."""
+        key = f"{self.id}/rendezvous"  # a namespace apart from the user's
+        probe = dict(self._program("cell"), session=key, code=rendezvous.FREE_PORT)
+        probe.update(names={}, modules={})
+        tasks, interrupted = self._run(Step(0, "the rendezvous port", probe, {}), [0], None)
+        if interrupted:
+            raise KeyboardInterrupt
+        if tasks[0].status != messages.OK:
+            raise SessionError(
+                f"session {self.name!r}: rank 0 could not pick a rendezvous port: {tasks[0].error}"
+            )
+        address, port = tasks[0].value
+        one_host = self.backend_name == "local"
+        if one_host:
+            address = "127.0.0.1"
+        self.environment = rendezvous.environment(address, port, self.n, one_host=one_host)
+        blob = capture.make_blob(self.environment)
+        program = dict(self._program("cell"), session=key, code=rendezvous.SET_ENV)
+        program.update(names={"_kjupyter_env": blob.key}, modules={})
+        step = Step(0, "the rendezvous environment", program, {blob.key: blob})
+        self._checked(step, list(range(self.n)), "setting the rendezvous environment")
+
     # -- running steps on ranks -------------------------------------------------------------
     def _where(self) -> str:
         return f"{self.backend_name} session {self.name}"
@@ -241,7 +273,7 @@ class Session:
         done, interrupted = self._apply(step, ranks, None)
         if interrupted:
             raise KeyboardInterrupt
-        if step.number:
+        if step.program["op"] != "get":
             self.log.record(step, [t.index for t in done if t.status == messages.OK])
         for task in done:
             if task.status != messages.OK:
@@ -397,7 +429,8 @@ def session(
     n: int = 4, *, backend: str | None = None, name: str | None = None, **options: Any
 ) -> Session:
     """Start a session of `n` ranks (see `Session`); other keywords are the backend's options
-    (pod options for kubernetes, as `run` takes them)."""
+    (pod options for kubernetes, as `run` takes them). Returns once every rank is up and has
+    its rendezvous environment (`kjupyter.run.rendezvous`)."""
     global _atexit_registered
     name = DEFAULT_NAME if name is None else name
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):

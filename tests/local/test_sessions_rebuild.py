@@ -46,8 +46,8 @@ def test_killed_rank_is_rebuilt_by_replay_and_pull_gives_the_same(s, capsys):
     pd.testing.assert_frame_equal(s.gather("part").droplevel("rank"), pd.DataFrame({"a": range(4)}))
     assert s.workers[1].handle.pid != killed and killed not in worker_pids()
     line = [ln for ln in capsys.readouterr().out.splitlines() if "rebuilt" in ln]
-    assert len(line) == 1 and "rank 1 rebuilt" in line[0] and "replayed 4 steps" in line[0]
-    assert [r["rank"] for r in s.rebuilds] == [1] and s.rebuilds[0]["steps"] == 4
+    assert len(line) == 1 and "rank 1 rebuilt" in line[0] and "replayed 5 steps" in line[0]
+    assert [r["rank"] for r in s.rebuilds] == [1] and s.rebuilds[0]["steps"] == 5  # environment + 4
 
 
 def test_the_cell_a_rank_died_in_runs_again_on_the_rebuilt_worker(s, tmp_path):

@@ -95,3 +95,13 @@ def test_describe_cell_names_it_by_its_first_line():
     assert describe_cell(3, "x = 1\n") == "cell 3 (`x = 1`)"
     assert describe_cell(4, "\nload()\nmore()") == "cell 4 (`load()…`)"
     assert describe_cell(5, "y" * 60).endswith("…`)")
+
+
+def test_rendezvous_environment_on_one_host_and_on_pods():
+    from kjupyter.run import rendezvous
+
+    local = rendezvous.environment("127.0.0.1", 29500, 4, one_host=True)
+    assert local["JAX_COORDINATOR_ADDRESS"] == "127.0.0.1:29500"
+    assert local["LOCAL_WORLD_SIZE"] == 4 and local["JAX_NUM_PROCESSES"] == 4
+    pods = rendezvous.environment("10.0.0.7", 29500, 3, one_host=False)
+    assert pods["MASTER_ADDR"] == "10.0.0.7" and pods["LOCAL_WORLD_SIZE"] == 1
