@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from kjupyter.errors import KjupyterError, TaskError
+from kjupyter.errors import CaptureError, KjupyterError, TaskError
 from kjupyter.run import backends, capture, messages, pool, rendezvous, results, scatter, sources
 from kjupyter.run.backends import Worker
 from kjupyter.run.engine import Engine
@@ -100,6 +100,11 @@ class Session:
         `values=True` returns the values
         in rank order instead (raising `TaskError`, which carries the frame, if a rank failed).
         """
+        if not isinstance(code, str):
+            raise SessionError(
+                f"px takes the cell's code as a string, not a {type(code).__name__} "
+                "(to call a function on every rank, push it and call it in the code)"
+            )
         chosen = self._ranks(ranks)
         if namespace is None:
             namespace = _caller_namespace()
@@ -149,7 +154,16 @@ class Session:
         """Set names in every rank's namespace (large values travel once per rank)."""
         if not values:
             raise SessionError("push needs at least one name=value")
-        blobs = {name: capture.make_blob(value) for name, value in values.items()}
+        blobs = {}
+        for name, value in values.items():
+            _check_name(name)
+            try:
+                blobs[name] = capture.make_blob(value)
+            except Exception as err:
+                raise CaptureError(
+                    f"cannot send {name!r} to the ranks: {type(err).__name__}: {err} (a "
+                    f"{type(value).__name__}); make it picklable or create it on the ranks"
+                ) from None
         program = self._program("push", names={n: b.key for n, b in blobs.items()})
         number = self.log.next_number()
         label = f"push {number} ({', '.join(values)})"
@@ -256,12 +270,15 @@ class Session:
     def _ranks(self, ranks: Iterable[int] | None, *, live_only: bool = False) -> list[int]:
         if self.closed:
             raise SessionError(f"session {self.name!r} is closed; start a new one")
-        chosen = list(range(self.n)) if ranks is None else sorted(set(ranks))
-        wrong = [r for r in chosen if not isinstance(r, int) or not 0 <= r < self.n]
-        if wrong or not chosen:
+        if isinstance(ranks, int):
+            ranks = [ranks]
+        given = list(range(self.n)) if ranks is None else list(ranks)
+        wrong = [r for r in given if not isinstance(r, int) or not 0 <= r < self.n]
+        if wrong or not given:
             raise SessionError(
-                f"ranks {wrong or chosen} are not in session {self.name!r} (ranks 0..{self.n - 1})"
+                f"ranks {wrong or given} are not in session {self.name!r} (ranks 0..{self.n - 1})"
             )
+        chosen = sorted(set(given))
         if live_only:
             for rank in chosen:
                 if rank in self.lost:

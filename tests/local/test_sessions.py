@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -88,6 +90,13 @@ def test_bad_input_is_one_line(s):
         kjupyter.session(n=1, name="t")
     with pytest.raises(sessions.SessionError, match="n >= 1"):
         kjupyter.session(n=0, name="other")
+    with pytest.raises(sessions.SessionError, match="px takes the cell's code as a string"):
+        s.px(123, namespace={})
+    with pytest.raises(sessions.SessionError, match="'not-a-name' is not a Python name"):
+        s.push(**{"not-a-name": 1})
+    with pytest.raises(kjupyter.errors.CaptureError, match="cannot send 'lock' to the ranks"):
+        s.push(lock=threading.Lock())
+    assert s.px("RANK", ranks=1, namespace={}, values=True) == [1]  # one rank as an int
 
 
 def test_named_sessions_coexist_and_close(s):
