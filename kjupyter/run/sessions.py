@@ -28,6 +28,7 @@ from kjupyter.run.sessions_log import ReplayLog, Step, describe_cell
 from kjupyter.run.tasks import Job, Task, new_task_ids
 
 DEFAULT_NAME = "default"
+REBUILD_ATTEMPTS = 3  # replacement workers a rank gets, per rebuild, when they die mid-replay
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 
 
@@ -363,21 +364,20 @@ class Session:
             )
             return False
         start = time.monotonic()
-        self.workers[rank] = self.pool.spawn(1)[0]
         steps = self.log.steps(rank)
-        for step in steps:
-            tasks, interrupted = self._run(step, [rank], None)
-            if interrupted:
-                # Half rebuilt is not rebuilt: drop the replacement, the next use starts over.
-                self.pool.discard(self.workers[rank], force=True)
-                raise KeyboardInterrupt
-            if tasks[0].status != messages.OK:
+        for attempt in range(1, REBUILD_ATTEMPTS + 1):
+            failed = self._replay(rank, steps)
+            if failed is None:
+                break
+            step, task = failed
+            if task.status != messages.LOST or attempt == REBUILD_ATTEMPTS:
                 self._mark_lost(
                     rank,
                     f"rank {rank} of session {self.name!r} is lost: replaying {step.label} on "
-                    f"its new worker failed: {tasks[0].error}",
+                    f"a new worker failed: {task.error}",
                 )
                 return False
+            # The replacement died (not the replayed code failing): start over on another.
         seconds = time.monotonic() - start
         self.rebuilds.append({"rank": rank, "steps": len(steps), "seconds": seconds})
         print(
@@ -385,6 +385,19 @@ class Session:
             f"replayed {len(steps)} steps in {seconds:.2f} s"
         )
         return True
+
+    def _replay(self, rank: int, steps: list[Step]) -> tuple[Step, Task] | None:
+        """Replay `steps` on a new worker for `rank`; the step and task that failed, if any."""
+        self.workers[rank] = self.pool.spawn(1)[0]
+        for step in steps:
+            tasks, interrupted = self._run(step, [rank], None)
+            if interrupted:
+                # Half rebuilt is not rebuilt: drop the replacement, the next use starts over.
+                self.pool.discard(self.workers[rank], force=True)
+                raise KeyboardInterrupt
+            if tasks[0].status != messages.OK:
+                return step, tasks[0]
+        return None
 
     def _mark_lost(self, rank: int, line: str) -> None:
         self.lost[rank] = line

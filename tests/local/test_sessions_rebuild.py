@@ -96,7 +96,8 @@ def test_a_replay_that_fails_marks_the_rank_lost_with_its_error(s, tmp_path):
     with pytest.raises(sessions.SessionError) as raised:
         s.pull("value")
     message = str(raised.value)
-    assert "rank 0" in message and "replaying cell 1" in message
+    assert "rank 0" in message and "replaying cell 1 (" in message
+    assert "on a new worker failed" in message
     assert "FileNotFoundError" in message and "\n" not in message
     assert s.pull("value", ranks=[1]) == [42]
 
@@ -151,3 +152,20 @@ def test_an_interrupted_rebuild_leaves_the_rank_to_rebuild_later_not_lost(s, tmp
     assert 1 not in s.lost
     hold.unlink()
     assert s.pull("x", ranks=[1]) == [2]  # rebuilt this time
+
+
+def test_a_replacement_that_dies_during_the_replay_is_replaced_again(s, tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    code = (
+        "import os, signal, uuid\n"
+        "open(os.path.join(runs, f'{RANK}-{uuid.uuid4().hex}'), 'w').close()\n"
+        "if RANK == 1 and len([f for f in os.listdir(runs) if f.startswith('1-')]) == 2:\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)  # the first replay's worker dies\n"
+        "x = RANK * 7"
+    )
+    s.px(code, namespace={"runs": str(runs)}, quiet=True)
+    kill(s, 1)
+    assert s.pull("x") == [0, 7]
+    assert 1 not in s.lost
+    assert len([f for f in os.listdir(runs) if f.startswith("1-")]) == 3
