@@ -169,3 +169,19 @@ def test_a_replacement_that_dies_during_the_replay_is_replaced_again(s, tmp_path
     assert s.pull("x") == [0, 7]
     assert 1 not in s.lost
     assert len([f for f in os.listdir(runs) if f.startswith("1-")]) == 3
+
+
+def test_a_no_replay_cell_its_rank_died_in_is_not_run_again(s, tmp_path):
+    s.px("x = RANK", namespace={}, quiet=True)
+    marker = str(tmp_path / "wrote")
+    code = (
+        "import os, signal\n"
+        "open(marker + str(RANK), 'a').write('once')  # the side effect\n"
+        "if RANK == 1:\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    frame = s.px(code, replay=False, namespace={"marker": marker}, quiet=True)
+    assert list(frame["status"]) == ["ok", "lost"]
+    assert "is marked no-replay: not run again" in frame.loc[1, "error"]
+    assert (tmp_path / "wrote1").read_text() == "once"  # not written twice
+    assert s.pull("x") == [0, 1]  # rank 1 rebuilt from the steps before it
