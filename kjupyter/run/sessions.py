@@ -121,13 +121,10 @@ class Session:
             "world_size": self.n,
         }
         step = Step(number, describe_cell(number, code), program, cell.blobs, replay=replay)
-        live = [r for r in chosen if r not in self.lost]
         reporter = Reporter(len(chosen), self._where(), stream=stream, progress=progress)
         start = time.monotonic()
-        done, interrupted = self._apply(step, live, reporter)
+        tasks, interrupted = self._apply(step, chosen, reporter)
         elapsed = time.monotonic() - start
-        by_rank = {t.index: t for t in done}
-        tasks = [by_rank.get(r) or self._lost_task(r) for r in chosen]
         if not interrupted:
             self.log.record(step, [t.index for t in tasks if t.status == messages.OK])
         functions = [namespace[k] for k in cell.names if callable(namespace[k])]
@@ -297,21 +294,25 @@ class Session:
             if task.status != messages.OK:
                 reason = self.lost.get(task.index) or task.error
                 raise SessionError(f"{what} failed on rank {task.index}: {reason}")
-        return sorted(done, key=lambda t: t.index)
+        return done
 
     def _apply(
         self, step: Step, ranks: list[int], reporter: Reporter | None
     ) -> tuple[list[Task], bool]:
-        """Run `step` on `ranks`; rebuild ranks whose worker died and run it there again."""
+        """Run `step` on `ranks`; rebuild ranks whose worker died and run it there again.
+
+        One task per rank, in rank order: a rank that is (or turns out) lost gets a task with
+        its lost line, so no caller can miss it.
+        """
         for rank in ranks:
             if self.workers[rank].dead and rank not in self.lost:
                 self._rebuild(rank)
-        ranks = [r for r in ranks if r not in self.lost]
-        tasks, interrupted = self._run(step, ranks, reporter)
+        tasks, interrupted = self._run(step, [r for r in ranks if r not in self.lost], reporter)
+        tasks = sorted(tasks + [self._lost_task(r) for r in ranks if r in self.lost], key=_rank)
         if interrupted:
             return tasks, True
         for i, task in enumerate(tasks):
-            if task.status != messages.LOST:
+            if task.status != messages.LOST or task.index in self.lost:
                 continue
             rank = task.index
             if not self._rebuild(rank):
@@ -411,6 +412,10 @@ class Session:
         task.status, task.error = messages.LOST, self.lost[rank]
         task.worker = self.workers[rank].name
         return task
+
+
+def _rank(task: Task) -> int:
+    return task.index
 
 
 def _argument(step: Step, rank: int, n: int) -> Any:

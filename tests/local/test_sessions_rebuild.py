@@ -185,3 +185,31 @@ def test_a_no_replay_cell_its_rank_died_in_is_not_run_again(s, tmp_path):
     assert "is marked no-replay: not run again" in frame.loc[1, "error"]
     assert (tmp_path / "wrote1").read_text() == "once"  # not written twice
     assert s.pull("x") == [0, 1]  # rank 1 rebuilt from the steps before it
+
+
+def test_pull_never_leaves_out_a_rank_found_dead_and_not_rebuildable(s, tmp_path):
+    s.px("x = RANK", namespace={}, quiet=True)
+    s.px("side = 1", replay=False, namespace={}, quiet=True)
+    s.cancel_grace = 0.5
+    main = threading.main_thread().ident
+
+    def interrupt_when_started() -> None:
+        wait_for(lambda: any(tmp_path.iterdir()), what="the stubborn cell to start")
+        signal.pthread_kill(main, signal.SIGINT)
+
+    watcher = threading.Thread(target=interrupt_when_started, daemon=True)
+    watcher.start()
+    stubborn = (
+        "import time\n"
+        "open(f'{folder}/started', 'w').close()\n"
+        "while True:  # ignores the cancel: its worker is killed\n"
+        "    try:\n"
+        "        time.sleep(60)\n"
+        "    except KeyboardInterrupt:\n"
+        "        pass\n"
+    )
+    s.px(stubborn, ranks=[1], namespace={"folder": str(tmp_path)}, quiet=True)
+    watcher.join()
+    assert s.workers[1].dead
+    with pytest.raises(sessions.SessionError, match="rank 1 of session 'r' is lost"):
+        s.pull("x")
