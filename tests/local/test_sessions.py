@@ -126,3 +126,17 @@ def test_px_values_gives_plain_values_or_raises_with_the_frame(s):
     ) as got:
         s.px("1 / (1 - RANK)", namespace={}, values=True, quiet=True)
     assert list(got.value.results["status"]) == ["ok", "error"]
+
+
+def test_combine_map_and_run_results():
+    def frame_of(i):
+        import pandas as pd
+
+        return pd.DataFrame({"square": [i * i]})
+
+    combined = kjupyter.combine(kjupyter.map(frame_of, range(3), workers=2, quiet=True))
+    assert list(combined["square"]) == [0, 1, 4]
+    assert list(combined.index.get_level_values("item")) == [0, 1, 2]
+    code = "import numpy as np\nnp.full(2, RANK)"
+    joined = kjupyter.combine(kjupyter.run(code, n=2, namespace={}, quiet=True))
+    assert joined.tolist() == [0, 0, 1, 1]
