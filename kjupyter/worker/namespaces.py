@@ -37,6 +37,8 @@ class Namespaces:
 
     def _fill(self, session: str, space: dict[str, Any], objects: dict[str, Any]) -> None:
         shipped = self.shipped[session]
+        for name in [n for n, value in shipped.items() if space.get(n) is not value]:
+            del shipped[name]  # the rank rebound or deleted it: it is the rank's, not kept here
         for name, value in objects.items():
             if name not in space or (name in shipped and space[name] is shipped[name]):
                 space[name] = shipped[name] = value
