@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from kjupyter.errors import BackendError, ChannelClosed, ProtocolError
-from kjupyter.run import messages, wire
+from kjupyter.run import messages, rendezvous, wire
 from kjupyter.run.backends import Worker
 from kjupyter.run.pool import Pool
 from kjupyter.run.progress import Reporter
@@ -106,6 +106,9 @@ class Engine:
             if sum(w.ready for w in self.active) < self.n_workers:
                 return
             self.gang_started = True
+            if job.program.get("rendezvous"):  # MASTER_ADDR etc., agreed before any rank runs
+                rank0 = next(w for w in self.active if w.ready)
+                job.program = rendezvous.for_run(job.program, rank0, self.pool.backend)
         for worker in self.active:
             if not self.queue:
                 return

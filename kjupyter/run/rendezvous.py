@@ -11,7 +11,15 @@ same environment. kjupyter brings no collective of its own: the frameworks' run 
 
 from __future__ import annotations
 
+import os
+import random
+import socket
+from collections.abc import Mapping
 from typing import Any
+
+#: pods have a network namespace each, so a port picked at random below Linux's ephemeral range
+#: (where outgoing connections take theirs) is free on rank 0's pod; locally the kernel checks
+POD_PORTS = (20000, 32768)
 
 #: run on rank 0: a port free there now (closed again at once: the framework binds it) and
 #: the address other ranks reach rank 0 by
@@ -26,10 +34,8 @@ _probe.close()
 
 #: run on every rank with `_kjupyter_env` (the shared values) sent along
 SET_ENV = """\
-import os
-os.environ.update({k: str(v) for k, v in _kjupyter_env.items()})
-os.environ["JAX_PROCESS_ID"] = str(RANK)
-os.environ["LOCAL_RANK"] = str(RANK if _kjupyter_env["LOCAL_WORLD_SIZE"] > 1 else 0)
+from kjupyter.run import rendezvous
+rendezvous.apply(_kjupyter_env, RANK)
 """
 
 
@@ -43,3 +49,37 @@ def environment(address: str, port: int, world_size: int, *, one_host: bool) -> 
         "JAX_COORDINATOR_ADDRESS": f"{address}:{port}",
         "JAX_NUM_PROCESSES": world_size,
     }
+
+
+def apply(env: Mapping[str, Any] | None, rank: int) -> None:
+    """Set `env` and this rank's own values in the environment (on the worker, per task)."""
+    if not env:
+        return
+    os.environ.update({key: str(value) for key, value in env.items()})
+    os.environ["RANK"] = os.environ["JAX_PROCESS_ID"] = str(rank)
+    os.environ["LOCAL_RANK"] = str(rank if int(env["LOCAL_WORLD_SIZE"]) > 1 else 0)
+
+
+def free_local_port() -> int:
+    """A port free on this machine now (closed again at once: the framework binds it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def for_run(program: dict[str, Any], rank0: Any, backend: Any) -> dict[str, Any]:
+    """`program` with the environment of a gang run whose rank 0 runs on worker `rank0`.
+
+    The engine calls this once every worker of the run is up, before any rank starts. The
+    address is 127.0.0.1 on the local backend, else rank 0's pod IP as the backend's pod
+    watcher saw it (its host name when unknown).
+    """
+    world = program["world_size"]
+    if backend.name == "local":
+        env = environment("127.0.0.1", free_local_port(), world, one_host=True)
+    else:
+        watcher = getattr(backend, "watcher", None)
+        state = watcher.state(rank0.name) if watcher is not None else None
+        address = getattr(state, "ip", "") or rank0.host
+        env = environment(address, random.randrange(*POD_PORTS), world, one_host=False)
+    return {**program, "env": env}

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
-from kjupyter.run import messages, wire
+from kjupyter.run import messages, rendezvous, wire
 from kjupyter.run.channel import IdleTimeout, StreamChannel
 from kjupyter.worker import execute, namespaces
 
@@ -400,6 +400,7 @@ class Session:
 
             def call_rank(rank: int) -> Any:
                 os.environ["RANK"], os.environ["WORLD_SIZE"] = str(rank), str(world)
+                rendezvous.apply(program.get("env"), rank)
                 given = {"rank": rank, "world_size": world}
                 return fn(**{k: given[k] for k in names})
 
@@ -414,8 +415,8 @@ class Session:
         objects = {name: self.resolve(key) for name, key in program["names"].items()}
         for name, module in program["modules"].items():
             objects[name] = importlib.import_module(module)
-        world = program["world_size"]
-        return lambda rank: cell(execute.cell_namespace(objects, rank, world))
+        world, env = program["world_size"], program.get("env")
+        return lambda rank: cell(execute.cell_namespace(objects, rank, world, env))
 
     def _compile(self, code: str) -> execute.CompiledCell:
         """A session cell's code, compiled once per worker (as `prepare` does for run's)."""

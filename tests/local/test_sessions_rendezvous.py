@@ -78,3 +78,19 @@ def test_ranks_reach_each_other_through_it():
     with kjupyter.session(n=3, name="ar") as s:
         # replay=False: a collective cannot be replayed by one rebuilt rank alone
         assert s.px(ALL_REDUCE, namespace={}, values=True, replay=False) == [6, 6, 6]
+
+
+def test_every_rank_of_a_run_gets_it_and_reaches_rank_0():
+    assert kjupyter.run(ALL_REDUCE, n=3, namespace={}, values=True) == [6, 6, 6]
+
+    def environ(rank):
+        import os
+
+        return {k: os.environ.get(k) for k in ENV}
+
+    first = kjupyter.run(environ, n=2, values=True)
+    for rank, env in enumerate(first):
+        assert env["RANK"] == env["JAX_PROCESS_ID"] == env["LOCAL_RANK"] == str(rank)
+        assert env["MASTER_ADDR"] == "127.0.0.1" and env["WORLD_SIZE"] == "2"
+        assert env["JAX_COORDINATOR_ADDRESS"] == f"127.0.0.1:{first[0]['MASTER_PORT']}"
+    assert first[0]["MASTER_PORT"] == first[1]["MASTER_PORT"]

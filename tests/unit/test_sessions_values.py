@@ -105,3 +105,17 @@ def test_rendezvous_environment_on_one_host_and_on_pods():
     assert local["LOCAL_WORLD_SIZE"] == 4 and local["JAX_NUM_PROCESSES"] == 4
     pods = rendezvous.environment("10.0.0.7", 29500, 3, one_host=False)
     assert pods["MASTER_ADDR"] == "10.0.0.7" and pods["LOCAL_WORLD_SIZE"] == 1
+
+
+def test_rendezvous_apply_sets_the_rank_own_values(monkeypatch):
+    import os
+
+    from kjupyter.run import rendezvous
+
+    for key in ("RANK", "LOCAL_RANK", "JAX_PROCESS_ID", "MASTER_PORT"):
+        monkeypatch.delenv(key, raising=False)
+    rendezvous.apply(None, 3)
+    assert "MASTER_PORT" not in os.environ  # no environment: nothing set
+    rendezvous.apply(rendezvous.environment("10.0.0.7", 29500, 4, one_host=False), 3)
+    assert os.environ["MASTER_PORT"] == "29500" and os.environ["JAX_PROCESS_ID"] == "3"
+    assert os.environ["RANK"] == "3" and os.environ["LOCAL_RANK"] == "0"  # one process a pod
