@@ -126,8 +126,8 @@ def main() -> None:
         rebuild = s.rebuilds[-1]
         print(
             f"rebuild of rank 1 after SIGKILL   {rebuild['seconds']:.3f} s for "
-            f"{rebuild['steps']} steps (a cell, a 100 MB push, a busy cell) whose own time "
-            f"was {own:.3f} s; the rest is the worker's start"
+            f"{rebuild['steps']} steps (the rendezvous environment, a cell, a 100 MB push, a "
+            f"busy cell; first run: {own:.3f} s, hashing the push included); worker start included"
         )
 
 
