@@ -50,6 +50,9 @@ def test_autopx_runs_every_cell_on_the_session_until_toggled_off(ip):
     remote = ip.run_cell("x + 1").result
     assert list(remote["value"]) == [1, 4]
     assert "x" not in ip.user_ns  # it ran on the ranks, not here
+    status = ip.run_cell("%k8s session status").result  # kjupyter's own magics run here
+    assert list(status["session"]) == ["a"]
+    assert list(ip.run_cell("%%k8s px --ranks 1\nx").result["value"]) == [3]
     with capture_output() as out:
         ip.run_cell("%k8s autopx")
     assert "autopx off" in out.stdout

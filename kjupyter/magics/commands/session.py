@@ -131,14 +131,15 @@ def px_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 
 class AutoPx:
-    """An input transformer: every cell but `%k8s autopx` becomes a `%%k8s px` cell."""
+    """An input transformer: every cell becomes a `%%k8s px` cell, except kjupyter's own
+    magics (`%k8s autopx` to stop, `%k8s session status`, an explicit `%%k8s px`...)."""
 
     def __init__(self, session: str) -> None:
         self.session = session
 
     def __call__(self, lines: list[str]) -> list[str]:
         first = next((line.strip() for line in lines if line.strip()), "")
-        if not first or first.startswith(("%k8s autopx", "%autopx")):
+        if not first or first.split()[0] in ("%k8s", "%%k8s", "%autopx"):
             return lines
         return [f"%%k8s px --session {self.session}\n", *lines]
 
