@@ -13,10 +13,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "combine",
     "connect",
     "load_ipython_extension",
     "map",
     "run",
+    "session",
+    "sessions",
     "unload_ipython_extension",
 ]
 
@@ -24,13 +27,19 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     """Lazy exports: `kjupyter.connect` imports the Kubernetes client only when first used.
 
-    `kjupyter.run` (a callable package, see `kjupyter.run`) and `kjupyter.map` load the task
-    engine on first use.
+    `kjupyter.run` (a callable package, see `kjupyter.run`), `kjupyter.map`, `kjupyter.session`
+    and `kjupyter.sessions` load the task engine on first use.
     """
     if name == "run":
         import kjupyter.run as value
     elif name == "map":
         from kjupyter.run.api import map as value
+    elif name in ("session", "sessions"):
+        from kjupyter.run import sessions
+
+        value = getattr(sessions, name)
+    elif name == "combine":
+        from kjupyter.run.combine import combine as value
     elif name == "connect":
         from kjupyter.cluster.api import connect as value
     else:

@@ -67,6 +67,7 @@ def run(
             "fn": blob.key,
             "kwargs": [k for k in ("rank", "world_size") if k in params],
             "world_size": n,
+            "rendezvous": True,
         }
         blobs = {blob.key: blob}
         functions = [code_or_callable]
@@ -80,6 +81,7 @@ def run(
             "names": cell.names,
             "modules": cell.modules,
             "world_size": n,
+            "rendezvous": True,
         }
         blobs = cell.blobs
         functions = [namespace[key] for key in cell.names if callable(namespace[key])]

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from kjupyter.errors import BackendError, ChannelClosed, ProtocolError
-from kjupyter.run import messages, wire
+from kjupyter.run import messages, rendezvous, wire
 from kjupyter.run.backends import Worker
 from kjupyter.run.pool import Pool
 from kjupyter.run.progress import Reporter
@@ -91,18 +91,24 @@ class Engine:
                 f"workers of backend {self.pool.backend.name!r} exit before saying hello "
                 f"({detail}); see their stderr (the kernel log)"
             )
-        if self.remaining and len(self.active) < self.n_workers:
+        if self.remaining and len(self.active) < self.n_workers and self.job.pins is None:
             self._add(self.pool.spawn(1))
 
     # -- sending ----------------------------------------------------------------------------
     def _dispatch(self) -> None:
         job = self.job
+        if job.pins is not None:
+            self._dispatch_pinned(job.pins)
+            return
         if job.gang and not self.gang_started:
             # Ranks of a cell run side by side (they may talk to each other): start them
             # together, once every worker is up, one rank per worker.
             if sum(w.ready for w in self.active) < self.n_workers:
                 return
             self.gang_started = True
+            if job.program.get("rendezvous"):  # MASTER_ADDR etc., agreed before any rank runs
+                rank0 = next(w for w in self.active if w.ready)
+                job.program = rendezvous.for_run(job.program, rank0, self.pool.backend)
         for worker in self.active:
             if not self.queue:
                 return
@@ -115,6 +121,21 @@ class Engine:
                 except (OSError, ChannelClosed):
                     self._lose(worker, "")
                     return
+
+    def _dispatch_pinned(self, pins: dict[int, Worker]) -> None:
+        """A session's tasks: each runs on its own rank's worker, or is lost with it."""
+        for task in list(self.queue):
+            if pins[task.id] not in self.active:
+                self.queue.remove(task)
+                self._finish(task, messages.LOST, f"worker {pins[task.id].name} lost")
+        if not all(pins[t.id].ready for t in self.queue):
+            return  # the ranks of a cell start together, once their workers said hello
+        while self.queue:
+            task = self.queue.popleft()
+            try:
+                self._send(pins[task.id], [task])
+            except (OSError, ChannelClosed):
+                self._lose(pins[task.id], "")
 
     def _send(self, worker: Worker, chunk: list[Task]) -> None:
         now = time.time()
@@ -243,7 +264,11 @@ class Engine:
     def execute(self) -> list[Task]:
         """Run every task; on KeyboardInterrupt cancel and return what finished."""
         try:
-            self._add(self.pool.acquire(self.n_workers))
+            pinned = self.job.pins
+            if pinned is None:
+                self._add(self.pool.acquire(self.n_workers))
+            else:
+                self._add(list(dict.fromkeys(pinned.values())))
             deadline = time.monotonic() + START_TIMEOUT
             while self.remaining:
                 self._dispatch()

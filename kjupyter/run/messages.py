@@ -17,7 +17,14 @@ Worker → kernel
 
 A program is a dict: {"kind": "cell", "code": str, "names": {name: key}, "modules": {name: mod},
 "world_size": n} runs a cell once per rank in the argument blob; {"kind": "call", "fn": key,
-"kwargs": [names]} calls a function once per item.
+"kwargs": [names]} calls a function once per item. A cell or rank call with "rendezvous": True
+gets "env" (MASTER_ADDR, MASTER_PORT, ...; see `kjupyter.run.rendezvous`) from the engine once
+every worker of the run is up, and sets it before running each rank.
+{"kind": "px", "session": id, "op": op, "world_size": n, ...} acts on the namespace a session
+keeps on the worker across tasks (`kjupyter.worker.namespaces`): op "cell" (with "code",
+"names", "modules"; argument: the rank) runs a cell in it, "push" (with "names") sets shipped
+values, "set" (with "name"; argument: (rank, value)) sets one name, "get" (with "name";
+argument: the rank) returns one.
 """
 
 from __future__ import annotations

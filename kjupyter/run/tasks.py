@@ -67,5 +67,8 @@ class Job:
     chunksize: int = 1
     window: int = 1  # chunks in flight per worker
     gang: bool = False  # start all tasks together, one per worker (the ranks of a cell)
+    # task id -> the worker it must run on (a session's ranks): the engine uses these workers
+    # instead of the pool's, never retries a task elsewhere and starts no replacement
+    pins: dict[int, Any] | None = None
     # the functions shipped, whose source files fill in remote tracebacks (see `sources`)
     functions: list[Any] = field(default_factory=list)

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from kjupyter.run import rendezvous
 from kjupyter.run.messages import CANCELLED, ERROR, OK
 
 _WORKER_DIR = __file__.rsplit("/", 1)[0] + "/"
@@ -36,10 +37,14 @@ class CompiledCell:
         return eval(self.last, namespace) if self.last is not None else None
 
 
-def cell_namespace(objects: dict[str, Any], rank: int, world_size: int) -> dict[str, Any]:
-    """A fresh global namespace for one rank: captured names, RANK and WORLD_SIZE."""
+def cell_namespace(
+    objects: dict[str, Any], rank: int, world_size: int, env: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A fresh global namespace for one rank: captured names, RANK and WORLD_SIZE; `env` is
+    a run's rendezvous environment (`kjupyter.run.rendezvous`)."""
     os.environ["RANK"] = str(rank)
     os.environ["WORLD_SIZE"] = str(world_size)
+    rendezvous.apply(env, rank)
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     namespace.update(objects)
     namespace["RANK"] = rank

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
-from kjupyter.run import messages, wire
+from kjupyter.run import messages, rendezvous, wire
 from kjupyter.run.channel import IdleTimeout, StreamChannel
-from kjupyter.worker import execute
+from kjupyter.worker import execute, namespaces
 
 RESULT_DELAY = 0.005  # s: longest a finished result waits to share a frame with others
 RESULT_BYTES = 256 * 1024  # send at once when pending results grow past this
@@ -158,6 +158,7 @@ class Session:
         self.raw: dict[str, list[memoryview]] = {}
         self.objects: dict[str, Any] = {}
         self.compiled: dict[str, execute.CompiledCell] = {}
+        self.namespaces = namespaces.Namespaces()  # of sessions: live across tasks
         self.cancelled: set[int] = set()
         self.cancel_all = False
         self.current: int | None = None
@@ -399,10 +400,13 @@ class Session:
 
             def call_rank(rank: int) -> Any:
                 os.environ["RANK"], os.environ["WORLD_SIZE"] = str(rank), str(world)
+                rendezvous.apply(program.get("env"), rank)
                 given = {"rank": rank, "world_size": world}
                 return fn(**{k: given[k] for k in names})
 
             return call_rank
+        if program["kind"] == "px":
+            return self.namespaces.prepare(program, self.resolve, self._compile)
         code = program["code"]
         cell = self.compiled.get(code)
         if cell is None:
@@ -411,8 +415,16 @@ class Session:
         objects = {name: self.resolve(key) for name, key in program["names"].items()}
         for name, module in program["modules"].items():
             objects[name] = importlib.import_module(module)
-        world = program["world_size"]
-        return lambda rank: cell(execute.cell_namespace(objects, rank, world))
+        world, env = program["world_size"], program.get("env")
+        return lambda rank: cell(execute.cell_namespace(objects, rank, world, env))
+
+    def _compile(self, code: str) -> execute.CompiledCell:
+        """A session cell's code, compiled once per worker (as `prepare` does for run's)."""
+        cell = self.compiled.get(code)
+        if cell is None:
+            filename = f"<kjupyter-cell-{abs(hash(code)) % 10**8:08d}>"
+            cell = self.compiled[code] = execute.CompiledCell(code, filename)
+        return cell
 
     def execute(self, run: Run) -> None:
         started = time.time()

@@ -17,17 +17,21 @@ from kjupyter.run import pool
 
 
 def worker_pids() -> set[int]:
-    """Live (non-zombie) processes running `python -m kjupyter.worker`."""
+    """Live (non-zombie) `python -m kjupyter.worker` processes this test run started.
+
+    Only our children: other test runs share the machine, and their workers are theirs.
+    """
     pids = set()
+    me = os.getpid()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
         except OSError:
             continue
-        if b"kjupyter.worker" in cmdline and state != "Z":
+        if b"kjupyter.worker" in cmdline and state != "Z" and int(parent) == me:
             pids.add(int(entry.name))
     return pids
 
