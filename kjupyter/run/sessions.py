@@ -315,7 +315,7 @@ class Session:
             if task.status != messages.LOST or task.index in self.lost:
                 continue
             rank = task.index
-            if not self._rebuild(rank):
+            if not self._rebuild(rank, cause=task.error):
                 tasks[i] = self._lost_task(rank)
             elif not step.replay:
                 task.error = f"{task.error}; {step.label} is marked no-replay: not run again"
@@ -350,8 +350,11 @@ class Session:
         engine.execute()
         return tasks, engine.interrupted
 
-    def _rebuild(self, rank: int) -> bool:
-        """Replace rank's dead worker and replay its log; False (and the rank lost) if not."""
+    def _rebuild(self, rank: int, cause: str = "") -> bool:
+        """Replace rank's dead worker and replay its log; False (and the rank lost) if not.
+
+        `cause` is how the worker died (the task's error), kept in the lost line.
+        """
         old = self.workers[rank]
         if not old.dead:
             self.pool.discard(old, force=True)
@@ -359,7 +362,9 @@ class Session:
         if blocker is not None:
             self._mark_lost(
                 rank,
-                f"rank {rank} of session {self.name!r} is lost: its worker died and "
+                f"rank {rank} of session {self.name!r} is lost: its worker died"
+                + (f" ({cause})" if cause else "")
+                + " and "
                 f"{blocker.label} is marked no-replay; the other ranks keep their state "
                 "(close the session and start again to rebuild it)",
             )

@@ -77,6 +77,7 @@ def test_no_replay_cell_stops_the_rebuild_and_the_rank_is_lost(s):
     assert frame.loc[1, "status"] == "lost"
     error = frame.loc[1, "error"]
     assert "rank 1" in error and "cell 2 (`written = True" in error and "no-replay" in error
+    assert "killed by signal 9" in error  # how its worker died
     assert "\n" not in error
     again = s.px("x", namespace={}, quiet=True)  # never silently empty
     assert again.loc[1, "status"] == "lost" and again.loc[1, "error"] == error

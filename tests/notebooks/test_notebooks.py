@@ -16,7 +16,12 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 LOCAL = ["01-tasks-local.ipynb"]
-CLUSTER = ["02-cluster-tree.ipynb", "03-units.ipynb", "04-tasks-on-pods.ipynb"]
+CLUSTER = [
+    "02-cluster-tree.ipynb",
+    "03-units.ipynb",
+    "04-tasks-on-pods.ipynb",
+    "05-sessions.ipynb",
+]
 
 
 def execute(name: str, tmp_path: Path) -> nbformat.NotebookNode:
@@ -79,3 +84,11 @@ def test_tasks_on_pods_notebook(cluster_env, core_api, namespace, tmp_path):
     selector = "app.kubernetes.io/managed-by=kjupyter"
     left = core_api.list_namespaced_pod(namespace, label_selector=selector).items
     assert all(pod.metadata.deletion_timestamp for pod in left)  # pool down deleted them
+
+
+def test_sessions_notebook(cluster_env, core_api, namespace, tmp_path):
+    text = outputs_text(execute("05-sessions.ipynb", tmp_path))
+    assert "rank 1 rebuilt" in text  # the deleted pod's rank, rebuilt by replay
+    selector = "app.kubernetes.io/managed-by=kjupyter"
+    left = core_api.list_namespaced_pod(namespace, label_selector=selector).items
+    assert all(pod.metadata.deletion_timestamp for pod in left)  # session down deleted them
