@@ -6,7 +6,8 @@ Prints one table; every engine is measured in the same run, and ratios are to
 ProcessPoolExecutor (">1" means better than it). Rows: cold start of a pool (to the first
 result), single-task round trip (median, p99), throughput of 5,000 trivial tasks, gathering 20
 results of 5 MB, a 50 MB array captured by a closure sent to 20 tasks, and the raw pipe/socket
-figures that bound them all. See ../shared/notes/benchmarks.md: this machine's timings are
+figures that bound them all; last, the channel alone over loopback TCP, signed-only against
+sealed (encrypted), in the same run. See ../shared/notes/benchmarks.md: this machine's timings are
 noisy; read the ratios, not the absolute numbers.
 """
 
@@ -255,6 +256,63 @@ def raw_limits() -> list[str]:
     return lines
 
 
+def _channel_peer(port: int, encrypt: bool, block: bytes) -> None:
+    """A forked stand-in for a worker: echo small frames, answer "gather" with 20 blocks."""
+    from kjupyter.run.channel import StreamChannel
+
+    chan = StreamChannel(
+        socket.create_connection(("127.0.0.1", port)), b"s" * 32, "worker", encrypt=encrypt
+    )
+    with contextlib.suppress(Exception):
+        while True:
+            msg, _ = chan.recv()
+            if msg == "gather":
+                for _ in range(20):
+                    chan.send("block", [block])
+            else:
+                chan.send(msg)
+    os._exit(0)
+
+
+def channel_sealing(quick: bool) -> list[str]:
+    """Signed-only vs sealed frames over loopback TCP: round trip and a 20 x 5 MB gather."""
+    from kjupyter.run.channel import StreamChannel
+
+    block = os.urandom(5 * MB)
+    figures: dict[bool, tuple[float, float]] = {}
+    for encrypt in (False, True):
+        server = socket.create_server(("127.0.0.1", 0))
+        proc = multiprocessing.get_context("fork").Process(
+            target=_channel_peer, args=(server.getsockname()[1], encrypt, block)
+        )
+        proc.start()
+        conn, _ = server.accept()
+        server.close()
+        chan = StreamChannel(conn, b"s" * 32, "kernel", encrypt=encrypt)
+        trips = []
+        for i in range(500 if quick else 3000):
+            start = time.perf_counter()
+            chan.send(("ping", i))
+            chan.recv()
+            trips.append(time.perf_counter() - start)
+        rates = []
+        for _ in range(3 if quick else 7):
+            start = time.perf_counter()
+            chan.send("gather")
+            for _ in range(20):
+                chan.recv()
+            rates.append(20 * len(block) / (time.perf_counter() - start) / 1e9)
+        figures[encrypt] = (statistics.median(trips) * 1e6, statistics.median(rates))
+        chan.close()
+        proc.join(30)
+    (rt_plain, gb_plain), (rt_sealed, gb_sealed) = figures[False], figures[True]
+    return [
+        f"round trip signed-only {rt_plain:.0f} us, sealed {rt_sealed:.0f} us (median)",
+        f"gather 20 x 5 MB signed-only {gb_plain:.2f} GB/s, sealed {gb_sealed:.2f} GB/s "
+        f"({gb_sealed / gb_plain:.2f}x)",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -301,6 +359,8 @@ def main() -> None:
     print("ratios: times better than ProcessPoolExecutor in this run (>1 is better)")
     for line in raw_limits():
         print("raw: " + line)
+    for line in channel_sealing(opts.quick):
+        print("channel over loopback TCP: " + line)
 
 
 if __name__ == "__main__":

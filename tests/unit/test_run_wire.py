@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import socket
+import struct
 import threading
 
 import pytest
@@ -234,7 +235,7 @@ def test_large_bytes_arrive_as_their_own_object_and_arrays_stay_writable():
 
 def test_the_bytes_flag_is_signed():
     data = bytearray(frame_bytes([b"m", os.urandom(200_000)], SENDER, 0))
-    flag_byte = wire.PREFIX.size + 8 * 2 - 1  # the top byte of part 1's length
+    flag_byte = wire.LEAD_SIZE + 8 * 2 - 1  # the top byte of part 1's length
     assert data[flag_byte] & 0x80
     data[flag_byte] &= 0x7F  # "deliver as a bytearray" instead: a different, unsigned frame
     with pytest.raises(AuthenticationError):
@@ -247,3 +248,18 @@ def test_only_plain_builtin_values_travel_inline():
         assert wire.is_plain(value), value
     for value in ("x" * (wire.INLINE_LIMIT + 1), np.int64(3), b"bytes", [1], (1,), {"a": 1}):
         assert not wire.is_plain(value), type(value)
+
+
+def test_unauthenticated_lengths_are_not_allocated():
+    """Issue 15.3: lengths in a frame's header were trusted, and allocated, before its MAC."""
+    import tracemalloc
+
+    header = struct.pack("<IIQ", wire.MAGIC, 1, 256 << 20) + bytes(64)  # 256 MiB announced
+    tracemalloc.start()
+    try:
+        with pytest.raises((AuthenticationError, ChannelClosed)):
+            wire.FrameReader(Pipe(header + os.urandom(1 << 20)).recv_into).read(SENDER, 0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, f"{peak >> 20} MiB allocated for an unauthenticated frame"
