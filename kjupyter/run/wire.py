@@ -2,11 +2,14 @@
 
 A frame is a list of parts (byte buffers) sent as
 
-    magic u32 | nparts u32 | lead tag[16] | len(part) u64 * nparts | header tag[16] | body
+    magic u32 | nparts u32 | [lead tag[16]] | len(part) u64 * nparts | header tag[16] | body
 
-The lead tag authenticates the part count, the header tag the lengths: a receiver checks each
-before it reads or allocates anything they announce, so a peer without the key can make it
-hold no more than its fixed read-ahead buffer (issue 15). The body is either
+The header tag authenticates magic, part count and lengths; a receiver checks it before it
+reads or allocates anything they announce, so a peer without the key can make it hold no more
+than its fixed read-ahead buffer (issue 15). A header of up to `SHORT_HEADER_PARTS` parts is
+read into that buffer and checked in one step; a longer one first has its part count checked
+by the lead tag (present only then), so its allocation is announced by a key holder. The
+body is either
 
 - signed: mac[32] | part0 | part1 | ...  (below), or
 - sealed: the parts encrypted with AES-256-GCM in segments of at most `SEGMENT` bytes, each
@@ -57,6 +60,7 @@ PREFIX = struct.Struct("<II")  # magic, part count: the lead, before its tag
 MAC_SIZE = 32
 TAG_SIZE = 16  # lead and header tags, and each sealed segment's
 LEAD_SIZE = PREFIX.size + TAG_SIZE
+SHORT_HEADER_PARTS = 4096  # headers up to this many parts fit the read-ahead: one tag
 SEGMENT = 256 * 1024  # most plaintext bytes under one AEAD tag: fits the L2 cache
 LEAD_COUNTER = 0xFFFFFFFF  # nonce counters of the lead and header tags (segments count up)
 HEADER_COUNTER = 0xFFFFFFFE
@@ -263,13 +267,13 @@ def _as_bytes_parts(parts: Sequence[Buffer]) -> list[Buffer]:
 
 
 def _tagged_header(header: bytes, signer: Signer | None, seq: int) -> tuple[bytes, bytes]:
-    """(lead + tag + lengths + tag, header tag): what precedes the body."""
+    """(the header with its tags, the header tag): what precedes the body."""
+    tag = signer.head_tag(seq, HEADER_COUNTER, header) if signer is not None else bytes(TAG_SIZE)
+    if len(header) <= PREFIX.size + 8 * SHORT_HEADER_PARTS:
+        return header + tag, tag
     lead = header[: PREFIX.size]
-    if signer is None:
-        return lead + bytes(TAG_SIZE) + header[PREFIX.size :] + bytes(TAG_SIZE), bytes(TAG_SIZE)
-    header_tag = signer.head_tag(seq, HEADER_COUNTER, header)
-    lead_tag = signer.head_tag(seq, LEAD_COUNTER, lead)
-    return lead + lead_tag + header[PREFIX.size :] + header_tag, header_tag
+    lead_tag = signer.head_tag(seq, LEAD_COUNTER, lead) if signer is not None else bytes(TAG_SIZE)
+    return lead + lead_tag + header[PREFIX.size :] + tag, tag
 
 
 def encode_frame(parts: Sequence[Buffer], signer: Signer | None, seq: int) -> list[Buffer]:
@@ -425,13 +429,14 @@ class FrameReader:
         magic, nparts = PREFIX.unpack_from(self._scratch, self._start)
         if magic != MAGIC:
             raise ProtocolError("not a kjupyter frame (bad magic); is the peer a kjupyter worker?")
-        self._fill(LEAD_SIZE)
         lead = bytes(self._take(PREFIX.size))
-        lead_tag = bytes(self._take(TAG_SIZE))
-        if signer is not None and not hmac.compare_digest(
-            signer.head_tag(seq, LEAD_COUNTER, lead), lead_tag
-        ):
-            raise AuthenticationError(FORGED)
+        if nparts > SHORT_HEADER_PARTS:  # check the count before reading what it announces
+            self._fill(TAG_SIZE)
+            lead_tag = bytes(self._take(TAG_SIZE))
+            if signer is not None and not hmac.compare_digest(
+                signer.head_tag(seq, LEAD_COUNTER, lead), lead_tag
+            ):
+                raise AuthenticationError(FORGED)
         if nparts > MAX_PARTS:
             raise ProtocolError(f"frame announces {nparts} parts, more than {MAX_PARTS}")
         rest = 8 * nparts + TAG_SIZE
@@ -514,8 +519,11 @@ class FrameReader:
         header_tag: bytes,
     ) -> list[memoryview]:
         """Decrypt a sealed body segment by segment into the parts' final buffers."""
-        from cryptography.exceptions import InvalidTag
+        global _InvalidTag
+        if _InvalidTag is None:
+            from cryptography.exceptions import InvalidTag
 
+            _InvalidTag = InvalidTag
         parts, targets, pooled, starts = self._targets(fields, lengths)
         aead, nonce = signer.aead, signer.nonce
         counter = 0
@@ -536,13 +544,16 @@ class FrameReader:
                     self._read_into(sealed)
                 try:
                     aead.decrypt_into(nonce(seq, counter), sealed, header_tag, target)
-                except InvalidTag:
+                except _InvalidTag:
                     raise AuthenticationError(FORGED) from None
                 counter += 1
                 offset += SEGMENT
                 if offset >= size:
                     break
         return parts
+
+
+_InvalidTag: Any = None  # cryptography's, imported with the first sealed frame
 
 
 class _NoGlobals(pickle.Unpickler):

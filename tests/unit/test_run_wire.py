@@ -235,7 +235,7 @@ def test_large_bytes_arrive_as_their_own_object_and_arrays_stay_writable():
 
 def test_the_bytes_flag_is_signed():
     data = bytearray(frame_bytes([b"m", os.urandom(200_000)], SENDER, 0))
-    flag_byte = wire.LEAD_SIZE + 8 * 2 - 1  # the top byte of part 1's length
+    flag_byte = wire.PREFIX.size + 8 * 2 - 1  # the top byte of part 1's length
     assert data[flag_byte] & 0x80
     data[flag_byte] &= 0x7F  # "deliver as a bytearray" instead: a different, unsigned frame
     with pytest.raises(AuthenticationError):
@@ -263,3 +263,74 @@ def test_unauthenticated_lengths_are_not_allocated():
     finally:
         tracemalloc.stop()
     assert peak < 4 << 20, f"{peak >> 20} MiB allocated for an unauthenticated frame"
+
+
+SEALER = wire.Signer(KEY, b"K", encrypt=True)
+
+
+def sealed_bytes(parts, signer=SEALER, seq=0) -> bytes:
+    out = memoryview(bytearray(wire.SEAL_BUFFER))
+    return b"".join(bytes(b) for b in wire.seal_frame(parts, signer, seq, out))
+
+
+SEALED_PARTS = {
+    **PARTS,
+    "many-small": [bytes([i % 256]) * (i * 37 % 5000) for i in range(300)],
+    "bytes-and-views": [b"m", os.urandom(700_000), memoryview(os.urandom(300_000)), b"t"],
+}
+
+
+SEALED_CASES = [  # 7-byte reads of megabytes prove nothing the other reads do not
+    pytest.param(SEALED_PARTS[p], chunk, id=f"{p}-{chunk}B")
+    for p in sorted(SEALED_PARTS)
+    for chunk in (7, 65_536, 1 << 30)
+    if not (chunk == 7 and sum(map(len, SEALED_PARTS[p])) > 200_000)
+]
+
+
+@pytest.mark.parametrize(("parts", "chunk"), SEALED_CASES)
+def test_sealed_round_trip(parts, chunk):
+    data = sealed_bytes(parts, seq=9)
+    receiver = wire.Signer(KEY, b"K", encrypt=True)
+    got = wire.FrameReader(Pipe(data, chunk).recv_into).read(receiver, 9)
+    assert [bytes(p) for p in got] == [bytes(p) for p in parts]
+
+
+def test_sealed_frames_carry_no_plaintext_and_refuse_tampering():
+    secret = b"plaintext-that-must-not-show" * 10_000
+    data = bytearray(sealed_bytes([b"ctl " + secret[:100], secret], seq=4))
+    assert b"plaintext-that-must-not-show" not in data
+    for tamper in ("flip-ciphertext", "wrong-seq", "wrong-direction", "flip-length"):
+        forged, signer, seq = bytearray(data), wire.Signer(KEY, b"K", encrypt=True), 4
+        if tamper == "flip-ciphertext":
+            forged[len(forged) // 2] ^= 1
+        elif tamper == "wrong-seq":
+            seq = 5
+        elif tamper == "wrong-direction":
+            signer = wire.Signer(KEY, b"W", encrypt=True)
+        else:
+            forged[wire.PREFIX.size] ^= 1
+        reader = wire.FrameReader(Pipe(bytes(forged)).recv_into)
+        with pytest.raises(AuthenticationError):
+            reader.read(signer, seq)
+
+
+@pytest.mark.parametrize("sealed", [False, True], ids=["signed", "sealed"])
+def test_long_headers_have_their_part_count_checked_first(sealed):
+    signer = wire.Signer(KEY, b"K", encrypt=sealed)
+    parts = [b"p%d" % i for i in range(wire.SHORT_HEADER_PARTS + 10)]
+    data = sealed_bytes(parts, signer, 1) if sealed else frame_bytes(parts, signer, 1)
+    got = wire.FrameReader(Pipe(data, 65_536).recv_into).read(signer, 1)
+    assert [bytes(p) for p in got] == parts
+    # A forged lead announcing the most parts is refused before its 8 MB of lengths are read.
+    forged = struct.pack("<II", wire.MAGIC, wire.MAX_PARTS) + bytes(wire.TAG_SIZE) + bytes(1 << 20)
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(AuthenticationError):
+            wire.FrameReader(Pipe(forged).recv_into).read(signer, 0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
