@@ -2,14 +2,15 @@
 
 A frame is a list of parts (byte buffers) sent as
 
-    magic u32 | nparts u32 | [lead tag[16]] | len(part) u64 * nparts | header tag[16] | body
+    magic u32 | nparts u32 | [lead tag[16]] | len(part) u64 * nparts | [header tag[16]] | body
 
-The header tag authenticates magic, part count and lengths; a receiver checks it before it
-reads or allocates anything they announce, so a peer without the key can make it hold no more
-than its fixed read-ahead buffer (issue 15). A header of up to `SHORT_HEADER_PARTS` parts is
-read into that buffer and checked in one step; a longer one first has its part count checked
-by the lead tag (present only then), so its allocation is announced by a key holder. The
-body is either
+Nothing a peer announces is read or allocated beyond a small bound before a tag proves it
+came from a key holder, so a peer without the key can make a receiver hold no more than its
+fixed read-ahead buffer (issue 15). A *small* frame (at most `SHORT_HEADER_PARTS` parts and
+`INLINE_LIMIT` bytes of parts) is read whole into that buffer and checked in one step by its
+body's MAC or AEAD tag, which covers the header: no tag of its own. A larger body needs the
+header tag (magic, count and lengths) checked before the body is read; a header of more than
+`SHORT_HEADER_PARTS` parts also has its count checked first by the lead tag. The body is either
 
 - signed: mac[32] | part0 | part1 | ...  (below), or
 - sealed: the parts encrypted with AES-256-GCM in segments of at most `SEGMENT` bytes, each
@@ -50,7 +51,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
@@ -266,8 +267,13 @@ def _as_bytes_parts(parts: Sequence[Buffer]) -> list[Buffer]:
     return [p if isinstance(p, bytes) else memoryview(p).cast("B") for p in parts]
 
 
+def _is_small(nparts: int, total: int) -> bool:
+    """A frame read whole into the read-ahead buffer and checked by its body's tag alone."""
+    return nparts <= SHORT_HEADER_PARTS and total <= INLINE_LIMIT
+
+
 def _tagged_header(header: bytes, signer: Signer | None, seq: int) -> tuple[bytes, bytes]:
-    """(the header with its tags, the header tag): what precedes the body."""
+    """(the header with its tags, the header tag): what precedes a large body."""
     tag = signer.head_tag(seq, HEADER_COUNTER, header) if signer is not None else bytes(TAG_SIZE)
     if len(header) <= PREFIX.size + 8 * SHORT_HEADER_PARTS:
         return header + tag, tag
@@ -280,10 +286,10 @@ def encode_frame(parts: Sequence[Buffer], signer: Signer | None, seq: int) -> li
     """The buffers to write for one signed frame; small frames come back as one buffer."""
     parts = _as_bytes_parts(parts)
     header = header_for(parts)
-    head, _ = _tagged_header(header, signer, seq)
     mac = signer.mac(seq, header, parts) if signer is not None else bytes(MAC_SIZE)
-    if sum(len(p) for p in parts) <= INLINE_LIMIT:
-        return [b"".join([head, mac, *parts])]
+    if _is_small(len(parts), sum(len(p) for p in parts)):
+        return [b"".join([header, mac, *parts])]
+    head, _ = _tagged_header(header, signer, seq)
     return [head + mac, *parts]
 
 
@@ -311,14 +317,21 @@ SEAL_BUFFER = SEGMENT + TAG_SIZE + 4096  # a segment, its tag, and room for a sm
 
 def seal_frame(
     parts: Sequence[Buffer], signer: Signer, seq: int, out: memoryview
-) -> Iterator[memoryview]:
-    """The buffers to write for one sealed frame, encrypted piece by piece into `out`.
-
-    `out` (at least `SEAL_BUFFER` bytes) is reused for every segment: write each buffer
-    before taking the next. A small frame comes out as one buffer, header included.
-    """
+) -> Iterable[Buffer]:
+    """The buffers to write for one sealed frame; large ones are encrypted piece by piece
+    into `out` (at least `SEAL_BUFFER` bytes), reused for every segment: write each buffer
+    before taking the next. A small frame is one buffer: header, ciphertext, tag."""
     parts = _as_bytes_parts(parts)
     header = header_for(parts)
+    if _is_small(len(parts), sum(len(p) for p in parts)):
+        body = parts[0] if len(parts) == 1 else b"".join(parts)
+        return [header + signer.aead.encrypt(signer.nonce(seq, 0), body, header)]
+    return _seal_segments(parts, header, signer, seq, out)
+
+
+def _seal_segments(
+    parts: list[Buffer], header: bytes, signer: Signer, seq: int, out: memoryview
+) -> Iterator[memoryview]:
     head, header_tag = _tagged_header(header, signer, seq)
     aead, nonce = signer.aead, signer.nonce
     lengths = [len(p) for p in parts]
@@ -423,8 +436,8 @@ class FrameReader:
             raise
 
     def _read(self, signer: Signer | None, seq: int) -> list[memoryview]:
-        # Nothing beyond the fixed read-ahead buffer is read or allocated for what the lead
-        # announces until its tag checks out, nor for the lengths until theirs does.
+        # Nothing beyond the fixed read-ahead buffer is read or allocated for what a peer
+        # announces until a tag shows it holds the key (see the module docstring).
         self._fill(PREFIX.size)
         magic, nparts = PREFIX.unpack_from(self._scratch, self._start)
         if magic != MAGIC:
@@ -439,23 +452,27 @@ class FrameReader:
                 raise AuthenticationError(FORGED)
         if nparts > MAX_PARTS:
             raise ProtocolError(f"frame announces {nparts} parts, more than {MAX_PARTS}")
-        rest = 8 * nparts + TAG_SIZE
-        if rest <= SCRATCH:
-            self._fill(rest)
+        if nparts <= SHORT_HEADER_PARTS:  # fits the read-ahead: nothing allocated yet
+            self._fill(8 * nparts)
             fields_bytes = bytes(self._take(8 * nparts))
-            header_tag = bytes(self._take(TAG_SIZE))
-        else:  # a long header from a peer that proved the key
-            head = bytearray(rest)
+            header_tag = b""
+        else:  # a long header whose count a key holder announced
+            head = bytearray(8 * nparts + TAG_SIZE)
             self._read_into(memoryview(head))
             fields_bytes, header_tag = bytes(head[:-TAG_SIZE]), bytes(head[-TAG_SIZE:])
         header = lead + fields_bytes
+        fields = _header_struct(nparts).unpack(header)[2:]
+        lengths = [n & ~BYTES_PART for n in fields]
+        total = sum(lengths)
+        if _is_small(nparts, total):  # read whole into the read-ahead, then checked
+            return self._read_small(signer, seq, header, lengths, total)
+        if not header_tag:
+            self._fill(TAG_SIZE)
+            header_tag = bytes(self._take(TAG_SIZE))
         if signer is not None and not hmac.compare_digest(
             signer.head_tag(seq, HEADER_COUNTER, header), header_tag
         ):
             raise AuthenticationError(FORGED)
-        fields = _header_struct(nparts).unpack(header)[2:]
-        lengths = [n & ~BYTES_PART for n in fields]
-        total = sum(lengths)
         if total > MAX_FRAME:
             raise ProtocolError(f"frame announces {total} bytes, more than {MAX_FRAME}")
         if signer is not None and signer.aead is not None:
@@ -484,6 +501,36 @@ class FrameReader:
             expected = signer.mac(seq, header, parts, tags)
             if not hmac.compare_digest(expected, mac):
                 raise AuthenticationError(FORGED)
+        return parts
+
+    def _read_small(
+        self, signer: Signer | None, seq: int, header: bytes, lengths: list[int], total: int
+    ) -> list[memoryview]:
+        """A small frame: all of it fits the read-ahead, where its one tag is checked."""
+        sealed = signer is not None and signer.aead is not None
+        self._fill(total + (TAG_SIZE if sealed else MAC_SIZE))
+        if sealed:
+            assert signer is not None
+            whole = memoryview(bytearray(total))
+            try:
+                signer.aead.decrypt_into(
+                    signer.nonce(seq, 0), self._take(total + TAG_SIZE), header, whole
+                )
+            except _invalid_tag():
+                raise AuthenticationError(FORGED) from None
+        else:
+            mac = bytes(self._take(MAC_SIZE))
+            whole = memoryview(bytearray(self._take(total)))
+        parts, pos = [], 0
+        for n in lengths:
+            parts.append(whole[pos : pos + n])
+            pos += n
+        if (
+            not sealed
+            and signer is not None
+            and not hmac.compare_digest(signer.mac(seq, header, parts), mac)
+        ):
+            raise AuthenticationError(FORGED)
         return parts
 
     def _targets(
@@ -519,11 +566,7 @@ class FrameReader:
         header_tag: bytes,
     ) -> list[memoryview]:
         """Decrypt a sealed body segment by segment into the parts' final buffers."""
-        global _InvalidTag
-        if _InvalidTag is None:
-            from cryptography.exceptions import InvalidTag
-
-            _InvalidTag = InvalidTag
+        invalid = _invalid_tag()
         parts, targets, pooled, starts = self._targets(fields, lengths)
         aead, nonce = signer.aead, signer.nonce
         counter = 0
@@ -544,7 +587,7 @@ class FrameReader:
                     self._read_into(sealed)
                 try:
                     aead.decrypt_into(nonce(seq, counter), sealed, header_tag, target)
-                except _InvalidTag:
+                except invalid:
                     raise AuthenticationError(FORGED) from None
                 counter += 1
                 offset += SEGMENT
@@ -554,6 +597,15 @@ class FrameReader:
 
 
 _InvalidTag: Any = None  # cryptography's, imported with the first sealed frame
+
+
+def _invalid_tag() -> Any:
+    global _InvalidTag
+    if _InvalidTag is None:
+        from cryptography.exceptions import InvalidTag
+
+        _InvalidTag = InvalidTag
+    return _InvalidTag
 
 
 class _NoGlobals(pickle.Unpickler):
