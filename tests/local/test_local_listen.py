@@ -19,7 +19,7 @@ import pytest
 from kjupyter.run import channel as channels
 from kjupyter.run import wire
 
-SECRET = os.urandom(32)
+SECRET = os.urandom(32).hex().encode()  # no edge whitespace: the worker strips its file
 
 
 def start_worker(tmp_path, *options: str) -> tuple[subprocess.Popen, int]:
