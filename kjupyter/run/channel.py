@@ -84,6 +84,8 @@ class StreamChannel:
     socket the operating system already authenticates (a socketpair shared with our own
     child), and never on a worker, which always verifies; `sign_outbound=False` likewise
     sends signed-mode frames unsigned. Neither applies to sealed frames.
+    `handshake_timeout` is a worker's deadline for an unproven peer (None: no deadline, for a
+    peer the worker knows, such as the parent that handed it a socketpair).
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class StreamChannel:
         verify_inbound: bool = True,
         sign_outbound: bool = True,
         encrypt: bool | None = None,
+        handshake_timeout: float | None = HANDSHAKE_TIMEOUT,
     ) -> None:
         sock.setblocking(True)
         tune_socket(sock)
@@ -102,6 +105,7 @@ class StreamChannel:
         self.role = role
         self.encrypted = sealed_by_default(sock) if encrypt is None else encrypt
         self._secret = secret
+        self._handshake_timeout = handshake_timeout if role == "worker" else None
         self._verify = verify_inbound or role == "worker" or self.encrypted
         self._sign = sign_outbound or self.encrypted
         self._opening = GREETING + (SEALED if self.encrypted else SIGNED) + os.urandom(NONCE_SIZE)
@@ -125,14 +129,14 @@ class StreamChannel:
         """Agree on the frame keys (done on first use if not called).
 
         With `timeout`, raise `IdleTimeout` when the peer does not finish within it; a
-        worker always has a deadline (`HANDSHAKE_TIMEOUT` unless given), so an unproven
+        worker has a deadline by default (the channel's `handshake_timeout`), so an unproven
         peer cannot hold it. A worker whose peer fails the proof raises
         `AuthenticationError` having sent nothing but its opening.
         """
         if self._peer_nonce is not None:
             return
-        if timeout is None and self.role == "worker":
-            timeout = HANDSHAKE_TIMEOUT
+        if timeout is None:
+            timeout = self._handshake_timeout
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._handshake_lock:  # senders on several threads may get here at once
             if self._peer_nonce is None:

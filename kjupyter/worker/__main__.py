@@ -4,7 +4,8 @@
     python -m kjupyter.worker --connect HOST:PORT         dial a kernel that listens
     python -m kjupyter.worker --listen HOST:PORT [--idle-timeout S] [--secret-file PATH]
     python -m kjupyter.worker --listen 127.0.0.1:PORT --secret-from-peer [--idle-timeout S]
-    (--handshake-timeout S: how long an unproven peer may take over the handshake, default 10)
+    (--handshake-timeout S: how long an unproven peer of --listen may take over the handshake,
+    default 10 s; a worker on --fd or --connect waits for its kernel as long as --idle-timeout)
 
 The session secret comes from --secret-file, else the file named by KJUPYTER_SECRET_FILE,
 else KJUPYTER_SECRET (hex); it is removed from the environment so user code does not inherit
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "--handshake-timeout",
         type=float,
         default=HANDSHAKE_TIMEOUT,
-        help="s an unproven peer may take over the handshake",
+        help="s an unproven peer of --listen may take over the handshake",
     )
     opts = parser.parse_args(argv)
     if opts.secret_from_peer:
@@ -232,9 +233,14 @@ def main(argv: list[str] | None = None) -> int:
     # On a socketpair shared with the kernel that started us the OS vouches for both ends and
     # the kernel does not check our signatures: signing results there only costs time (a
     # MAC pass over every large value). Frames we receive are verified all the same.
-    channel = StreamChannel(sock, secret, "worker", sign_outbound=not private)
+    # The kernel that started or accepted us proves the key when it first reads from us,
+    # which a warm pool between jobs may not do for a while: wait as long as the dead-man
+    # switch allows (--handshake-timeout is for the unknown peers of --listen).
+    channel = StreamChannel(
+        sock, secret, "worker", sign_outbound=not private, handshake_timeout=opts.idle_timeout
+    )
     try:
-        channel.handshake(opts.handshake_timeout)
+        channel.handshake()
     except (OSError, ChannelClosed):
         return 0  # the kernel left before we started (a pool closed at once): nothing to do
     except (IdleTimeout, ProtocolError) as err:

@@ -163,3 +163,36 @@ def test_a_worker_whose_kernel_left_before_its_hello_exits_quietly():
     parent.close()  # the kernel is gone before the worker could say hello
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0 and "Traceback" not in stderr, stderr
+
+
+def test_a_local_worker_waits_for_its_kernel_to_prove_the_key_as_long_as_it_lives():
+    """A warm pool's kernel proves the key only when it first reads from a worker (a job):
+    the handshake deadline for unknown peers must not end a worker its parent started."""
+    parent, child = socket.socketpair()
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "kjupyter.worker", "--fd", str(child.fileno())),
+            *("--handshake-timeout", "0.5"),  # for unknown peers: not this worker's parent
+        ],
+        pass_fds=(child.fileno(),),
+        env=dict(os.environ, KJUPYTER_SECRET=SECRET.hex()),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    child.close()
+    try:
+        chan = channels.StreamChannel(parent, SECRET, "kernel", verify_inbound=False)
+        parent.settimeout(60)
+        assert parent.recv(1, socket.MSG_PEEK)  # the worker is up and has sent its opening
+        parent.settimeout(None)
+        # ...and is still there well past the handshake deadline meant for unknown peers.
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(2.5)
+        assert chan.recv(timeout=30)[0][0] == "hello"
+        chan.send(("bye",))
+        assert proc.wait(30) == 0
+    finally:
+        parent.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)
