@@ -8,7 +8,7 @@ The handshake (protocol 3) lets nothing about a worker out before its peer prove
 
     kernel → worker   GREETING | mode | kernel nonce      (sent as the kernel's channel opens)
     worker → kernel   GREETING | mode | worker nonce
-    kernel → worker   proof = HMAC(frame key, "kernel-proof")
+    kernel → worker   proof = HMAC-SHA256(frame key, "kjupyter-kernel-proof")
 
 `GREETING` carries the protocol version, so two kjupyter versions that cannot talk say so at
 once, on both sides; `mode` says whether frames are sealed (encrypted) or only signed, and both
