@@ -15,7 +15,8 @@ once, on both sides; `mode` says whether frames are sealed (encrypted) or only s
 ends must agree. The frame key is derived from the session secret and both openings (a
 flipped mode byte fails the proof; frames recorded on one connection are refused on any
 other). A worker reads at most those fixed 21 + 32 bytes from an unproven peer, under a
-deadline, and answers nothing but its own opening: its hello goes out only after the proof.
+deadline, and answers nothing but its own opening (and `wire.REFUSAL` when the proof fails):
+its hello goes out only after the proof.
 
 Sealing is the default wherever the socket is TCP (a pod IP, a peer elsewhere); a unix socket
 (a local worker's socketpair) stays signed-only unless asked. The port-forward bridge hands
@@ -169,9 +170,11 @@ class StreamChannel:
         key = derive_key(self._secret, theirs, self._opening)
         proof = self._read_exactly(PROOF_SIZE, deadline, "the key proof")
         if not hmac.compare_digest(proof, kernel_proof(key)):
+            with contextlib.suppress(OSError):
+                self.sock.sendall(wire.REFUSAL)  # so a real kernel says why, not "closed"
             raise AuthenticationError(
                 "peer did not prove the session key (wrong secret, or not a kjupyter kernel); "
-                "dropped before anything was sent"
+                "refused before anything about this worker was sent"
             )
         self._set_keys(key, theirs)
 

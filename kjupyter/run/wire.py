@@ -60,7 +60,6 @@ MAGIC = 0x4B4A4631  # "KJF1"
 PREFIX = struct.Struct("<II")  # magic, part count: the lead, before its tag
 MAC_SIZE = 32
 TAG_SIZE = 16  # lead and header tags, and each sealed segment's
-LEAD_SIZE = PREFIX.size + TAG_SIZE
 SHORT_HEADER_PARTS = 4096  # headers up to this many parts fit the read-ahead: one tag
 SEGMENT = 256 * 1024  # most plaintext bytes under one AEAD tag: fits the L2 cache
 LEAD_COUNTER = 0xFFFFFFFF  # nonce counters of the lead and header tags (segments count up)
@@ -74,6 +73,14 @@ Buffer = bytes | bytearray | memoryview
 RecvInto = Callable[[memoryview], int]
 PART_KEY_CONTEXT = b"kjupyter-part-1"
 FORGED = "frame failed its signature check (wrong session secret, or tampered); dropped unread"
+
+#: What a worker sends, in place of a frame, to a kernel whose key proof failed: the kernel
+#: then says why it was dropped. It tells a guesser only that the guess was wrong.
+REFUSAL = b"KJREFUSE"
+REFUSED = (
+    "the worker refused this kernel's key proof: the kernel and the worker hold different "
+    "session secrets (a stale Secret, or another notebook's worker); start the pool again"
+)
 
 BYTES_PART = 1 << 63  # length flag: deliver this part as a bytes object of its own
 
@@ -352,6 +359,8 @@ class FrameReader:
         self._fill(PREFIX.size)
         magic, nparts = PREFIX.unpack_from(self._scratch, self._start)
         if magic != MAGIC:
+            if self._view[self._start : self._start + PREFIX.size] == REFUSAL:
+                raise AuthenticationError(REFUSED)
             raise ProtocolError("not a kjupyter frame (bad magic); is the peer a kjupyter worker?")
         lead = bytes(self._take(PREFIX.size))
         if nparts > SHORT_HEADER_PARTS:  # check the count before reading what it announces

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from kjupyter.errors import AuthenticationError
 from kjupyter.run import channel as channels
 from kjupyter.run import wire
 
@@ -195,7 +196,8 @@ def test_nothing_about_the_worker_goes_out_before_the_peer_proves_the_key(listen
     stranger.close()
     assert b"hello" not in received and str(proc.pid).encode() not in received
     assert socket.gethostname().encode() not in received
-    assert len(received) <= channels.OPENING_SIZE  # at most the worker's own opening
+    assert len(received) == channels.OPENING_SIZE + len(wire.REFUSAL)  # opening, refusal
+    assert received.endswith(wire.REFUSAL)
     good = connect(port)
     assert run_one(good, "'served'")[:2] == ("ok", "served")
     good.close()
@@ -302,3 +304,16 @@ def test_no_plaintext_of_a_task_or_its_result_crosses_tcp(listening_worker):
     assert marker.encode() in recorded
     kernel.close()
     worker.close()
+
+
+def test_a_kernel_with_another_secret_is_told_in_one_line(listening_worker):
+    """The worker says nothing about itself to a kernel that fails the proof, but that kernel
+    learns why it was dropped instead of retrying a closed channel until it times out."""
+    _, port = listening_worker
+    chan = connect(port, secret=os.urandom(32))
+    with pytest.raises(AuthenticationError, match="refused this kernel's key proof"):
+        chan.recv(timeout=30)
+    chan.close()
+    good = connect(port)
+    assert run_one(good, "'next'")[:2] == ("ok", "next")
+    good.close()
