@@ -6,7 +6,8 @@ Prints one table; every engine is measured in the same run, and ratios are to
 ProcessPoolExecutor (">1" means better than it). Rows: cold start of a pool (to the first
 result), single-task round trip (median, p99), throughput of 5,000 trivial tasks, gathering 20
 results of 5 MB, a 50 MB array captured by a closure sent to 20 tasks, and the raw pipe/socket
-figures that bound them all. See ../shared/notes/benchmarks.md: this machine's timings are
+figures that bound them all; last, the channel alone over loopback TCP, signed-only against
+sealed (encrypted), in the same run. See ../shared/notes/benchmarks.md: this machine's timings are
 noisy; read the ratios, not the absolute numbers.
 """
 
@@ -255,6 +256,72 @@ def raw_limits() -> list[str]:
     return lines
 
 
+def _channel_peer(port: int, encrypt: bool, block: bytes) -> None:
+    """A forked stand-in for a worker: echo small frames, answer "gather" with 20 blocks."""
+    from kjupyter.run.channel import StreamChannel
+
+    chan = StreamChannel(
+        socket.create_connection(("127.0.0.1", port)), b"s" * 32, "worker", encrypt=encrypt
+    )
+    with contextlib.suppress(Exception):
+        while True:
+            msg, _ = chan.recv()
+            if msg == "gather":
+                for _ in range(20):
+                    chan.send("block", [block])
+            else:
+                chan.send(msg)
+    os._exit(0)
+
+
+def channel_sealing(quick: bool) -> list[str]:
+    """Signed-only vs sealed frames over loopback TCP: round trip and a 20 x 5 MB gather.
+
+    Both channels stay open and the rounds alternate between them, so background load
+    falls on both alike; medians over the rounds.
+    """
+    from kjupyter.run.channel import StreamChannel
+
+    block = os.urandom(5 * MB)
+    channels, peers = {}, []
+    for encrypt in (False, True):
+        server = socket.create_server(("127.0.0.1", 0))
+        proc = multiprocessing.get_context("fork").Process(
+            target=_channel_peer, args=(server.getsockname()[1], encrypt, block)
+        )
+        proc.start()
+        peers.append(proc)
+        conn, _ = server.accept()
+        server.close()
+        channels[encrypt] = StreamChannel(conn, b"s" * 32, "kernel", encrypt=encrypt)
+    trips: dict[bool, list[float]] = {False: [], True: []}
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(5 if quick else 15):
+        for encrypt, chan in channels.items():
+            for i in range(100 if quick else 300):
+                start = time.perf_counter()
+                chan.send(("ping", i))
+                chan.recv()
+                trips[encrypt].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            chan.send("gather")
+            for _ in range(20):
+                chan.recv()
+            rates[encrypt].append(20 * len(block) / (time.perf_counter() - start) / 1e9)
+    for chan in channels.values():
+        chan.close()
+    for proc in peers:
+        proc.join(30)
+    rt = {k: statistics.median(v) * 1e6 for k, v in trips.items()}
+    gb = {k: statistics.median(v) for k, v in rates.items()}
+    spread = {k: f"{min(v):.2f}-{max(v):.2f}" for k, v in rates.items()}
+    return [
+        f"round trip signed-only {rt[False]:.0f} us, sealed {rt[True]:.0f} us (median)",
+        f"gather 20 x 5 MB signed-only {gb[False]:.2f} GB/s ({spread[False]}), sealed "
+        f"{gb[True]:.2f} GB/s ({spread[True]}): sealed/signed {gb[True] / gb[False]:.2f}x",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -301,6 +368,8 @@ def main() -> None:
     print("ratios: times better than ProcessPoolExecutor in this run (>1 is better)")
     for line in raw_limits():
         print("raw: " + line)
+    for line in channel_sealing(opts.quick):
+        print("channel over loopback TCP: " + line)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,23 @@
 worker, a unix socket, or a TCP socket to a pod IP or to a local port-forward. A new backend
 that can hand over a connected socket needs nothing else from this module.
 
-On connect both ends send a greeting (`GREETING`, which carries the protocol version, so two
-kjupyter versions that cannot talk say so at once) and a 16-byte random nonce; the frame key is
-derived from the session secret and both nonces, so frames recorded on one connection are
-refused on any other.
+The handshake (protocol 3) lets nothing about a worker out before its peer proves the key:
+
+    kernel → worker   GREETING | mode | kernel nonce      (sent as the kernel's channel opens)
+    worker → kernel   GREETING | mode | worker nonce
+    kernel → worker   proof = HMAC-SHA256(frame key, "kjupyter-kernel-proof")
+
+`GREETING` carries the protocol version, so two kjupyter versions that cannot talk say so at
+once, on both sides; `mode` says whether frames are sealed (encrypted) or only signed, and both
+ends must agree. The frame key is derived from the session secret and both openings (a
+flipped mode byte fails the proof; frames recorded on one connection are refused on any
+other). A worker reads at most those fixed 21 + 32 bytes from an unproven peer, under a
+deadline, and answers nothing but its own opening (and `wire.REFUSAL` when the proof fails):
+its hello goes out only after the proof.
+
+Sealing is the default wherever the socket is TCP (a pod IP, a peer elsewhere); a unix socket
+(a local worker's socketpair) stays signed-only unless asked. The port-forward bridge hands
+the kernel a socketpair end, so its backend asks for sealing explicitly.
 """
 
 from __future__ import annotations
@@ -21,12 +34,16 @@ import threading
 import time
 from typing import Any, Literal
 
-from kjupyter.errors import ChannelClosed, ProtocolError
+from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
 from kjupyter.run import messages, wire
 
 Role = Literal["kernel", "worker"]
 NONCE_SIZE = 16
 GREETING = b"KJC" + bytes([messages.PROTOCOL])
+SEALED, SIGNED = b"E", b"S"  # the mode byte after the greeting
+OPENING_SIZE = len(GREETING) + 1 + NONCE_SIZE
+PROOF_SIZE = 32
+HANDSHAKE_TIMEOUT = 10.0  # s a worker gives an unproven peer to finish the handshake
 SOCKET_BUFFER = 4 * 1024 * 1024
 
 
@@ -34,9 +51,19 @@ class IdleTimeout(Exception):
     """No frame started within the timeout given to `recv` (the dead-man switch)."""
 
 
-def derive_key(secret: bytes, kernel_nonce: bytes, worker_nonce: bytes) -> bytes:
-    """The per-connection frame key."""
-    return hmac.digest(secret, b"kjupyter-channel-2" + kernel_nonce + worker_nonce, "sha256")
+def derive_key(secret: bytes, kernel_opening: bytes, worker_opening: bytes) -> bytes:
+    """The per-connection frame key, bound to both openings (versions, mode, nonces)."""
+    return hmac.digest(secret, b"kjupyter-channel-3" + kernel_opening + worker_opening, "sha256")
+
+
+def kernel_proof(key: bytes) -> bytes:
+    """What the kernel sends to show it holds the secret (the key depends on both nonces)."""
+    return hmac.digest(key, b"kjupyter-kernel-proof", "sha256")
+
+
+def sealed_by_default(sock: socket.socket) -> bool:
+    """True for sockets whose bytes may leave the machine (TCP); unix sockets stay local."""
+    return sock.family in (socket.AF_INET, socket.AF_INET6)
 
 
 def tune_socket(sock: socket.socket) -> None:
@@ -50,12 +77,16 @@ def tune_socket(sock: socket.socket) -> None:
 
 
 class StreamChannel:
-    """Signed frames over a connected stream socket.
+    """Sealed or signed frames over a connected stream socket.
 
     `send` may be called from several threads (a lock serialises frames); `recv` from one.
-    `verify_inbound=False` skips the MAC check of received frames: only for a socket the
-    operating system already authenticates (a socketpair shared with our own child), and
-    never on a worker, which always verifies.
+    `encrypt` seals every frame (AES-256-GCM); None picks it by socket family (TCP yes, unix
+    no). `verify_inbound=False` skips the MAC check of received signed frames: only for a
+    socket the operating system already authenticates (a socketpair shared with our own
+    child), and never on a worker, which always verifies; `sign_outbound=False` likewise
+    sends signed-mode frames unsigned. Neither applies to sealed frames.
+    `handshake_timeout` is a worker's deadline for an unproven peer (None: no deadline, for a
+    peer the worker knows, such as the parent that handed it a socketpair).
     """
 
     def __init__(
@@ -66,16 +97,21 @@ class StreamChannel:
         *,
         verify_inbound: bool = True,
         sign_outbound: bool = True,
+        encrypt: bool | None = None,
+        handshake_timeout: float | None = HANDSHAKE_TIMEOUT,
     ) -> None:
         sock.setblocking(True)
         tune_socket(sock)
         self.sock = sock
         self.role = role
+        self.encrypted = sealed_by_default(sock) if encrypt is None else encrypt
         self._secret = secret
-        self._verify = verify_inbound or role == "worker"
-        self._sign = sign_outbound
-        self._nonce = os.urandom(NONCE_SIZE)
+        self._handshake_timeout = handshake_timeout if role == "worker" else None
+        self._verify = verify_inbound or role == "worker" or self.encrypted
+        self._sign = sign_outbound or self.encrypted
+        self._opening = GREETING + (SEALED if self.encrypted else SIGNED) + os.urandom(NONCE_SIZE)
         self._peer_nonce: bytes | None = None
+        self._seal_out: memoryview | None = None  # made on the first large sealed frame
         self._send_lock = threading.Lock()
         self._handshake_lock = threading.Lock()
         self._send_seq = 0
@@ -86,31 +122,86 @@ class StreamChannel:
         self._poller: select.poll | None = None  # made on the first `spin`
         self.closed = False
         self.broken = False
-        self.sock.sendall(GREETING + self._nonce)  # 20 bytes always fit in the socket buffer
+        if role == "kernel":  # the worker speaks only after reading this
+            self.sock.sendall(self._opening)  # 21 bytes always fit in the socket buffer
 
     # -- key agreement ---------------------------------------------------------------------
     def handshake(self, timeout: float | None = None) -> None:
-        """Read the peer's nonce and derive the frame keys (done on first use if not called).
+        """Agree on the frame keys (done on first use if not called).
 
-        With `timeout`, raise `IdleTimeout` when the peer sends nothing within it.
+        With `timeout`, raise `IdleTimeout` when the peer does not finish within it; a
+        worker has a deadline by default (the channel's `handshake_timeout`), so an unproven
+        peer cannot hold it. A worker whose peer fails the proof raises
+        `AuthenticationError` having sent nothing but its opening.
         """
         if self._peer_nonce is not None:
             return
+        if timeout is None:
+            timeout = self._handshake_timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._handshake_lock:  # senders on several threads may get here at once
             if self._peer_nonce is None:
-                self._read_peer_nonce(timeout)
+                if self.broken:
+                    raise ChannelClosed("channel failed its handshake; it is not reused")
+                try:
+                    if self.role == "kernel":
+                        self._kernel_handshake(deadline)
+                    else:
+                        self._worker_handshake(deadline)
+                except BaseException:
+                    self.broken = True  # a half-done handshake is never resumed
+                    raise
 
-    def _read_peer_nonce(self, timeout: float | None) -> None:
-        opening = bytearray(len(GREETING) + NONCE_SIZE)
-        view, got = memoryview(opening), 0
-        while got < len(opening):
-            if timeout is not None and not select.select([self.sock], [], [], timeout)[0]:
-                raise IdleTimeout(f"no handshake within {timeout} s")
-            n = self.sock.recv_into(view[got:])
-            if not n:
-                raise ChannelClosed("peer closed the channel before the handshake")
-            got += n
-        greeting, peer = bytes(opening[: len(GREETING)]), opening[len(GREETING) :]
+    def _kernel_handshake(self, deadline: float | None) -> None:
+        theirs = self._read_opening(deadline)
+        key = derive_key(self._secret, self._opening, theirs)
+        self.sock.sendall(kernel_proof(key))
+        self._set_keys(key, theirs)
+
+    def _worker_handshake(self, deadline: float | None) -> None:
+        try:
+            theirs = self._read_opening(deadline)
+        except ProtocolError:
+            # Our opening names our version and mode, so the peer can say what is wrong too.
+            with contextlib.suppress(OSError):
+                self.sock.sendall(self._opening)
+            raise
+        self.sock.sendall(self._opening)
+        key = derive_key(self._secret, theirs, self._opening)
+        proof = self._read_exactly(PROOF_SIZE, deadline, "the key proof")
+        if not hmac.compare_digest(proof, kernel_proof(key)):
+            with contextlib.suppress(OSError):
+                self.sock.sendall(wire.REFUSAL)  # so a real kernel says why, not "closed"
+            raise AuthenticationError(
+                "peer did not prove the session key (wrong secret, or not a kjupyter kernel); "
+                "refused before anything about this worker was sent"
+            )
+        self._set_keys(key, theirs)
+
+    def _set_keys(self, key: bytes, peer_opening: bytes) -> None:
+        mine, theirs = (b"K", b"W") if self.role == "kernel" else (b"W", b"K")
+        self._out = wire.Signer(key, mine, encrypt=self.encrypted)
+        self._in = wire.Signer(key, theirs, encrypt=self.encrypted)
+        self._peer_nonce = peer_opening[-NONCE_SIZE:]  # last: threads that see it may send
+
+    def _read_exactly(self, n: int, deadline: float | None, what: str) -> bytes:
+        """`n` bytes from the peer before `deadline`; a small, fixed-size read."""
+        data = bytearray(n)
+        view, got = memoryview(data), 0
+        while got < n:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+                    raise IdleTimeout(f"no {what} from the peer in time (handshake)")
+            count = self.sock.recv_into(view[got:])
+            if not count:
+                raise ChannelClosed(f"peer closed the channel before {what} (handshake)")
+            got += count
+        return bytes(data)
+
+    def _read_opening(self, deadline: float | None) -> bytes:
+        """The peer's greeting, mode and nonce, with a one-line error for any mismatch."""
+        greeting = self._read_exactly(len(GREETING), deadline, "greeting")
         if greeting != GREETING:
             if greeting[:3] == GREETING[:3]:
                 raise ProtocolError(
@@ -121,15 +212,17 @@ class StreamChannel:
                 "peer sent no kjupyter greeting: it is not kjupyter, or a kjupyter older than "
                 f"protocol {messages.PROTOCOL}; run the same kjupyter version on both sides"
             )
-        if self.role == "kernel":
-            kernel, worker = self._nonce, bytes(peer)
-        else:
-            kernel, worker = bytes(peer), self._nonce
-        key = derive_key(self._secret, kernel, worker)
-        mine, theirs = (b"K", b"W") if self.role == "kernel" else (b"W", b"K")
-        self._out = wire.Signer(key, mine)
-        self._in = wire.Signer(key, theirs)
-        self._peer_nonce = bytes(peer)  # last: threads that see it may use the signers
+        rest = self._read_exactly(OPENING_SIZE - len(GREETING), deadline, "opening")
+        mode = rest[:1]
+        mine = SEALED if self.encrypted else SIGNED
+        if mode != mine:
+            names = {SEALED: "encrypted", SIGNED: "signed-only"}
+            raise ProtocolError(
+                f"peer wants {names.get(mode, repr(mode))} frames, this side "
+                f"{names[mine]}: both ends of a channel must agree (TCP channels are "
+                "encrypted by default; pass encrypt= the same way on both)"
+            )
+        return greeting + rest
 
     # -- the channel interface -------------------------------------------------------------
     def fileno(self) -> int:
@@ -171,9 +264,16 @@ class StreamChannel:
                 raise ChannelClosed("channel is closed")
             seq = self._send_seq
             self._send_seq += 1
-            buffers = wire.encode_frame(parts, self._out if self._sign else None, seq)
             try:
-                _send_all(self.sock, buffers)
+                if self.encrypted:
+                    assert self._out is not None
+                    if self._seal_out is None:
+                        self._seal_out = memoryview(bytearray(wire.SEAL_BUFFER))
+                    for buffer in wire.seal_frame(parts, self._out, seq, self._seal_out):
+                        self.sock.sendall(buffer)
+                else:
+                    signer = self._out if self._sign else None
+                    _send_all(self.sock, wire.encode_frame(parts, signer, seq))
             except BaseException:
                 self.broken = True
                 raise

@@ -377,7 +377,7 @@ class KubernetesBackend(Backend):
                     if loopback:
                         sock.sendall(messages.PEER_KEY_PREFIX + key)
                 handle.marks["connected"] = time.time()
-                channel = StreamChannel(sock, key, "kernel")
+                channel = StreamChannel(sock, key, "kernel", encrypt=True)  # sealed on both paths
                 channel.handshake(timeout=10.0)
                 msg, _ = channel.recv(timeout=10.0)
                 break

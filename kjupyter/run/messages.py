@@ -8,7 +8,8 @@ Kernel → worker
     ("ping",)                     a heartbeat for the worker's dead-man switch.
     ("bye",)                      finish and exit (local) or wait for the next kernel (listen).
 Worker → kernel
-    ("hello", info)               first frame: pid, host, protocol, versions.
+    ("hello", info)               first frame: pid, host, protocol, versions (sent only once
+                                  the kernel has proved the key in the channel handshake).
     ("out", task_id, stream, text) live stdout/stderr of a running task.
     ("done", results)             results: [(task_id, status, nparts, error, traceback, started,
                                   finished, inline)]; attachments: each value blob's parts in
@@ -29,7 +30,9 @@ argument: the rank) returns one.
 
 from __future__ import annotations
 
-PROTOCOL = 2  # 2: BLAKE2b frame MACs, versioned greeting
+# 2: BLAKE2b frame MACs, versioned greeting; 3: the kernel proves the key before the worker
+# says anything, lead and header tags before any length is trusted, sealed (AES-GCM) frames.
+PROTOCOL = 3
 
 #: A kernel that reaches a worker through the API server's port-forward, where no Secret could
 #: carry the session key, sends this prefix and the key (`PEER_KEY_SIZE` bytes) before the

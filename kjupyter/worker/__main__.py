@@ -4,34 +4,44 @@
     python -m kjupyter.worker --connect HOST:PORT         dial a kernel that listens
     python -m kjupyter.worker --listen HOST:PORT [--idle-timeout S] [--secret-file PATH]
     python -m kjupyter.worker --listen 127.0.0.1:PORT --secret-from-peer [--idle-timeout S]
+    (--handshake-timeout S: how long an unproven peer of --listen may take over the handshake,
+    default 10 s; a worker on --fd or --connect waits for its kernel as long as --idle-timeout)
 
 The session secret comes from --secret-file, else the file named by KJUPYTER_SECRET_FILE,
 else KJUPYTER_SECRET (hex); it is removed from the environment so user code does not inherit
 it. In listen mode one kernel is served at a time; the line `kjupyter-worker listening on
 HOST:PORT` on stdout gives the bound port (useful with port 0). `--idle-timeout` is the
 dead-man switch: with no frame from a kernel (or no kernel) for that long, the worker exits.
+Connections are authenticated side by side, each under the handshake deadline, so a peer that
+connects and stays silent neither learns anything nor keeps the real kernel waiting; a peer
+that never proves the key does not count as a kernel for the dead-man switch either.
 
 `--secret-from-peer` (loopback listen only) takes the secret from the first kernel that
 connects (`messages.PEER_KEY_PREFIX` + key, before the handshake). It is for pods whose kernel
 may not create Secrets: a connection to 127.0.0.1 in a pod arrives through the API server's
 port-forward, which has checked `pods/portforward` on this pod, so the first peer is trusted.
+Every later connection sends the key again and is served only if it is the same key.
 """
 
 from __future__ import annotations
 
 import argparse
+import hmac
 import os
-import select
+import queue
 import socket
 import struct
 import sys
+import threading
 
 from kjupyter.errors import ChannelClosed, ProtocolError
 from kjupyter.run import messages
-from kjupyter.run.channel import IdleTimeout, StreamChannel
+from kjupyter.run.channel import HANDSHAKE_TIMEOUT, IdleTimeout, StreamChannel
 from kjupyter.worker.session import Session
 
 MIN_SECRET = 16
+MAX_UNPROVEN = 16  # connections in their handshake at once; more are closed at once
+DROPPED = (IdleTimeout, OSError, ChannelClosed, ProtocolError)  # AuthenticationError included
 
 
 def read_secret(path: str | None) -> bytes:
@@ -93,8 +103,69 @@ def read_peer_key(conn: socket.socket, timeout: float | None) -> bytes | None:
     return data[len(messages.PEER_KEY_PREFIX) :]
 
 
-def serve_listening(address: str, secret: bytes | None, idle_timeout: float | None) -> int:
-    """Accept kernels one at a time; exit when none speaks for `idle_timeout` seconds.
+class Gate:
+    """Authenticates accepted connections side by side and queues those that proved the key.
+
+    With no secret (`--secret-from-peer`), the first connection's key becomes the secret and
+    later ones must send the same key.
+    """
+
+    def __init__(self, secret: bytes | None, handshake_timeout: float) -> None:
+        self.secret = secret
+        self.from_peer = secret is None
+        self.handshake_timeout = handshake_timeout
+        self.proven: queue.Queue[StreamChannel] = queue.Queue()
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(MAX_UNPROVEN)
+
+    def accept_forever(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return  # the listener was closed: the worker is exiting
+            if not self._slots.acquire(blocking=False):
+                conn.close()  # too many unproven peers at once: no thread, no memory for this
+                continue
+            threading.Thread(target=self._authenticate, args=(conn,), daemon=True).start()
+
+    def _secret_for(self, conn: socket.socket) -> bytes | None:
+        if not self.from_peer:
+            return self.secret
+        offered = read_peer_key(conn, self.handshake_timeout)
+        if offered is None:
+            return None
+        with self._lock:
+            if self.secret is None:
+                self.secret = offered
+            same = hmac.compare_digest(offered, self.secret)
+        return offered if same else None
+
+    def _authenticate(self, conn: socket.socket) -> None:
+        try:
+            secret = self._secret_for(conn)
+            if secret is None:
+                conn.close()
+                return
+            channel = StreamChannel(conn, secret, "worker")
+            try:
+                channel.handshake(self.handshake_timeout)
+            except DROPPED as err:
+                print(f"kjupyter worker: connection dropped: {err}", file=sys.stderr)
+                channel.close()
+                return
+            self.proven.put(channel)
+        finally:
+            self._slots.release()
+
+
+def serve_listening(
+    address: str,
+    secret: bytes | None,
+    idle_timeout: float | None,
+    handshake_timeout: float = HANDSHAKE_TIMEOUT,
+) -> int:
+    """Serve proven kernels one at a time; exit when none speaks for `idle_timeout` seconds.
 
     With `secret` None, the first connection that sends a key sets it (loopback only).
     """
@@ -103,27 +174,21 @@ def serve_listening(address: str, secret: bytes | None, idle_timeout: float | No
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))
-    listener.listen(1)
+    listener.listen(MAX_UNPROVEN)
     bound = listener.getsockname()
     print(f"kjupyter-worker listening on {bound[0]}:{bound[1]}", flush=True)
+    gate = Gate(secret, handshake_timeout)
+    threading.Thread(target=gate.accept_forever, args=(listener,), daemon=True).start()
     while True:
-        if not select.select([listener], [], [], idle_timeout)[0]:
+        try:
+            channel = gate.proven.get(timeout=idle_timeout)
+        except queue.Empty:
             print(f"kjupyter worker: no kernel for {idle_timeout} s; exiting", file=sys.stderr)
             return 0
-        conn, _ = listener.accept()
-        if secret is None:
-            secret = read_peer_key(conn, idle_timeout)
-            if secret is None:
-                conn.close()
-                continue
-        channel = StreamChannel(conn, secret, "worker")
         session = Session(channel, idle_timeout)
         try:
-            channel.handshake(idle_timeout)
             session.serve()
-        except (IdleTimeout, OSError, ChannelClosed, ProtocolError) as err:
-            # A peer that hangs up before the handshake (a reachability probe) is no reason
-            # to stop serving.
+        except DROPPED as err:
             print(f"kjupyter worker: connection dropped: {err}", file=sys.stderr)
         channel.close()
         if session.idle_expired:
@@ -144,14 +209,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="take the secret from the first kernel to connect (loopback --listen only)",
     )
+    parser.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=HANDSHAKE_TIMEOUT,
+        help="s an unproven peer of --listen may take over the handshake",
+    )
     opts = parser.parse_args(argv)
     if opts.secret_from_peer:
         if not opts.listen or split_address(opts.listen)[0] not in ("127.0.0.1", "::1"):
             parser.error("--secret-from-peer needs --listen on 127.0.0.1 or ::1")
-        return serve_listening(opts.listen, None, opts.idle_timeout)
+        return serve_listening(opts.listen, None, opts.idle_timeout, opts.handshake_timeout)
     secret = read_secret(opts.secret_file)
     if opts.listen:
-        return serve_listening(opts.listen, secret, opts.idle_timeout)
+        return serve_listening(opts.listen, secret, opts.idle_timeout, opts.handshake_timeout)
     private = False
     if opts.fd is not None:
         sock = socket.socket(fileno=opts.fd)
@@ -162,10 +233,20 @@ def main(argv: list[str] | None = None) -> int:
     # On a socketpair shared with the kernel that started us the OS vouches for both ends and
     # the kernel does not check our signatures: signing results there only costs time (a
     # MAC pass over every large value). Frames we receive are verified all the same.
+    # The kernel that started or accepted us proves the key when it first reads from us,
+    # which a warm pool between jobs may not do for a while: wait as long as the dead-man
+    # switch allows (--handshake-timeout is for the unknown peers of --listen).
+    channel = StreamChannel(
+        sock, secret, "worker", sign_outbound=not private, handshake_timeout=opts.idle_timeout
+    )
     try:
-        channel = StreamChannel(sock, secret, "worker", sign_outbound=not private)
-    except OSError:
+        channel.handshake()
+    except (OSError, ChannelClosed):
         return 0  # the kernel left before we started (a pool closed at once): nothing to do
+    except (IdleTimeout, ProtocolError) as err:
+        print(f"kjupyter worker: {err}", file=sys.stderr)
+        channel.close()
+        return 1
     try:
         Session(channel, opts.idle_timeout).serve()
     finally:

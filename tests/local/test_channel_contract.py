@@ -1,8 +1,9 @@
 """One contract for every stream transport the channel runs over (DESIGN: transports).
 
 The same checks run over a socketpair (local workers), TCP on loopback (pod IPs and
-port-forward's local end) and a unix socket: round trips both ways, pipelining, concurrent
-senders, large attachments without loss, end of stream, wrong keys, idle timeouts.
+port-forward's local end) and a unix socket, each with sealed (encrypted) and signed-only
+frames: round trips both ways, pipelining, concurrent senders, large attachments without loss,
+end of stream, wrong keys, idle timeouts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kjupyter.errors import AuthenticationError, ChannelClosed
+from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
 from kjupyter.run.channel import IdleTimeout, StreamChannel
 
 SECRET = os.urandom(32)
@@ -47,16 +48,39 @@ def _unix() -> tuple[socket.socket, socket.socket]:
 TRANSPORTS = {"socketpair": _socketpair, "tcp-loopback": _tcp, "unix-socket": _unix}
 
 
-@pytest.fixture(params=sorted(TRANSPORTS))
+MODES = {"sealed": True, "signed": False}
+
+
+@pytest.fixture(params=[(t, m) for t in sorted(TRANSPORTS) for m in MODES], ids="-".join)
 def connect(request) -> Iterator:
-    """`connect(kernel_secret, worker_secret)` → (kernel channel, worker channel)."""
+    """`connect(kernel_secret, worker_secret)` → (kernel channel, worker channel), handshaken.
+
+    The worker's handshake error, if any (a wrong key), is raised here.
+    """
     opened: list[StreamChannel] = []
+    transport, mode = request.param
 
     def make(kernel_secret: bytes = SECRET, worker_secret: bytes = SECRET):
-        a, b = TRANSPORTS[request.param]()
-        pair = StreamChannel(a, kernel_secret, "kernel"), StreamChannel(b, worker_secret, "worker")
-        opened.extend(pair)
-        return pair
+        a, b = TRANSPORTS[transport]()
+        sealed = MODES[mode]
+        kernel = StreamChannel(a, kernel_secret, "kernel", encrypt=sealed)
+        worker = StreamChannel(b, worker_secret, "worker", encrypt=sealed)
+        opened.extend((kernel, worker))
+        failed: list[BaseException] = []
+
+        def shake() -> None:
+            try:
+                worker.handshake(10)
+            except BaseException as err:  # handed to the test below
+                failed.append(err)
+
+        thread = threading.Thread(target=shake)
+        thread.start()
+        kernel.handshake(10)
+        thread.join(10)
+        if failed:
+            raise failed[0]
+        return kernel, worker
 
     yield make
     for channel in opened:
@@ -130,12 +154,44 @@ def test_end_of_stream_is_channel_closed(connect):
 
 
 def test_a_peer_with_another_key_is_refused_and_the_channel_not_reused(connect):
-    kernel, worker = connect(kernel_secret=os.urandom(32))
-    kernel.send(("task", "__import__('os').system('touch /tmp/pwned')"))
+    with pytest.raises(AuthenticationError, match="did not prove the session key"):
+        connect(kernel_secret=os.urandom(32))
+
+
+def test_a_worker_refuses_a_kernel_that_fails_the_proof_and_is_not_reused():
+    a, b = socket.socketpair()
+    kernel = StreamChannel(a, os.urandom(32), "kernel")
+    worker = StreamChannel(b, SECRET, "worker")
+    thread = threading.Thread(target=lambda: kernel.handshake(10))
+    thread.start()
     with pytest.raises(AuthenticationError):
-        worker.recv(timeout=10)
-    with pytest.raises((AuthenticationError, ChannelClosed)):
+        worker.handshake(10)
+    thread.join(10)
+    with pytest.raises(ChannelClosed):
         worker.recv(timeout=1)
+    kernel.close()
+    worker.close()
+
+
+def test_a_sealed_and_a_signed_end_refuse_each_other_in_one_line():
+    a, b = socket.socketpair()
+    kernel = StreamChannel(a, SECRET, "kernel", encrypt=False)
+    worker = StreamChannel(b, SECRET, "worker", encrypt=True)
+    with pytest.raises(ProtocolError, match="peer wants signed-only frames, this side encrypted"):
+        worker.handshake(10)
+    with pytest.raises(ProtocolError, match="peer wants encrypted frames, this side signed-only"):
+        kernel.handshake(10)
+    kernel.close()
+    worker.close()
+
+
+def test_tcp_is_sealed_and_unix_sockets_signed_by_default():
+    for make, sealed in ((_tcp, True), (_unix, False), (_socketpair, False)):
+        a, b = make()
+        assert StreamChannel(a, SECRET, "kernel").encrypted is sealed
+        assert StreamChannel(b, SECRET, "worker").encrypted is sealed
+        a.close()
+        b.close()
 
 
 def test_recv_times_out_when_nothing_comes(connect):

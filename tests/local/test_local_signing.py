@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -43,21 +44,28 @@ def test_worker_on_its_parents_socketpair_sends_unsigned_frames():
             proc.wait(30)
 
 
-def test_worker_on_a_socketpair_still_verifies_what_it_receives():
-    proc, sock = spawn_on_socketpair()
+def test_worker_on_a_socketpair_still_verifies_its_kernel():
+    parent, child = socket.socketpair()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kjupyter.worker", "--fd", str(child.fileno())],
+        pass_fds=(child.fileno(),),
+        env=dict(os.environ, KJUPYTER_SECRET=SECRET.hex()),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    child.close()
     try:
-        chan = channels.StreamChannel(sock, os.urandom(32), "kernel", verify_inbound=False)
-        msg, _ = chan.recv(timeout=30)  # unsigned: read fine without checking
-        assert msg[0] == "hello"
-        chan.send(("ping",))  # signed with the wrong secret: the worker hangs up
-        chan.sock.settimeout(30)
-        assert chan.sock.recv(1) == b""
-        assert proc.wait(30) == 0
+        chan = channels.StreamChannel(parent, os.urandom(32), "kernel", verify_inbound=False)
+        with pytest.raises(AuthenticationError, match="refused"):  # no hello, but a reason
+            chan.recv(timeout=30)
+        _, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 1 and "did not prove the session key" in stderr, stderr
+        assert "Traceback" not in stderr
     finally:
-        sock.close()
+        parent.close()
 
 
-def test_worker_over_tcp_signs_its_frames():
+def test_worker_over_tcp_seals_its_frames():
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     proc = subprocess.Popen(
@@ -68,6 +76,7 @@ def test_worker_over_tcp_signs_its_frames():
         listener.settimeout(30)
         conn, _ = listener.accept()
         chan = channels.StreamChannel(conn, SECRET, "kernel")  # verifies
+        assert chan.encrypted
         msg, _ = chan.recv(timeout=30)
         assert msg[0] == "hello"
         chan.send(("bye",))
@@ -83,7 +92,10 @@ def test_a_verifying_kernel_refuses_an_unsigned_frame():
     a, b = socket.socketpair()
     kernel = channels.StreamChannel(a, SECRET, "kernel")
     worker = channels.StreamChannel(b, SECRET, "worker", sign_outbound=False)
+    shaking = threading.Thread(target=kernel.handshake, args=(10,))
+    shaking.start()
     worker.send(("hello", {}))
+    shaking.join(10)
     with pytest.raises(AuthenticationError):
         kernel.recv(timeout=5)
     a.close()
@@ -123,7 +135,7 @@ def test_a_listening_worker_survives_a_peer_of_another_version():
         received = b""
         while chunk := stranger.recv(64):  # until the worker hangs up on us...
             received += chunk
-        assert received[:3] == b"KJC" and len(received) == 4 + channels.NONCE_SIZE
+        assert received[:3] == b"KJC" and len(received) == channels.OPENING_SIZE
         stranger.close()
         good = channels.StreamChannel(
             socket.create_connection(("127.0.0.1", port), timeout=30), SECRET, "kernel"
@@ -151,3 +163,36 @@ def test_a_worker_whose_kernel_left_before_its_hello_exits_quietly():
     parent.close()  # the kernel is gone before the worker could say hello
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0 and "Traceback" not in stderr, stderr
+
+
+def test_a_local_worker_waits_for_its_kernel_to_prove_the_key_as_long_as_it_lives():
+    """A warm pool's kernel proves the key only when it first reads from a worker (a job):
+    the handshake deadline for unknown peers must not end a worker its parent started."""
+    parent, child = socket.socketpair()
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "kjupyter.worker", "--fd", str(child.fileno())),
+            *("--handshake-timeout", "0.5"),  # for unknown peers: not this worker's parent
+        ],
+        pass_fds=(child.fileno(),),
+        env=dict(os.environ, KJUPYTER_SECRET=SECRET.hex()),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    child.close()
+    try:
+        chan = channels.StreamChannel(parent, SECRET, "kernel", verify_inbound=False)
+        parent.settimeout(60)
+        assert parent.recv(1, socket.MSG_PEEK)  # the worker is up and has sent its opening
+        parent.settimeout(None)
+        # ...and is still there well past the handshake deadline meant for unknown peers.
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(2.5)
+        assert chan.recv(timeout=30)[0][0] == "hello"
+        chan.send(("bye",))
+        assert proc.wait(30) == 0
+    finally:
+        parent.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)

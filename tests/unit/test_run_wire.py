@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import socket
+import struct
 import threading
 
 import pytest
@@ -247,3 +248,89 @@ def test_only_plain_builtin_values_travel_inline():
         assert wire.is_plain(value), value
     for value in ("x" * (wire.INLINE_LIMIT + 1), np.int64(3), b"bytes", [1], (1,), {"a": 1}):
         assert not wire.is_plain(value), type(value)
+
+
+def test_unauthenticated_lengths_are_not_allocated():
+    """Issue 15.3: lengths in a frame's header were trusted, and allocated, before its MAC."""
+    import tracemalloc
+
+    header = struct.pack("<IIQ", wire.MAGIC, 1, 256 << 20) + bytes(64)  # 256 MiB announced
+    tracemalloc.start()
+    try:
+        with pytest.raises((AuthenticationError, ChannelClosed)):
+            wire.FrameReader(Pipe(header + os.urandom(1 << 20)).recv_into).read(SENDER, 0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, f"{peak >> 20} MiB allocated for an unauthenticated frame"
+
+
+SEALER = wire.Signer(KEY, b"K", encrypt=True)
+
+
+def sealed_bytes(parts, signer=SEALER, seq=0) -> bytes:
+    out = memoryview(bytearray(wire.SEAL_BUFFER))
+    return b"".join(bytes(b) for b in wire.seal_frame(parts, signer, seq, out))
+
+
+SEALED_PARTS = {
+    **PARTS,
+    "many-small": [bytes([i % 256]) * (i * 37 % 5000) for i in range(300)],
+    "bytes-and-views": [b"m", os.urandom(700_000), memoryview(os.urandom(300_000)), b"t"],
+}
+
+
+SEALED_CASES = [  # 7-byte reads of megabytes prove nothing the other reads do not
+    pytest.param(SEALED_PARTS[p], chunk, id=f"{p}-{chunk}B")
+    for p in sorted(SEALED_PARTS)
+    for chunk in (7, 65_536, 1 << 30)
+    if not (chunk == 7 and sum(map(len, SEALED_PARTS[p])) > 200_000)
+]
+
+
+@pytest.mark.parametrize(("parts", "chunk"), SEALED_CASES)
+def test_sealed_round_trip(parts, chunk):
+    data = sealed_bytes(parts, seq=9)
+    receiver = wire.Signer(KEY, b"K", encrypt=True)
+    got = wire.FrameReader(Pipe(data, chunk).recv_into).read(receiver, 9)
+    assert [bytes(p) for p in got] == [bytes(p) for p in parts]
+
+
+def test_sealed_frames_carry_no_plaintext_and_refuse_tampering():
+    secret = b"plaintext-that-must-not-show" * 10_000
+    data = bytearray(sealed_bytes([b"ctl " + secret[:100], secret], seq=4))
+    assert b"plaintext-that-must-not-show" not in data
+    for tamper in ("flip-ciphertext", "wrong-seq", "wrong-direction", "flip-length"):
+        forged, signer, seq = bytearray(data), wire.Signer(KEY, b"K", encrypt=True), 4
+        if tamper == "flip-ciphertext":
+            forged[len(forged) // 2] ^= 1
+        elif tamper == "wrong-seq":
+            seq = 5
+        elif tamper == "wrong-direction":
+            signer = wire.Signer(KEY, b"W", encrypt=True)
+        else:
+            forged[wire.PREFIX.size] ^= 1
+        reader = wire.FrameReader(Pipe(bytes(forged)).recv_into)
+        with pytest.raises(AuthenticationError):
+            reader.read(signer, seq)
+
+
+@pytest.mark.parametrize("sealed", [False, True], ids=["signed", "sealed"])
+def test_long_headers_have_their_part_count_checked_first(sealed):
+    signer = wire.Signer(KEY, b"K", encrypt=sealed)
+    parts = [b"p%d" % i for i in range(wire.SHORT_HEADER_PARTS + 10)]
+    data = sealed_bytes(parts, signer, 1) if sealed else frame_bytes(parts, signer, 1)
+    got = wire.FrameReader(Pipe(data, 65_536).recv_into).read(signer, 1)
+    assert [bytes(p) for p in got] == parts
+    # A forged lead announcing the most parts is refused before its 8 MB of lengths are read.
+    forged = struct.pack("<II", wire.MAGIC, wire.MAX_PARTS) + bytes(wire.TAG_SIZE) + bytes(1 << 20)
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(AuthenticationError):
+            wire.FrameReader(Pipe(forged).recv_into).read(signer, 0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
