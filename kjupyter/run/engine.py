@@ -117,31 +117,68 @@ class Engine:
                     return
 
     def _send(self, worker: Worker, chunk: list[Task]) -> None:
-        now = time.time()
-        for task in chunk:
-            task.attempts += 1
-            task.status = "running"
-            task.worker, task.host = worker.name, worker.host
-            if task.attempts == 1:
-                task.submitted = now
-            worker.inflight[task.id] = task
-        puts, attachments = [], []
+        """Pack, send, then record: a chunk counts as in flight only once it has left.
+
+        Why this order: an error while packing (an unpicklable item) or sending must not leave
+        tasks marked in flight, or blobs marked cached, on a worker that stays in the pool.
+        """
+        args = self._pack(chunk)
+        if not chunk:
+            return
+        puts, attachments, fresh = [], [], []
         for key, blob in self.job.blobs.items():
             if key in worker.cached:
                 worker.cached.move_to_end(key)
                 continue
             puts.append((key, len(blob.parts)))
             attachments.extend(blob.parts)
-            worker.cached[key] = blob.size
-        drops = self._evict(worker)
-        args = wire.pack_value([t.arg for t in chunk])
+            fresh.append((key, blob.size))
+        drops = self._evict(worker, sum(size for _, size in fresh))
         attachments.extend(args)
         run = (self.job.program, [t.id for t in chunk], len(args))
-        worker.channel.send(("work", drops, puts, [run]), attachments)
+        try:
+            worker.channel.send(("work", drops, puts, [run]), attachments)
+        except BaseException:
+            worker.channel.broken = True  # whatever was written, this channel is done
+            raise
+        worker.cached.update(fresh)
+        now = time.time()
+        for task in chunk:
+            task.attempts += 1
+            task.status = "running"
+            task.worker, task.host = worker.name, worker.host
+            if task.submitted != task.submitted:  # NaN: first time out
+                task.submitted = now
+            worker.inflight[task.id] = task
 
-    def _evict(self, worker: Worker) -> list[str]:
+    def _pack(self, chunk: list[Task]) -> list[Any]:
+        """The chunk's arguments as one blob; items that cannot be pickled fail as their rows.
+
+        `chunk` is trimmed in place to the tasks that can be sent.
+        """
+        try:
+            return wire.pack_value([t.arg for t in chunk])
+        except Exception:
+            pass  # find which items, one by one (rare: only after a failure)
+        good = []
+        for task in chunk:
+            try:
+                wire.pack_value(task.arg)
+            except Exception as err:
+                self._finish(
+                    task,
+                    messages.ERROR,
+                    f"{self.job.label} {task.index} cannot be pickled: {type(err).__name__}: {err}",
+                )
+            else:
+                good.append(task)
+        chunk[:] = good
+        return wire.pack_value([t.arg for t in good]) if good else []
+
+    def _evict(self, worker: Worker, adding: int) -> list[str]:
+        """Keys to drop so the worker's cache stays within budget after `adding` bytes."""
         drops = []
-        total = sum(worker.cached.values())
+        total = sum(worker.cached.values()) + adding
         for key in list(worker.cached):
             if total <= CACHE_BUDGET:
                 break
@@ -257,10 +294,27 @@ class Engine:
         except KeyboardInterrupt:
             self.interrupted = True
             self._cancel()
+        except BaseException as err:
+            self.interrupted = True
+            self._abandon(f"{type(err).__name__}: {err}")
+            raise
         finally:
             self.selector.close()
             self.reporter.progress(len(self.job.tasks) - self.remaining, self.failed)
         return self.job.tasks
+
+    def _abandon(self, why: str) -> None:
+        """After an unexpected error: end every task and drop the workers still running ours.
+
+        Why drop them: a worker left with tasks in flight would wedge the next run (it looks
+        busy for ever) or run our stale work first. A fresh worker costs less than a hang.
+        """
+        for worker in list(self.active):
+            if worker.inflight or worker.channel.broken:
+                self._lose(worker, f"dropped after an error in the kernel: {why}")
+        for task in self.job.tasks:
+            if task.status in ("pending", "running"):
+                self._finish(task, messages.CANCELLED, f"cancelled: the run failed: {why}")
 
     def _cancel(self) -> None:
         """Cancel queued and running tasks; kill workers that do not stop in time."""
