@@ -172,7 +172,9 @@ def _execute(
     cancel_grace: float,
 ) -> Any:
     name = the_pool.backend.name
-    reporter = Reporter(len(job.tasks), name, stream=stream, progress=show_progress)
+    reporter = Reporter(
+        len(job.tasks), name, stream=stream, progress=show_progress, notes=not quiet
+    )
     start = time.monotonic()
     if job.tasks:
         engine = Engine(

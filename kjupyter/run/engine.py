@@ -8,11 +8,14 @@ interrupt) lands here, where it turns into cancellation. Backends only start and
 from __future__ import annotations
 
 import collections
+import queue
 import selectors
+import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from kjupyter.errors import BackendError, ChannelClosed, ProtocolError
+from kjupyter.errors import AuthenticationError, BackendError, ChannelClosed, ProtocolError
 from kjupyter.run import messages, wire
 from kjupyter.run.backends import Worker
 from kjupyter.run.pool import Pool
@@ -23,6 +26,10 @@ CACHE_BUDGET = 1 << 30  # bytes of blobs a worker keeps for us before the oldest
 TICK = 0.1  # s between progress refreshes while waiting
 START_TIMEOUT = 60.0  # s a run waits for its first worker to say hello
 FINAL = frozenset((messages.OK, messages.ERROR, messages.CANCELLED, messages.LOST))
+KEY_MISMATCH = (
+    "its frames fail the signature check: the worker holds another session secret than this "
+    "kernel (a key mismatch); start workers with this kernel's secret"
+)
 SPIN = 0.0002  # s the loop polls for results before it sleeps (see StreamChannel.spin)
 
 
@@ -55,44 +62,118 @@ class Engine:
         self.started_at = time.monotonic()
         self.interrupted = False
         self.gang_started = False
+        self.given_up = False
+        self.lost_workers = 0
+        self.replacing = 0  # workers being started in the background
+        self.failed_replacements = 0
+        self.replacements: queue.SimpleQueue[_Started] = queue.SimpleQueue()
 
     # -- workers ----------------------------------------------------------------------------
     def _add(self, workers: list[Worker]) -> None:
         for worker in workers:
             self.active.append(worker)
             self.selector.register(worker.channel, selectors.EVENT_READ, worker)
+            exit_fd = self.pool.backend.exit_fd(worker)
+            if exit_fd is not None:  # the process itself, not only its socket (issue 16, 4)
+                self.selector.register(exit_fd, selectors.EVENT_READ, _Exited(worker))
+
+    def _unregister(self, worker: Worker) -> None:
+        for key in list(self.selector.get_map().values()):
+            if key.data is worker or (type(key.data) is _Exited and key.data.worker is worker):
+                self.selector.unregister(key.fileobj)
 
     def _lose(self, worker: Worker, reason: str) -> None:
-        """A worker died or broke its channel: retry its tasks elsewhere, up to the limit."""
+        """A worker died or broke its channel: retry its tasks elsewhere, up to the limit.
+
+        Attempts count runs, not dispatches. A worker runs its tasks in the order sent, so of
+        those it never answered only the first had started: that one is charged an attempt.
+        The others are not, and every one of them is retried alone (`Task.suspect`), so a
+        poison task is found by itself and takes none of its chunk-mates with it.
+        """
         if worker in self.active:
             self.active.remove(worker)
-            self.selector.unregister(worker.channel)
+            self._unregister(worker)
         if not worker.ready:
             self.start_failures += 1
         detail = reason if reason else self.pool.backend.describe_exit(worker)
         self.pool.discard(worker, force=True)
-        for task in sorted(worker.inflight.values(), key=lambda t: t.index, reverse=True):
-            if task.attempts < self.max_attempts and not self.interrupted:
-                task.status = "pending"
-                self.queue.appendleft(task)
-            elif self.interrupted:
+        unanswered = list(worker.inflight.values())  # in the order sent
+        worker.inflight.clear()
+        self.lost_workers += 1
+        retried = 0
+        for n, task in enumerate(unanswered):
+            if n == 0:
+                task.attempts += 1
+            task.suspect = True
+            if self.interrupted:
                 self._finish(task, messages.CANCELLED, f"cancelled; worker {worker.name} {detail}")
-            else:
+            elif task.attempts >= self.max_attempts:
                 self._finish(
                     task,
                     messages.LOST,
                     f"worker {worker.name} lost ({detail}) after {task.attempts} attempts",
                 )
-        worker.inflight.clear()
+            else:
+                task.status = "pending"
+                retried += 1
+        self.queue.extendleft(t for t in reversed(unanswered) if t.status == "pending")
         if self.interrupted:
             return
+        given_up = len(unanswered) - retried
+        self.reporter.note(
+            f"worker {worker.name} lost ({detail}); {retried} of its tasks retried alone"
+            + (f", {given_up} given up" if given_up else "")
+        )
         if self.start_failures > self.n_workers + 2:
-            raise BackendError(
+            self._give_up(
                 f"workers of backend {self.pool.backend.name!r} exit before saying hello "
                 f"({detail}); see their stderr (the kernel log)"
             )
-        if self.remaining and len(self.active) < self.n_workers:
-            self._add(self.pool.spawn(1))
+
+    def _replace(self) -> None:
+        """Start replacements for lost workers in the background; take in those that are up.
+
+        Why a thread: a pod takes seconds to start, and the healthy workers keep working
+        meanwhile. A replacement that cannot start is said in one line, and the run goes on
+        with the workers it has; it fails only when no worker at all remains.
+        """
+        while True:
+            try:
+                started = self.replacements.get_nowait()
+            except queue.Empty:
+                break
+            self.replacing -= started.count
+            if started.error is None:
+                self._add(started.workers)
+                continue
+            self.reporter.note(
+                f"could not start {started.count} replacement worker(s): {started.error}; "
+                f"carrying on with {len(self.active)}"
+            )
+            if not self.active and not self.replacing:
+                self._give_up(f"no worker left: a replacement could not start: {started.error}")
+                return
+            self.failed_replacements += started.count
+        missing = self.n_workers - len(self.active) - self.replacing - self.failed_replacements
+        if missing <= 0 or not self.remaining or self.interrupted or self.given_up:
+            return
+        self.replacing += missing
+        threading.Thread(
+            target=_start_replacements,
+            args=(self.pool, missing, self.replacements),
+            name="kjupyter-replace",
+            daemon=True,
+        ).start()
+
+    def _give_up(self, why: str) -> None:
+        """No worker can run what is left: end it as lost with `why`, keeping every result."""
+        self.given_up = True
+        self.reporter.note(why)
+        while self.queue:
+            self._finish(self.queue.popleft(), messages.LOST, why)
+        for worker in list(self.active):
+            for task in worker.inflight.values():
+                self._finish(task, messages.LOST, why)
 
     # -- sending ----------------------------------------------------------------------------
     def _dispatch(self) -> None:
@@ -109,12 +190,22 @@ class Engine:
             if not worker.ready:
                 continue
             while self.queue and len(worker.inflight) < job.chunksize * job.window:
-                chunk = [self.queue.popleft() for _ in range(min(job.chunksize, len(self.queue)))]
+                if self.queue[0].suspect:  # retried after a death: runs alone
+                    if worker.inflight:
+                        break
+                    chunk = [self.queue.popleft()]
+                else:
+                    chunk = []
+                    while self.queue and len(chunk) < job.chunksize and not self.queue[0].suspect:
+                        chunk.append(self.queue.popleft())
                 try:
                     self._send(worker, chunk)
                 except (OSError, ChannelClosed):
+                    self.queue.extendleft(reversed(chunk))  # never sent: not charged, not lost
                     self._lose(worker, "")
                     return
+                if chunk and chunk[0].suspect:
+                    break
 
     def _send(self, worker: Worker, chunk: list[Task]) -> None:
         """Pack, send, then record: a chunk counts as in flight only once it has left.
@@ -144,7 +235,6 @@ class Engine:
         worker.cached.update(fresh)
         now = time.time()
         for task in chunk:
-            task.attempts += 1
             task.status = "running"
             task.worker, task.host = worker.name, worker.host
             if task.submitted != task.submitted:  # NaN: first time out
@@ -192,6 +282,9 @@ class Engine:
     def _receive(self, worker: Worker) -> None:
         try:
             msg, atts = worker.channel.recv()
+        except AuthenticationError:
+            self._lose(worker, KEY_MISMATCH)
+            return
         except (ChannelClosed, ProtocolError, OSError):
             self._lose(worker, "")
             return
@@ -236,6 +329,8 @@ class Engine:
                         )
             if task is None or task.status in FINAL:
                 continue  # a result of a task already given up on
+            if status != messages.CANCELLED or finished != started:
+                task.attempts += 1  # it ran (a task cancelled before it started did not)
             task.value, task.status, task.started, task.finished = value, status, started, finished
             if error or tb:
                 task.error, task.traceback = error, tb
@@ -260,14 +355,27 @@ class Engine:
 
     # -- the loop ---------------------------------------------------------------------------
     def _step(self, timeout: float) -> None:
-        ready = [w for w in self.active if w.channel.pending()]
+        ready: list[Any] = [w for w in self.active if w.channel.pending()]
         if not ready:
             ready = self._spin(min(SPIN, timeout))
         if not ready:
             ready = [key.data for key, _ in self.selector.select(timeout)]
+        losses = self.lost_workers
+        self._handle(ready)
+        while self.lost_workers != losses and self.active:
+            # A death is often not alone (a node lost, a kernel paused past the dead-man
+            # switch): find every dead worker now, before retries are sent to any of them.
+            losses = self.lost_workers
+            self._handle([key.data for key, _ in self.selector.select(0)])
+
+    def _handle(self, ready: list[Any]) -> None:
+        # Channels first: a process that exited wrote its last results before it ended.
         for worker in ready:
-            if worker in self.active:
+            if type(worker) is not _Exited and worker in self.active:
                 self._receive(worker)
+        for exited in ready:
+            if type(exited) is _Exited and exited.worker in self.active:
+                self._lose(exited.worker, "")
 
     def _spin(self, seconds: float) -> list[Worker]:
         """Poll the channels for up to `seconds`: an answer due soon skips a sleep and a wake-up."""
@@ -285,6 +393,7 @@ class Engine:
             while self.remaining:
                 self._dispatch()
                 self._step(TICK)
+                self._replace()
                 self._report()
                 if not any(w.ready for w in self.active) and time.monotonic() > deadline:
                     raise BackendError(
@@ -299,6 +408,9 @@ class Engine:
             self._abandon(f"{type(err).__name__}: {err}")
             raise
         finally:
+            for worker in list(self.active):
+                if worker.inflight:  # never hand the pool a worker still busy with our tasks
+                    self._lose(worker, "dropped: still running tasks of a finished run")
             self.selector.close()
             self.reporter.progress(len(self.job.tasks) - self.remaining, self.failed)
         return self.job.tasks
@@ -340,3 +452,26 @@ class Engine:
         for task in self.job.tasks:
             if task.status in ("pending", "running"):
                 self._finish(task, messages.CANCELLED, "cancelled")
+
+
+@dataclass(eq=False)
+class _Exited:
+    """Selector data for a worker's exit watch (a pidfd): readable once its process ended."""
+
+    worker: Worker
+
+
+@dataclass
+class _Started:
+    """What a background replacement brought: workers, or the error that stopped it."""
+
+    count: int
+    workers: list[Worker] = field(default_factory=list)
+    error: str | None = None
+
+
+def _start_replacements(pool: Pool, count: int, done: queue.SimpleQueue[_Started]) -> None:
+    try:
+        done.put(_Started(count, pool.spawn(count)))
+    except Exception as err:  # whatever the backend raises, the engine reports it
+        done.put(_Started(count, error=f"{type(err).__name__}: {err}"))

@@ -26,9 +26,17 @@ class Reporter:
     """Echo task output and show progress for one run."""
 
     def __init__(
-        self, total: int, backend: str, *, stream: bool = True, progress: bool = True
+        self,
+        total: int,
+        backend: str,
+        *,
+        stream: bool = True,
+        progress: bool = True,
+        notes: bool = True,
     ) -> None:
         self.total = total
+        self.show_notes = notes
+        self.notes: list[str] = []  # what happened to workers, in order (kept when quiet)
         self.backend = backend
         self.stream = stream
         self.show_progress = progress
@@ -67,6 +75,13 @@ class Reporter:
         target = sys.stdout if stream == "stdout" else sys.stderr
         target.write(out)
         target.flush()
+
+    def note(self, line: str) -> None:
+        """Say, as it happens, one thing that went wrong beside the tasks (a worker died)."""
+        self.notes.append(line)
+        if self.show_notes:
+            sys.stderr.write(f"kjupyter: {line}\n")
+            sys.stderr.flush()
 
     def progress(self, done: int, failed: int) -> None:
         self.done, self.failed = done, failed

@@ -36,7 +36,8 @@ class Task:
     submitted: float = math.nan
     started: float = math.nan
     finished: float = math.nan
-    attempts: int = 0
+    attempts: int = 0  # runs: results received, plus the deaths of workers running it
+    suspect: bool = False  # in flight on a worker that died: retried alone
 
     def __init__(self, id: int, index: int, arg: Any) -> None:
         self.id = id
