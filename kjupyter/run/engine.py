@@ -436,8 +436,8 @@ class Engine:
             if worker.channel.broken:
                 self._lose(worker, "interrupted mid-frame")
             elif worker.inflight:
-                try:
-                    worker.channel.send(("cancel", None))
+                try:  # by task id: a cancel must never reach a task of a later run
+                    worker.channel.send(("cancel", list(worker.inflight)))
                 except (OSError, ChannelClosed):
                     self._lose(worker, "")
         deadline = time.monotonic() + self.cancel_grace

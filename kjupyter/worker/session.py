@@ -297,6 +297,16 @@ class Session:
         if self.current is not None:
             signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
+    def _on_interrupt(self, signum: int, frame: Any) -> None:
+        """SIGINT on the main thread: interrupt the running task only if it was cancelled.
+
+        Why decide here and not where the cancel is read: between the reader's check and the
+        signal's arrival the task may have ended and the next begun; the handler runs on the
+        main thread, so the task it sees running is the one it would interrupt.
+        """
+        if self._current_cancelled():
+            self.guard.handler(signum, frame)
+
     def handle(self, msg: tuple[Any, ...], atts: list[memoryview]) -> bool:
         kind = msg[0]
         if kind == "work":
@@ -342,7 +352,7 @@ class Session:
             return  # the kernel left before the hello (a pool closed at once): nothing to do
         reader = threading.Thread(target=self.read_loop, name="kjupyter-reader", daemon=True)
         flusher = threading.Thread(target=self.flush_loop, name="kjupyter-flusher", daemon=True)
-        previous = signal.signal(signal.SIGINT, self.guard.handler)
+        previous = signal.signal(signal.SIGINT, self._on_interrupt)
         reader.start()
         flusher.start()
         try:
@@ -462,7 +472,7 @@ class Session:
 
     def _current_cancelled(self) -> bool:
         """Whether the running task was cancelled (asked when user code was interrupted)."""
-        return self.cancel_all or self.current in self.cancelled
+        return self.cancel_all or (self.current is not None and self.current in self.cancelled)
 
     def add_result(
         self,
