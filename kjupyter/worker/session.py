@@ -159,6 +159,7 @@ class Session:
         self.objects: dict[str, Any] = {}
         self.compiled: dict[str, execute.CompiledCell] = {}
         self.cancelled: set[int] = set()
+        self.pid = os.getpid()
         self.cancel_all = False
         self.current: int | None = None
         self.guard = execute.Interruptible()
@@ -461,6 +462,10 @@ class Session:
                     status, value, err, tb = execute.run_user(
                         fn, arg, self.guard, self._current_cancelled
                     )
+                    if os.getpid() != self.pid:
+                        # A copy made by a bare os.fork() in the task: it must not serve the
+                        # kernel too (it would write into the worker's channel). Issue 16, 4.
+                        os._exit(0)
                 finally:
                     self.current = None
                     self.stdout.flush()
