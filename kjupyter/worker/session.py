@@ -23,6 +23,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,9 +149,17 @@ def installed_versions() -> dict[str, str]:
 class Session:
     """Serve one kernel over `channel` until it says goodbye, goes away, or falls silent."""
 
-    def __init__(self, channel: StreamChannel, idle_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        channel: StreamChannel,
+        idle_timeout: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.channel = channel
         self.idle_timeout = idle_timeout
+        self.clock = clock  # the dead-man switch's clock (tests skew it)
+        self.last_frame = clock()  # when the kernel last said anything
         self.queue: collections.deque[Run] = collections.deque()
         self.cond = threading.Condition()
         self.stopping = False
@@ -184,10 +193,17 @@ class Session:
     # -- reading ----------------------------------------------------------------------------
     def _read_one(self) -> bool:
         """Read and handle one frame; False when nothing more will be read (goodbye, lost)."""
+        left = self._silence_left()
         try:
-            msg, atts = self.channel.recv(timeout=self.idle_timeout)
+            if left is not None and left <= 0:
+                raise IdleTimeout("the kernel fell silent")
+            msg, atts = self.channel.recv(timeout=left)
+            self.last_frame = self.clock()
             return self.handle(msg, atts)
         except IdleTimeout:
+            left = self._silence_left()
+            if left is not None and left > 0:
+                return True  # woken early (the clock moved less than the wait): read again
             self._expire()
         except AuthenticationError as err:
             print(f"kjupyter worker: {err}; closing the connection", file=sys.__stderr__)
@@ -199,6 +215,16 @@ class Session:
             self.channel.abort()
             self._lose()
         return False
+
+    def _silence_left(self) -> float | None:
+        """Seconds until the dead-man switch fires, counted from the kernel's last frame.
+
+        Why from the last frame and not from when work ran out: a kernel paused while a task
+        ran has been silent all that time already (issue 16: 77 s after a SIGSTOP, not 60).
+        """
+        if self.idle_timeout is None:
+            return None
+        return self.idle_timeout - (self.clock() - self.last_frame)
 
     def _expire(self) -> None:
         self.idle_expired = True
@@ -242,8 +268,13 @@ class Session:
         watch = [self.channel, self._wake_reader]
         while self.busy and not self.reading_done:
             if not self.channel.pending():
-                ready = select.select(watch, [], [], self.idle_timeout)[0]
+                left = self._silence_left()
+                wait = None if left is None else max(0.0, left)
+                ready = select.select(watch, [], [], wait)[0]
                 if not ready:
+                    left = self._silence_left()
+                    if left is not None and left > 0:
+                        continue
                     self._expire()
                     self.reading_done = True
                     return
