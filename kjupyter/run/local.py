@@ -52,13 +52,20 @@ class LocalBackend(Backend):
         for _ in range(count):
             parent, child = socket.socketpair()
             cmd = [self.python, "-m", "kjupyter.worker", "--fd", str(child.fileno())]
-            proc = subprocess.Popen(
-                [*cmd, "--session", session.id],
-                pass_fds=(child.fileno(),),
-                env=env,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            try:
+                proc = subprocess.Popen(
+                    [*cmd, "--session", session.id],
+                    pass_fds=(child.fileno(),),
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            except BaseException:
+                parent.close()
+                child.close()
+                for started in workers:  # all or none: the caller gets no half-started list
+                    self.stop(started, force=True)
+                raise
             child.close()
             # The socketpair is private to us and our child: the OS vouches for the peer, so
             # the kernel skips re-checking worker frames (the worker still checks ours).

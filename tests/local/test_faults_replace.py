@@ -1,0 +1,61 @@
+"""Issue 16, defect 2 (engine level): a replacement worker that cannot start aborts nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+import kjupyter
+from kjupyter.run import backends
+from kjupyter.run.local import LocalBackend
+
+pytestmark = pytest.mark.timeout(120)
+
+
+class BrittleBackend(LocalBackend):
+    """Local workers whose every start after the first fails (a python that does not exist)."""
+
+    name = "brittle"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.starts = 0
+
+    def start(self, count, session):
+        self.starts += 1
+        if self.starts > 1:
+            self.python = "/nonexistent/bin/python3"
+        return super().start(count, session)
+
+
+backends.register("brittle", BrittleBackend)
+
+
+def die_once_on_five(marker: str):
+    def work(x):
+        import os
+
+        if x == 5 and not os.path.exists(marker):
+            open(marker, "w").close()
+            os._exit(1)
+        return x
+
+    return work
+
+
+def test_the_map_carries_on_with_the_workers_it_has(tmp_path, capsys):
+    work = die_once_on_five(str(tmp_path / "died"))
+    frame = kjupyter.map(work, range(20), workers=2, chunksize=1, backend="brittle")
+    assert list(frame["status"]) == ["ok"] * 20
+    assert list(frame["value"]) == list(range(20))
+    err = capsys.readouterr().err
+    assert "could not start 1 replacement worker(s): FileNotFoundError" in err
+    assert "carrying on with 1" in err
+
+
+def test_with_no_worker_left_the_rest_is_lost_and_finished_results_are_kept(tmp_path):
+    work = die_once_on_five(str(tmp_path / "died"))
+    frame = kjupyter.map(work, range(10), workers=1, chunksize=1, backend="brittle", quiet=True)
+    assert list(frame["status"][:5]) == ["ok"] * 5
+    assert list(frame["value"][:5]) == list(range(5))
+    assert set(frame["status"][5:]) == {"lost"}
+    assert frame.loc[9, "error"].startswith("no worker left: a replacement could not start:")
