@@ -48,6 +48,7 @@ def run(
 
     >>> frame = kjupyter.run("import os; os.getpid()", n=2)
     """
+    began = time.monotonic()  # the summary's time includes starting workers
     if n < 1:
         raise ValueError("n must be at least 1")
     if isinstance(namespace, str):
@@ -96,6 +97,7 @@ def run(
         quiet,
         max_attempts,
         cancel_grace,
+        began,
     )
 
 
@@ -131,6 +133,7 @@ def map(
 
     >>> kjupyter.map(lambda x: x * x, range(10), values=True)
     """
+    began = time.monotonic()  # the summary's time includes starting workers
     items = list(items)
     the_pool = pool.get_pool(backend, **backend_options)
     n_workers = workers or the_pool.backend.default_workers
@@ -157,6 +160,7 @@ def map(
         quiet,
         max_attempts,
         cancel_grace,
+        began,
     )
 
 
@@ -170,12 +174,12 @@ def _execute(
     quiet: bool,
     max_attempts: int,
     cancel_grace: float,
+    began: float,
 ) -> Any:
     name = the_pool.backend.name
     reporter = Reporter(
         len(job.tasks), name, stream=stream, progress=show_progress, notes=not quiet
     )
-    start = time.monotonic()
     if job.tasks:
         engine = Engine(
             the_pool,
@@ -186,7 +190,7 @@ def _execute(
             cancel_grace=cancel_grace,
         )
         engine.execute()
-    elapsed = time.monotonic() - start
+    elapsed = time.monotonic() - began
     failed = sum(t.status != messages.OK for t in job.tasks)
     if failed and any(task.traceback for task in job.tasks):  # only failed tasks have one
         index: dict[str, str] = {}

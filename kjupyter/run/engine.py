@@ -27,7 +27,7 @@ TICK = 0.1  # s between progress refreshes while waiting
 START_TIMEOUT = 60.0  # s a run waits for its first worker to say hello
 FINAL = frozenset((messages.OK, messages.ERROR, messages.CANCELLED, messages.LOST))
 KEY_MISMATCH = (
-    "its frames fail the signature check: the worker holds another session secret than this "
+    "frames fail the signature check: the worker holds another session secret than this "
     "kernel (a key mismatch); start workers with this kernel's secret"
 )
 SPIN = 0.0002  # s the loop polls for results before it sleeps (see StreamChannel.spin)
@@ -125,10 +125,14 @@ class Engine:
             + (f", {given_up} given up" if given_up else "")
         )
         if self.start_failures > self.n_workers + 2:
-            self._give_up(
-                f"workers of backend {self.pool.backend.name!r} exit before saying hello "
-                f"({detail}); see their stderr (the kernel log)"
-            )
+            name = self.pool.backend.name
+            if detail == KEY_MISMATCH:
+                self._give_up(f"workers of backend {name!r} cannot be trusted: {detail}")
+            else:
+                self._give_up(
+                    f"workers of backend {name!r} exit before saying hello ({detail}); see "
+                    "their stderr (the kernel log)"
+                )
 
     def _replace(self) -> None:
         """Start replacements for lost workers in the background; take in those that are up.

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from kjupyter.errors import BackendError
 from kjupyter.run import backends
 from kjupyter.run.backends import Backend, Session, Worker
 from kjupyter.run.channel import StreamChannel
@@ -39,14 +40,26 @@ class LocalBackend(Backend):
     """Worker processes on this machine."""
 
     name = "local"
+    #: check the signatures of workers' frames (the socketpair makes it needless; tests set it)
+    verify_workers = False
 
-    def __init__(self, python: str | None = None) -> None:
+    def __init__(self, python: str | None = None, **unknown: object) -> None:
+        if unknown:
+            names = ", ".join(repr(k) for k in sorted(unknown))
+            raise BackendError(
+                f"backend 'local' has no option {names}; its only option is python= (options "
+                "such as cpu, memory or image are for backend='kubernetes')"
+            )
         self.python = python or sys.executable
         self.host = socket.gethostname()
         self.default_workers = max(1, os.cpu_count() or 1)
 
+    def worker_secret(self, session: Session) -> bytes:
+        """The secret handed to workers: the session's (a test gives another)."""
+        return session.secret
+
     def start(self, count: int, session: Session) -> list[Worker]:
-        env = dict(os.environ, KJUPYTER_SECRET=session.secret.hex())
+        env = dict(os.environ, KJUPYTER_SECRET=self.worker_secret(session).hex())
         env.pop("KJUPYTER_SECRET_FILE", None)
         workers = []
         for _ in range(count):
@@ -69,7 +82,9 @@ class LocalBackend(Backend):
             child.close()
             # The socketpair is private to us and our child: the OS vouches for the peer, so
             # the kernel skips re-checking worker frames (the worker still checks ours).
-            channel = StreamChannel(parent, session.secret, "kernel", verify_inbound=False)
+            channel = StreamChannel(
+                parent, session.secret, "kernel", verify_inbound=self.verify_workers
+            )
             handle = LocalProcess(proc, _pidfd(proc.pid))
             workers.append(Worker(f"local-{proc.pid}", channel, host=self.host, handle=handle))
         return workers
