@@ -65,3 +65,15 @@ def test_a_key_mismatch_is_called_a_key_mismatch():
     assert set(frame["status"]) == {"lost"}
     assert "key mismatch" in frame.loc[0, "error"]
     assert "saying hello" not in frame.loc[0, "error"]
+
+
+def test_a_loud_task_is_cut_in_the_cell_and_kept_whole_in_the_results(capfd):
+    def loud(_):
+        for _ in range(5_000):
+            print("z" * 99)  # 500,000 characters
+
+    frame = kjupyter.map(loud, [0], workers=1, quiet=True)
+    assert len(frame.loc[0, "stdout"]) == 500_000
+    echoed = capfd.readouterr().out
+    assert "output cut here" in echoed
+    assert len(echoed) < 200_000
