@@ -8,6 +8,7 @@ interrupt) lands here, where it turns into cancellation. Backends only start and
 from __future__ import annotations
 
 import collections
+import contextlib
 import queue
 import selectors
 import threading
@@ -20,7 +21,7 @@ from kjupyter.run import messages, wire
 from kjupyter.run.backends import Worker
 from kjupyter.run.pool import Pool
 from kjupyter.run.progress import Reporter
-from kjupyter.run.tasks import Job, Task
+from kjupyter.run.tasks import Job, Task, new_task_ids
 
 CACHE_BUDGET = 1 << 30  # bytes of blobs a worker keeps for us before the oldest are dropped
 TICK = 0.1  # s between progress refreshes while waiting
@@ -55,6 +56,7 @@ class Engine:
         self.queue: collections.deque[Task] = collections.deque(job.tasks)
         self.by_id = {t.id: t for t in job.tasks}
         self.remaining = len(job.tasks)
+        self.source = job.source  # None once exhausted, failed, or no longer wanted
         self.failed = 0
         self.active: list[Worker] = []
         self.selector = selectors.PollSelector()  # no syscall to set up or close, unlike epoll
@@ -159,7 +161,8 @@ class Engine:
                 return
             self.failed_replacements += started.count
         missing = self.n_workers - len(self.active) - self.replacing - self.failed_replacements
-        if missing <= 0 or not self.remaining or self.interrupted or self.given_up:
+        more = self.remaining or self.source is not None
+        if missing <= 0 or not more or self.interrupted or self.given_up:
             return
         self.replacing += missing
         threading.Thread(
@@ -172,6 +175,7 @@ class Engine:
     def _give_up(self, why: str) -> None:
         """No worker can run what is left: end it as lost with `why`, keeping every result."""
         self.given_up = True
+        self.source = None
         self.reporter.note(why)
         while self.queue:
             self._finish(self.queue.popleft(), messages.LOST, why)
@@ -189,11 +193,11 @@ class Engine:
                 return
             self.gang_started = True
         for worker in self.active:
-            if not self.queue:
-                return
             if not worker.ready:
                 continue
-            while self.queue and len(worker.inflight) < job.chunksize * job.window:
+            while len(worker.inflight) < job.chunksize * job.window:
+                if not self.queue and not self._pull(job.chunksize):
+                    return
                 if self.queue[0].suspect:  # retried after a death: runs alone
                     if worker.inflight:
                         break
@@ -210,6 +214,37 @@ class Engine:
                     return
                 if chunk and chunk[0].suspect:
                     break
+
+    def _pull(self, count: int) -> bool:
+        """Make tasks of up to `count` more items of a streamed map; False when none came.
+
+        Items are pulled only when a worker has room for them: the look-ahead is what is in
+        flight, so an endless iterator runs instead of being read into a list first.
+        """
+        if self.source is None or self.interrupted or self.given_up:
+            return False
+        pulled = 0
+        while pulled < count:
+            try:
+                item = next(self.source)
+            except StopIteration:
+                self.source = None
+                break
+            except Exception as err:
+                self.source = None
+                self.reporter.note(
+                    f"the items stopped after {len(self.job.tasks)}: {type(err).__name__}: "
+                    f"{err}; the map ends with them"
+                )
+                break
+            task = Task(new_task_ids(1)[0], len(self.job.tasks), item)
+            self.job.tasks.append(task)
+            self.by_id[task.id] = task
+            self.queue.append(task)
+            self.remaining += 1
+            pulled += 1
+        self.reporter.total = len(self.job.tasks)
+        return pulled > 0
 
     def _send(self, worker: Worker, chunk: list[Task]) -> None:
         """Pack, send, then record: a chunk counts as in flight only once it has left.
@@ -394,7 +429,7 @@ class Engine:
         try:
             self._add(self.pool.acquire(self.n_workers))
             deadline = time.monotonic() + START_TIMEOUT
-            while self.remaining:
+            while self.remaining or self.source is not None:
                 self._dispatch()
                 self._step(TICK)
                 self._replace()
@@ -406,12 +441,17 @@ class Engine:
                     )
         except KeyboardInterrupt:
             self.interrupted = True
+            self.source = None
             self._cancel()
         except BaseException as err:
             self.interrupted = True
+            self.source = None
             self._abandon(f"{type(err).__name__}: {err}")
             raise
         finally:
+            with contextlib.suppress(Exception):
+                self.interrupted = True  # take in (and report) replacements done by now
+                self._replace()
             for worker in list(self.active):
                 if worker.inflight:  # never hand the pool a worker still busy with our tasks
                     self._lose(worker, "dropped: still running tasks of a finished run")

@@ -139,6 +139,7 @@ class Reporter:
     def _draw(self, final: bool = False) -> None:
         label = f"{self.done}/{self.total} tasks, {self.failed} failed ({self.backend})"
         if self._bar is not None:
+            self._bar.max = max(1, self.total)  # grows as a streamed map pulls items
             self._bar.value = self.done
             self._bar.bar_style = "danger" if self.failed else ("success" if final else "")
             self._label.value = label

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,3 +71,6 @@ class Job:
     gang: bool = False  # start all tasks together, one per worker (the ranks of a cell)
     # the functions shipped, whose source files fill in remote tracebacks (see `sources`)
     functions: list[Any] = field(default_factory=list)
+    # more items, pulled only as workers have room for them (a generator, an endless stream):
+    # each becomes a task appended to `tasks`
+    source: Iterator[Any] | None = None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 import pytest
 
 import kjupyter
@@ -11,8 +14,14 @@ from kjupyter.run.local import LocalBackend
 pytestmark = pytest.mark.timeout(120)
 
 
+FAILED_MARK = "/tmp/kjupyter-test-brittle-failed-{}"
+
+
 class BrittleBackend(LocalBackend):
-    """Local workers whose every start after the first fails (a python that does not exist)."""
+    """Local workers whose every start after the first fails (a python that does not exist).
+
+    A failed start leaves a file behind, so tasks can wait for the fact that it failed.
+    """
 
     name = "brittle"
 
@@ -24,19 +33,32 @@ class BrittleBackend(LocalBackend):
         self.starts += 1
         if self.starts > 1:
             self.python = "/nonexistent/bin/python3"
-        return super().start(count, session)
+        try:
+            return super().start(count, session)
+        except FileNotFoundError:
+            open(FAILED_MARK.format(os.getpid()), "w").close()
+            raise
 
 
 backends.register("brittle", BrittleBackend)
 
 
 def die_once_on_five(marker: str):
+    failed = FAILED_MARK.format(os.getpid())
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(failed)
+
     def work(x):
         import os
+        import time
 
         if x == 5 and not os.path.exists(marker):
             open(marker, "w").close()
             os._exit(1)
+        if x > 5:  # the rest waits until the replacement has failed: the map sees it fail
+            deadline = time.monotonic() + 30
+            while not os.path.exists(failed) and time.monotonic() < deadline:
+                time.sleep(0.01)
         return x
 
     return work
