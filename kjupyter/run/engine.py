@@ -46,6 +46,7 @@ class Engine:
         *,
         max_attempts: int = 3,
         cancel_grace: float = 2.0,
+        start_timeout: float = START_TIMEOUT,
     ) -> None:
         self.pool = pool
         self.job = job
@@ -53,6 +54,7 @@ class Engine:
         self.reporter = reporter
         self.max_attempts = max_attempts
         self.cancel_grace = cancel_grace
+        self.start_timeout = start_timeout
         self.queue: collections.deque[Task] = collections.deque(job.tasks)
         self.by_id = {t.id: t for t in job.tasks}
         self.remaining = len(job.tasks)
@@ -428,16 +430,20 @@ class Engine:
         """Run every task; on KeyboardInterrupt cancel and return what finished."""
         try:
             self._add(self.pool.acquire(self.n_workers))
-            deadline = time.monotonic() + START_TIMEOUT
+            deadline = time.monotonic() + self.start_timeout
             while self.remaining or self.source is not None:
                 self._dispatch()
                 self._step(TICK)
                 self._replace()
                 self._report()
-                if not any(w.ready for w in self.active) and time.monotonic() > deadline:
-                    raise BackendError(
+                # The start timeout counts from the last moment a worker was ready, not from
+                # the run's start: a worker lost late in a long run gets its replacement.
+                if any(w.ready for w in self.active):
+                    deadline = time.monotonic() + self.start_timeout
+                elif time.monotonic() > deadline:
+                    self._give_up(
                         f"no worker of backend {self.pool.backend.name!r} said hello within "
-                        f"{START_TIMEOUT:.0f} s"
+                        f"{self.start_timeout:.0f} s"
                     )
         except KeyboardInterrupt:
             self.interrupted = True
