@@ -204,10 +204,9 @@ class Engine:
                     if worker.inflight:
                         break
                     chunk = [self.queue.popleft()]
-                else:
-                    chunk = []
-                    while self.queue and len(chunk) < job.chunksize and not self.queue[0].suspect:
-                        chunk.append(self.queue.popleft())
+                else:  # suspects only ever join at the front: none is left in the queue
+                    take = min(job.chunksize, len(self.queue))
+                    chunk = [self.queue.popleft() for _ in range(take)]
                 try:
                     self._send(worker, chunk)
                 except (OSError, ChannelClosed):
@@ -354,6 +353,7 @@ class Engine:
         pos = 0
         inflight = worker.inflight
         half_lines = self.reporter.partial  # output lines still waiting for their end
+        cancelled = messages.CANCELLED
         for task_id, status, nparts, error, tb, started, finished, inline in results:
             task = inflight.pop(task_id, None)
             value = inline  # nparts 0: a plain value (int, str...) in the message itself
@@ -370,7 +370,7 @@ class Engine:
                         )
             if task is None or task.status in FINAL:
                 continue  # a result of a task already given up on
-            if status != messages.CANCELLED or finished != started:
+            if status != cancelled or finished != started:
                 task.attempts += 1  # it ran (a task cancelled before it started did not)
             task.value, task.status, task.started, task.finished = value, status, started, finished
             if error or tb:
