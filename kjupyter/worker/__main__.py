@@ -29,7 +29,7 @@ import sys
 from kjupyter.errors import ChannelClosed, ProtocolError
 from kjupyter.run import messages
 from kjupyter.run.channel import IdleTimeout, StreamChannel
-from kjupyter.worker.session import Session
+from kjupyter.worker.session import Session, end_process_group
 
 MIN_SECRET = 16
 
@@ -166,10 +166,13 @@ def main(argv: list[str] | None = None) -> int:
         channel = StreamChannel(sock, secret, "worker", sign_outbound=not private)
     except OSError:
         return 0  # the kernel left before we started (a pool closed at once): nothing to do
+    session = Session(channel, opts.idle_timeout, leads_group=opts.fd is not None)
     try:
-        Session(channel, opts.idle_timeout).serve()
+        session.serve()
     finally:
         channel.close()
+    if session.lost and session.leads_group:
+        end_process_group()  # the kernel is gone: so is everything our tasks started
     return 0
 
 

@@ -146,6 +146,21 @@ def installed_versions() -> dict[str, str]:
     return found
 
 
+def end_process_group() -> None:
+    """Kill this process's group, this process last: what tasks started ends with the worker.
+
+    Only for a worker that leads its group (a local worker, started in a session of its own)
+    and has lost its kernel: nobody else is left to clean up after it.
+    """
+    if os.getpgid(0) != os.getpid():
+        return
+    for stream in (sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(Exception):
+            if stream is not None:
+                stream.flush()
+    os.killpg(0, signal.SIGKILL)
+
+
 class Session:
     """Serve one kernel over `channel` until it says goodbye, goes away, or falls silent."""
 
@@ -155,10 +170,13 @@ class Session:
         idle_timeout: float | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        leads_group: bool = False,
     ) -> None:
         self.channel = channel
         self.idle_timeout = idle_timeout
         self.clock = clock  # the dead-man switch's clock (tests skew it)
+        # a local worker leads a process group of its own: losing the kernel ends all of it
+        self.leads_group = leads_group
         self.last_frame = clock()  # when the kernel last said anything
         self.queue: collections.deque[Run] = collections.deque()
         self.cond = threading.Condition()
@@ -323,6 +341,8 @@ class Session:
     def _exit_if_stuck(self) -> None:
         if not self.finished.is_set():
             print("kjupyter worker: task ignores cancellation; exiting", file=sys.__stderr__)
+            if self.leads_group:
+                end_process_group()
             os._exit(1)
 
     def _interrupt(self) -> None:

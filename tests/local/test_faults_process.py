@@ -69,3 +69,34 @@ def test_a_bare_fork_in_a_task_leaves_no_worker_copy_behind():
     assert kjupyter.map(bare_fork, range(4), workers=1, values=True, quiet=True) == [0, 1, 2, 3]
     pool.shutdown_all()
     wait_for(lambda: not worker_pids() - before, what="every copy of the worker to end")
+
+
+KERNEL = """
+import sys, kjupyter
+
+def start_sleeper(_):
+    import subprocess
+    return subprocess.Popen(["sleep", "600"]).pid
+
+print(kjupyter.map(start_sleeper, [0], workers=1, values=True, quiet=True)[0], flush=True)
+sys.stdin.read()  # stay up until the test kills us
+"""
+
+
+def test_children_of_tasks_end_when_the_kernel_is_killed():
+    import subprocess
+    import sys
+
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", KERNEL],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        sleeper = int(kernel.stdout.readline())
+        assert alive(sleeper)
+    finally:
+        kernel.kill()  # no atexit, no goodbye: the workers only see their socket close
+        kernel.wait()
+    wait_for(lambda: not alive(sleeper), what="the task's child to end with its worker")
