@@ -5,6 +5,13 @@ from __future__ import annotations
 import pytest
 
 import kjupyter
+from kjupyter.run import backends
+from kjupyter.run.engine import Engine
+from kjupyter.run.local import LocalBackend
+from kjupyter.run.progress import Reporter
+from kjupyter.run.tasks import Job, Task, new_task_ids
+
+from .conftest import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -53,3 +60,72 @@ def test_a_task_that_crashed_once_ran_twice(tmp_path):
     assert list(frame["status"]) == ["ok"] * 10
     assert frame.loc[5, "attempts"] == 2
     assert list(frame["attempts"][6:]) == [1] * 4
+
+
+class CountingBackend(LocalBackend):
+    """Local workers, recording how many each start was asked for."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.starts: list[int] = []
+
+    def start(self, count, session):
+        self.starts.append(count)
+        return super().start(count, session)
+
+
+backends.register("counting", CountingBackend)
+
+
+def dead(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+class PausedKernel(Reporter):
+    """Stands in for a kernel that stops reading (a pause, a long cell) while two workers die:
+    told "now" by a task, it returns only once every worker given is dead."""
+
+    def __init__(self, pids: list[int], paused: str) -> None:
+        super().__init__(60, "counting", stream=False, notes=False)
+        self.pids = pids
+        self.paused = paused
+
+    def output(self, task, stream, text):
+        if "now" in text:
+            open(self.paused, "w").close()
+            wait_for(lambda: sum(dead(p) for p in self.pids) >= 2, what="two workers to die")
+
+
+def test_workers_that_die_together_are_found_together_and_replaced_at_once(tmp_path):
+    marker, paused = str(tmp_path / "done"), str(tmp_path / "paused")
+    the_pool = kjupyter.run.pool.get_pool("counting")
+    the_pool.acquire(3)
+    pids = [w.handle.proc.pid for w in the_pool.workers]
+
+    def kill_two(x):
+        import os
+        import signal
+        import time
+
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return x
+        print("now", flush=True)
+        while not os.path.exists(paused):  # the kernel has stopped reading
+            time.sleep(0.001)
+        os.kill(next(p for p in pids if p != os.getpid()), signal.SIGKILL)
+        os._exit(1)  # and this worker dies too
+
+    blob = kjupyter.run.capture.capture_callable(kill_two)
+    tasks = [Task(i, n, n) for n, i in enumerate(new_task_ids(60))]
+    job = Job({"kind": "call", "fn": blob.key}, {blob.key: blob}, tasks, "item", window=2)
+    Engine(the_pool, job, 3, PausedKernel(pids, paused)).execute()
+    assert [t.value for t in tasks] == list(range(60))
+    assert the_pool.backend.starts == [3, 2]  # both replacements asked for in one start
