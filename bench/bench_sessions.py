@@ -119,7 +119,7 @@ def main() -> None:
         own += time.perf_counter() - start
         frame = s.px("y = sum(range(3 * 10**6))", namespace={}, quiet=True)
         own += frame.loc[1, "duration"]
-        proc = s.workers[1].handle
+        proc = s.workers[1].handle.proc
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         s.pull("x")  # finds rank 1 dead and rebuilds it

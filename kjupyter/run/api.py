@@ -10,7 +10,7 @@ import builtins
 import inspect
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from typing import Any
 
 from kjupyter.errors import TaskError
@@ -48,6 +48,7 @@ def run(
 
     >>> frame = kjupyter.run("import os; os.getpid()", n=2)
     """
+    began = time.monotonic()  # the summary's time includes starting workers
     if n < 1:
         raise ValueError("n must be at least 1")
     if isinstance(namespace, str):
@@ -98,6 +99,7 @@ def run(
         quiet,
         max_attempts,
         cancel_grace,
+        began,
     )
 
 
@@ -130,24 +132,35 @@ def map(
 
     `chunksize` items travel per message (default: enough for about eight messages per
     worker); `fn` and what it refers to are sent once per worker and reused while cached.
+    Items without a length (a generator, an endless iterator) are pulled only as workers have
+    room for them, one per message unless `chunksize` says more; interrupting such a map
+    returns what finished.
 
     >>> kjupyter.map(lambda x: x * x, range(10), values=True)
     """
-    items = list(items)
+    began = time.monotonic()  # the summary's time includes starting workers
+    source = None
+    if isinstance(items, Sized):
+        items = list(items)
+    else:
+        source, items = iter(items), []
     the_pool = pool.get_pool(backend, **backend_options)
     n_workers = workers or the_pool.backend.default_workers
-    n_workers = max(1, min(n_workers, len(items) or 1))
+    if source is None:
+        n_workers = max(1, min(n_workers, len(items) or 1))
     if chunksize is None:
         chunksize = max(1, min(MAX_CHUNK, len(items) // (n_workers * 8)))
-    if items and not values:
+    busy = bool(items) or source is not None
+    if busy and not values:
         results.preload()  # while workers start
-    if items:
+    if busy:
         the_pool.prestart(n_workers)  # cold workers boot while the function is pickled
     blob = capture.capture_callable(fn)
     program = {"kind": "call", "fn": blob.key}
     ids = new_task_ids(len(items))
     tasks = list(builtins.map(Task, ids, range(len(items)), items))
     job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=2)
+    job.source = source
     job.functions = [fn]
     return _execute(
         job,
@@ -159,6 +172,7 @@ def map(
         quiet,
         max_attempts,
         cancel_grace,
+        began,
     )
 
 
@@ -172,11 +186,13 @@ def _execute(
     quiet: bool,
     max_attempts: int,
     cancel_grace: float,
+    began: float,
 ) -> Any:
     name = the_pool.backend.name
-    reporter = Reporter(len(job.tasks), name, stream=stream, progress=show_progress)
-    start = time.monotonic()
-    if job.tasks:
+    reporter = Reporter(
+        len(job.tasks), name, stream=stream, progress=show_progress, notes=not quiet
+    )
+    if job.tasks or job.source is not None:
         engine = Engine(
             the_pool,
             job,
@@ -186,7 +202,7 @@ def _execute(
             cancel_grace=cancel_grace,
         )
         engine.execute()
-    elapsed = time.monotonic() - start
+    elapsed = time.monotonic() - began
     failed = sum(t.status != messages.OK for t in job.tasks)
     if failed and any(task.traceback for task in job.tasks):  # only failed tasks have one
         index: dict[str, str] = {}

@@ -76,6 +76,14 @@ class Backend:
         """Why a worker went away, for error messages (an exit code, a pod phase)."""
         return "connection lost"
 
+    def exit_fd(self, worker: Worker) -> int | None:
+        """A file descriptor readable once the worker's process has ended (a pidfd), or None.
+
+        The engine watches it beside the channel: a child the task forked may hold the
+        channel's socket open long after the worker itself died.
+        """
+        return None
+
     def close(self) -> None:
         """Release what the backend holds beyond its workers."""
 

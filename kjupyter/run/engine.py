@@ -8,21 +8,29 @@ interrupt) lands here, where it turns into cancellation. Backends only start and
 from __future__ import annotations
 
 import collections
+import contextlib
+import queue
 import selectors
+import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from kjupyter.errors import BackendError, ChannelClosed, ProtocolError
+from kjupyter.errors import AuthenticationError, BackendError, ChannelClosed, ProtocolError
 from kjupyter.run import messages, rendezvous, wire
 from kjupyter.run.backends import Worker
 from kjupyter.run.pool import Pool
 from kjupyter.run.progress import Reporter
-from kjupyter.run.tasks import Job, Task
+from kjupyter.run.tasks import Job, Task, new_task_ids
 
 CACHE_BUDGET = 1 << 30  # bytes of blobs a worker keeps for us before the oldest are dropped
 TICK = 0.1  # s between progress refreshes while waiting
 START_TIMEOUT = 60.0  # s a run waits for its first worker to say hello
 FINAL = frozenset((messages.OK, messages.ERROR, messages.CANCELLED, messages.LOST))
+KEY_MISMATCH = (
+    "frames fail the signature check: the worker holds another session secret than this "
+    "kernel (a key mismatch); start workers with this kernel's secret"
+)
 SPIN = 0.0002  # s the loop polls for results before it sleeps (see StreamChannel.spin)
 
 
@@ -38,6 +46,7 @@ class Engine:
         *,
         max_attempts: int = 3,
         cancel_grace: float = 2.0,
+        start_timeout: float = START_TIMEOUT,
     ) -> None:
         self.pool = pool
         self.job = job
@@ -45,54 +54,141 @@ class Engine:
         self.reporter = reporter
         self.max_attempts = max_attempts
         self.cancel_grace = cancel_grace
+        self.start_timeout = start_timeout
         self.queue: collections.deque[Task] = collections.deque(job.tasks)
         self.by_id = {t.id: t for t in job.tasks}
         self.remaining = len(job.tasks)
+        self.source = job.source  # None once exhausted, failed, or no longer wanted
         self.failed = 0
         self.active: list[Worker] = []
         self.selector = selectors.PollSelector()  # no syscall to set up or close, unlike epoll
         self.start_failures = 0
         self.started_at = time.monotonic()
-        self.interrupted = False
+        self.interrupted = False  # a KeyboardInterrupt cancelled the run (callers read it)
+        self.closing = False  # the run is over (or failed): nothing new is started or retried
+        self.deaths: dict[str, str] = {}  # worker name -> how it died, for the tasks it strands
         self.gang_started = False
+        self.given_up = False
+        self.lost_workers = 0
+        self.replacing = 0  # workers being started in the background
+        self.failed_replacements = 0
+        self.replacements: queue.SimpleQueue[_Started] = queue.SimpleQueue()
 
     # -- workers ----------------------------------------------------------------------------
     def _add(self, workers: list[Worker]) -> None:
         for worker in workers:
             self.active.append(worker)
             self.selector.register(worker.channel, selectors.EVENT_READ, worker)
+            exit_fd = self.pool.backend.exit_fd(worker)
+            if exit_fd is not None:  # the process itself, not only its socket (issue 16, 4)
+                self.selector.register(exit_fd, selectors.EVENT_READ, _Exited(worker))
+
+    def _unregister(self, worker: Worker) -> None:
+        for key in list(self.selector.get_map().values()):
+            if key.data is worker or (type(key.data) is _Exited and key.data.worker is worker):
+                self.selector.unregister(key.fileobj)
 
     def _lose(self, worker: Worker, reason: str) -> None:
-        """A worker died or broke its channel: retry its tasks elsewhere, up to the limit."""
+        """A worker died or broke its channel: retry its tasks elsewhere, up to the limit.
+
+        Attempts count runs, not dispatches. A worker runs its tasks in the order sent, so of
+        those it never answered only the first had started: that one is charged an attempt.
+        The others are not, and every one of them is retried alone (`Task.suspect`), so a
+        poison task is found by itself and takes none of its chunk-mates with it.
+        """
         if worker in self.active:
             self.active.remove(worker)
-            self.selector.unregister(worker.channel)
+            self._unregister(worker)
         if not worker.ready:
             self.start_failures += 1
         detail = reason if reason else self.pool.backend.describe_exit(worker)
+        self.deaths[worker.name] = detail
         self.pool.discard(worker, force=True)
-        for task in sorted(worker.inflight.values(), key=lambda t: t.index, reverse=True):
-            if task.attempts < self.max_attempts and not self.interrupted:
-                task.status = "pending"
-                self.queue.appendleft(task)
-            elif self.interrupted:
+        unanswered = list(worker.inflight.values())  # in the order sent
+        worker.inflight.clear()
+        self.lost_workers += 1
+        retried = 0
+        for n, task in enumerate(unanswered):
+            if n == 0:
+                task.attempts += 1
+            task.suspect = True
+            if self.interrupted or self.closing:
                 self._finish(task, messages.CANCELLED, f"cancelled; worker {worker.name} {detail}")
-            else:
+            elif task.attempts >= self.max_attempts:
                 self._finish(
                     task,
                     messages.LOST,
                     f"worker {worker.name} lost ({detail}) after {task.attempts} attempts",
                 )
-        worker.inflight.clear()
-        if self.interrupted:
+            else:
+                task.status = "pending"
+                retried += 1
+        self.queue.extendleft(t for t in reversed(unanswered) if t.status == "pending")
+        if self.interrupted or self.closing:
             return
+        given_up = len(unanswered) - retried
+        self.reporter.note(
+            f"worker {worker.name} lost ({detail}); {retried} of its tasks retried alone"
+            + (f", {given_up} given up" if given_up else "")
+        )
         if self.start_failures > self.n_workers + 2:
-            raise BackendError(
-                f"workers of backend {self.pool.backend.name!r} exit before saying hello "
-                f"({detail}); see their stderr (the kernel log)"
+            name = self.pool.backend.name
+            if detail == KEY_MISMATCH:
+                self._give_up(f"workers of backend {name!r} cannot be trusted: {detail}")
+            else:
+                self._give_up(
+                    f"workers of backend {name!r} exit before saying hello ({detail}); see "
+                    "their stderr (the kernel log)"
+                )
+
+    def _replace(self) -> None:
+        """Start replacements for lost workers in the background; take in those that are up.
+
+        Why a thread: a pod takes seconds to start, and the healthy workers keep working
+        meanwhile. A replacement that cannot start is said in one line, and the run goes on
+        with the workers it has; it fails only when no worker at all remains.
+        """
+        while True:
+            try:
+                started = self.replacements.get_nowait()
+            except queue.Empty:
+                break
+            self.replacing -= started.count
+            if started.error is None:
+                self._add(started.workers)
+                continue
+            self.reporter.note(
+                f"could not start {started.count} replacement worker(s): {started.error}; "
+                f"carrying on with {len(self.active)}"
             )
-        if self.remaining and len(self.active) < self.n_workers and self.job.pins is None:
-            self._add(self.pool.spawn(1))
+            if not self.active and not self.replacing:
+                self._give_up(f"no worker left: a replacement could not start: {started.error}")
+                return
+            self.failed_replacements += started.count
+        missing = self.n_workers - len(self.active) - self.replacing - self.failed_replacements
+        more = self.remaining or self.source is not None
+        if missing <= 0 or not more or self.interrupted or self.closing or self.given_up:
+            return
+        if self.job.pins is not None:
+            return  # a session's ranks are rebuilt by the session (replay), not replaced here
+        self.replacing += missing
+        threading.Thread(
+            target=_start_replacements,
+            args=(self.pool, missing, self.replacements),
+            name="kjupyter-replace",
+            daemon=True,
+        ).start()
+
+    def _give_up(self, why: str) -> None:
+        """No worker can run what is left: end it as lost with `why`, keeping every result."""
+        self.given_up = True
+        self.source = None
+        self.reporter.note(why)
+        while self.queue:
+            self._finish(self.queue.popleft(), messages.LOST, why)
+        for worker in list(self.active):
+            for task in worker.inflight.values():
+                self._finish(task, messages.LOST, why)
 
     # -- sending ----------------------------------------------------------------------------
     def _dispatch(self) -> None:
@@ -110,24 +206,66 @@ class Engine:
                 rank0 = next(w for w in self.active if w.ready)
                 job.program = rendezvous.for_run(job.program, rank0, self.pool.backend)
         for worker in self.active:
-            if not self.queue:
-                return
             if not worker.ready:
                 continue
-            while self.queue and len(worker.inflight) < job.chunksize * job.window:
-                chunk = [self.queue.popleft() for _ in range(min(job.chunksize, len(self.queue)))]
+            while len(worker.inflight) < job.chunksize * job.window:
+                if not self.queue and not self._pull(job.chunksize):
+                    return
+                if self.queue[0].suspect:  # retried after a death: runs alone
+                    if worker.inflight:
+                        break
+                    chunk = [self.queue.popleft()]
+                else:  # suspects only ever join at the front: none is left in the queue
+                    take = min(job.chunksize, len(self.queue))
+                    chunk = [self.queue.popleft() for _ in range(take)]
                 try:
                     self._send(worker, chunk)
                 except (OSError, ChannelClosed):
+                    self.queue.extendleft(reversed(chunk))  # never sent: not charged, not lost
                     self._lose(worker, "")
                     return
+                if chunk and chunk[0].suspect:
+                    break
+
+    def _pull(self, count: int) -> bool:
+        """Make tasks of up to `count` more items of a streamed map; False when none came.
+
+        Items are pulled only when a worker has room for them: the look-ahead is what is in
+        flight, so an endless iterator runs instead of being read into a list first.
+        """
+        if self.source is None or self.interrupted or self.closing or self.given_up:
+            return False
+        pulled = 0
+        while pulled < count:
+            try:
+                item = next(self.source)
+            except StopIteration:
+                self.source = None
+                break
+            except Exception as err:
+                self.source = None
+                self.reporter.note(
+                    f"the items stopped after {len(self.job.tasks)}: {type(err).__name__}: "
+                    f"{err}; the map ends with them"
+                )
+                break
+            task = Task(new_task_ids(1)[0], len(self.job.tasks), item)
+            self.job.tasks.append(task)
+            self.by_id[task.id] = task
+            self.queue.append(task)
+            self.remaining += 1
+            pulled += 1
+        self.reporter.total = len(self.job.tasks)
+        return pulled > 0
 
     def _dispatch_pinned(self, pins: dict[int, Worker]) -> None:
         """A session's tasks: each runs on its own rank's worker, or is lost with it."""
         for task in list(self.queue):
-            if pins[task.id] not in self.active:
+            worker = pins[task.id]
+            if worker not in self.active:
                 self.queue.remove(task)
-                self._finish(task, messages.LOST, f"worker {pins[task.id].name} lost")
+                why = self.deaths.get(worker.name, "")
+                self._finish(task, messages.LOST, f"worker {worker.name} lost ({why})")
         if not all(pins[t.id].ready for t in self.queue):
             return  # the ranks of a cell start together, once their workers said hello
         while self.queue:
@@ -135,34 +273,72 @@ class Engine:
             try:
                 self._send(pins[task.id], [task])
             except (OSError, ChannelClosed):
+                self.queue.appendleft(task)  # never sent: lost with its worker, next turn
                 self._lose(pins[task.id], "")
+                return
 
     def _send(self, worker: Worker, chunk: list[Task]) -> None:
-        now = time.time()
-        for task in chunk:
-            task.attempts += 1
-            task.status = "running"
-            task.worker, task.host = worker.name, worker.host
-            if task.attempts == 1:
-                task.submitted = now
-            worker.inflight[task.id] = task
-        puts, attachments = [], []
+        """Pack, send, then record: a chunk counts as in flight only once it has left.
+
+        Why this order: an error while packing (an unpicklable item) or sending must not leave
+        tasks marked in flight, or blobs marked cached, on a worker that stays in the pool.
+        """
+        args = self._pack(chunk)
+        if not chunk:
+            return
+        puts, attachments, fresh = [], [], []
         for key, blob in self.job.blobs.items():
             if key in worker.cached:
                 worker.cached.move_to_end(key)
                 continue
             puts.append((key, len(blob.parts)))
             attachments.extend(blob.parts)
-            worker.cached[key] = blob.size
-        drops = self._evict(worker)
-        args = wire.pack_value([t.arg for t in chunk])
+            fresh.append((key, blob.size))
+        drops = self._evict(worker, sum(size for _, size in fresh))
         attachments.extend(args)
         run = (self.job.program, [t.id for t in chunk], len(args))
-        worker.channel.send(("work", drops, puts, [run]), attachments)
+        try:
+            worker.channel.send(("work", drops, puts, [run]), attachments)
+        except BaseException:
+            worker.channel.broken = True  # whatever was written, this channel is done
+            raise
+        worker.cached.update(fresh)
+        now = time.time()
+        for task in chunk:
+            task.status = "running"
+            task.worker, task.host = worker.name, worker.host
+            if task.submitted != task.submitted:  # NaN: first time out
+                task.submitted = now
+            worker.inflight[task.id] = task
 
-    def _evict(self, worker: Worker) -> list[str]:
+    def _pack(self, chunk: list[Task]) -> list[Any]:
+        """The chunk's arguments as one blob; items that cannot be pickled fail as their rows.
+
+        `chunk` is trimmed in place to the tasks that can be sent.
+        """
+        try:
+            return wire.pack_value([t.arg for t in chunk])
+        except Exception:
+            pass  # find which items, one by one (rare: only after a failure)
+        good = []
+        for task in chunk:
+            try:
+                wire.pack_value(task.arg)
+            except Exception as err:
+                self._finish(
+                    task,
+                    messages.ERROR,
+                    f"{self.job.label} {task.index} cannot be pickled: {type(err).__name__}: {err}",
+                )
+            else:
+                good.append(task)
+        chunk[:] = good
+        return wire.pack_value([t.arg for t in good]) if good else []
+
+    def _evict(self, worker: Worker, adding: int) -> list[str]:
+        """Keys to drop so the worker's cache stays within budget after `adding` bytes."""
         drops = []
-        total = sum(worker.cached.values())
+        total = sum(worker.cached.values()) + adding
         for key in list(worker.cached):
             if total <= CACHE_BUDGET:
                 break
@@ -176,6 +352,9 @@ class Engine:
     def _receive(self, worker: Worker) -> None:
         try:
             msg, atts = worker.channel.recv()
+        except AuthenticationError:
+            self._lose(worker, KEY_MISMATCH)
+            return
         except (ChannelClosed, ProtocolError, OSError):
             self._lose(worker, "")
             return
@@ -204,6 +383,7 @@ class Engine:
         pos = 0
         inflight = worker.inflight
         half_lines = self.reporter.partial  # output lines still waiting for their end
+        cancelled = messages.CANCELLED
         for task_id, status, nparts, error, tb, started, finished, inline in results:
             task = inflight.pop(task_id, None)
             value = inline  # nparts 0: a plain value (int, str...) in the message itself
@@ -220,6 +400,8 @@ class Engine:
                         )
             if task is None or task.status in FINAL:
                 continue  # a result of a task already given up on
+            if status != cancelled or finished != started:
+                task.attempts += 1  # it ran (a task cancelled before it started did not)
             task.value, task.status, task.started, task.finished = value, status, started, finished
             if error or tb:
                 task.error, task.traceback = error, tb
@@ -244,14 +426,27 @@ class Engine:
 
     # -- the loop ---------------------------------------------------------------------------
     def _step(self, timeout: float) -> None:
-        ready = [w for w in self.active if w.channel.pending()]
+        ready: list[Any] = [w for w in self.active if w.channel.pending()]
         if not ready:
             ready = self._spin(min(SPIN, timeout))
         if not ready:
             ready = [key.data for key, _ in self.selector.select(timeout)]
+        losses = self.lost_workers
+        self._handle(ready)
+        while self.lost_workers != losses and self.active:
+            # A death is often not alone (a node lost, a kernel paused past the dead-man
+            # switch): find every dead worker now, before retries are sent to any of them.
+            losses = self.lost_workers
+            self._handle([key.data for key, _ in self.selector.select(0)])
+
+    def _handle(self, ready: list[Any]) -> None:
+        # Channels first: a process that exited wrote its last results before it ended.
         for worker in ready:
-            if worker in self.active:
+            if type(worker) is not _Exited and worker in self.active:
                 self._receive(worker)
+        for exited in ready:
+            if type(exited) is _Exited and exited.worker in self.active:
+                self._lose(exited.worker, "")
 
     def _spin(self, seconds: float) -> list[Worker]:
         """Poll the channels for up to `seconds`: an answer due soon skips a sleep and a wake-up."""
@@ -269,23 +464,53 @@ class Engine:
                 self._add(self.pool.acquire(self.n_workers))
             else:
                 self._add(list(dict.fromkeys(pinned.values())))
-            deadline = time.monotonic() + START_TIMEOUT
-            while self.remaining:
+            deadline = time.monotonic() + self.start_timeout
+            while self.remaining or self.source is not None:
                 self._dispatch()
                 self._step(TICK)
+                self._replace()
                 self._report()
-                if not any(w.ready for w in self.active) and time.monotonic() > deadline:
-                    raise BackendError(
+                # The start timeout counts from the last moment a worker was ready, not from
+                # the run's start: a worker lost late in a long run gets its replacement.
+                if any(w.ready for w in self.active):
+                    deadline = time.monotonic() + self.start_timeout
+                elif time.monotonic() > deadline:
+                    self._give_up(
                         f"no worker of backend {self.pool.backend.name!r} said hello within "
-                        f"{START_TIMEOUT:.0f} s"
+                        f"{self.start_timeout:.0f} s"
                     )
         except KeyboardInterrupt:
             self.interrupted = True
+            self.source = None
             self._cancel()
+        except BaseException as err:
+            self.closing = True
+            self.source = None
+            self._abandon(f"{type(err).__name__}: {err}")
+            raise
         finally:
+            with contextlib.suppress(Exception):
+                self.closing = True  # take in (and report) replacements done by now
+                self._replace()
+            for worker in list(self.active):
+                if worker.inflight:  # never hand the pool a worker still busy with our tasks
+                    self._lose(worker, "dropped: still running tasks of a finished run")
             self.selector.close()
             self.reporter.progress(len(self.job.tasks) - self.remaining, self.failed)
         return self.job.tasks
+
+    def _abandon(self, why: str) -> None:
+        """After an unexpected error: end every task and drop the workers still running ours.
+
+        Why drop them: a worker left with tasks in flight would wedge the next run (it looks
+        busy for ever) or run our stale work first. A fresh worker costs less than a hang.
+        """
+        for worker in list(self.active):
+            if worker.inflight or worker.channel.broken:
+                self._lose(worker, f"dropped after an error in the kernel: {why}")
+        for task in self.job.tasks:
+            if task.status in ("pending", "running"):
+                self._finish(task, messages.CANCELLED, f"cancelled: the run failed: {why}")
 
     def _cancel(self) -> None:
         """Cancel queued and running tasks; kill workers that do not stop in time."""
@@ -295,8 +520,8 @@ class Engine:
             if worker.channel.broken:
                 self._lose(worker, "interrupted mid-frame")
             elif worker.inflight:
-                try:
-                    worker.channel.send(("cancel", None))
+                try:  # by task id: a cancel must never reach a task of a later run
+                    worker.channel.send(("cancel", list(worker.inflight)))
                 except (OSError, ChannelClosed):
                     self._lose(worker, "")
         deadline = time.monotonic() + self.cancel_grace
@@ -311,3 +536,26 @@ class Engine:
         for task in self.job.tasks:
             if task.status in ("pending", "running"):
                 self._finish(task, messages.CANCELLED, "cancelled")
+
+
+@dataclass(eq=False)
+class _Exited:
+    """Selector data for a worker's exit watch (a pidfd): readable once its process ended."""
+
+    worker: Worker
+
+
+@dataclass
+class _Started:
+    """What a background replacement brought: workers, or the error that stopped it."""
+
+    count: int
+    workers: list[Worker] = field(default_factory=list)
+    error: str | None = None
+
+
+def _start_replacements(pool: Pool, count: int, done: queue.SimpleQueue[_Started]) -> None:
+    try:
+        done.put(_Started(count, pool.spawn(count)))
+    except Exception as err:  # whatever the backend raises, the engine reports it
+        done.put(_Started(count, error=f"{type(err).__name__}: {err}"))

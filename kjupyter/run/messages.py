@@ -4,7 +4,8 @@ Kernel → worker
     ("work", drops, puts, runs)   drops: [key]; puts: [(key, nparts)]; runs: [(program, task_ids,
                                   nparts)]. Attachments: every put's parts, then every run's
                                   argument blob, in that order.
-    ("cancel", task_ids | None)   None cancels everything queued and running.
+    ("cancel", task_ids | None)   cancel these tasks if queued or running; the engine names
+                                  them (None, everything, is kept for older kernels).
     ("ping",)                     a heartbeat for the worker's dead-man switch.
     ("bye",)                      finish and exit (local) or wait for the next kernel (listen).
 Worker → kernel

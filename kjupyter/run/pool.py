@@ -61,7 +61,13 @@ class Pool:
                 self._starting -= 1
                 self.last_used = time.monotonic()
         with self._lock:
-            self.workers.extend(fresh)
+            closed = self._closed.is_set()
+            if not closed:
+                self.workers.extend(fresh)
+        if closed:  # a background replacement that finished after `close`: stop it
+            for worker in fresh:
+                self.discard(worker)
+            return []
         return fresh
 
     def discard(self, worker: Worker, *, force: bool = True) -> None:
@@ -79,8 +85,9 @@ class Pool:
         Every worker is stopped even when some stops are refused (a delete the cluster
         forbids); the refusals are raised afterwards as one `BackendError`.
         """
-        self._closed.set()
-        workers, self.workers = self.workers, []
+        with self._lock:
+            self._closed.set()
+            workers, self.workers = self.workers, []
         for worker in workers:
             with contextlib.suppress(Exception):
                 worker.channel.send(("bye",))

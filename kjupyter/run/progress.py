@@ -13,6 +13,7 @@ from typing import Any
 
 DELAY = 0.5  # s before a progress bar appears
 REFRESH = 0.2  # s between text bar redraws
+CELL_LIMIT = 100_000  # characters of one task's output echoed into the cell; results keep all
 
 
 def in_kernel() -> bool:
@@ -26,9 +27,17 @@ class Reporter:
     """Echo task output and show progress for one run."""
 
     def __init__(
-        self, total: int, backend: str, *, stream: bool = True, progress: bool = True
+        self,
+        total: int,
+        backend: str,
+        *,
+        stream: bool = True,
+        progress: bool = True,
+        notes: bool = True,
     ) -> None:
         self.total = total
+        self.show_notes = notes
+        self.notes: list[str] = []  # what happened to workers, in order (kept when quiet)
         self.backend = backend
         self.stream = stream
         self.show_progress = progress
@@ -39,18 +48,46 @@ class Reporter:
         self._text = False
         self._drawn = 0.0
         self.partial: dict[tuple[int, str], str] = {}  # (index, stream) -> an unended line
+        self.echoed: dict[int, int] = {}  # index -> characters of its output echoed so far
 
     def output(self, task: Any, stream: str, text: str) -> None:
-        """Echo a task's output, whole lines only, each prefixed by its rank or item number."""
+        """Echo a task's output, whole lines only, each prefixed by its rank or item number.
+
+        At most `CELL_LIMIT` characters per task reach the cell (100 MB echoed in full would
+        choke the notebook); the task's stdout and stderr columns keep all of it.
+        """
         if not self.stream:
+            return
+        shown = self.echoed.get(task.index, 0)
+        if shown >= CELL_LIMIT:
             return
         key = (task.index, stream)
         text = self.partial.pop(key, "") + text
         complete, _, rest = text.rpartition("\n")
+        room = CELL_LIMIT - shown
+        if len(text) >= room:
+            self._cut(task.index, stream, text[:room])
+            return
         if rest:
             self.partial[key] = rest
         if complete:
+            self.echoed[task.index] = shown + len(complete) + 1
             self._write(task.index, stream, complete + "\n")
+
+    def _cut(self, index: int, stream: str, head: str) -> None:
+        """Echo `head`, the last of a task's output the cell gets, and say where the rest is."""
+        self.echoed[index] = CELL_LIMIT
+        for name in ("stdout", "stderr"):
+            self.partial.pop((index, name), None)
+        whole = head.rpartition("\n")[0]
+        if whole:
+            self._write(index, stream, whole + "\n")
+        self._write(
+            index,
+            stream,
+            f"... output cut here in the cell after {CELL_LIMIT:,} characters; all of it is in "
+            f"the results ({stream} column)\n",
+        )
 
     def task_done(self, task: Any) -> None:
         """Echo what is left of a finished task's last line."""
@@ -67,6 +104,13 @@ class Reporter:
         target = sys.stdout if stream == "stdout" else sys.stderr
         target.write(out)
         target.flush()
+
+    def note(self, line: str) -> None:
+        """Say, as it happens, one thing that went wrong beside the tasks (a worker died)."""
+        self.notes.append(line)
+        if self.show_notes:
+            sys.stderr.write(f"kjupyter: {line}\n")
+            sys.stderr.flush()
 
     def progress(self, done: int, failed: int) -> None:
         self.done, self.failed = done, failed
@@ -95,6 +139,7 @@ class Reporter:
     def _draw(self, final: bool = False) -> None:
         label = f"{self.done}/{self.total} tasks, {self.failed} failed ({self.backend})"
         if self._bar is not None:
+            self._bar.max = max(1, self.total)  # grows as a streamed map pulls items
             self._bar.value = self.done
             self._bar.bar_style = "danger" if self.failed else ("success" if final else "")
             self._label.value = label

@@ -17,7 +17,8 @@ submitted   when the task was first sent (UTC)
 started     when its last attempt started on the worker (UTC, worker clock)
 finished    when its last attempt ended (UTC, worker clock)
 duration    finished - started, in seconds
-attempts    how many times it was sent (more than 1 after a worker died)
+attempts    how many times it ran: results received, plus worker deaths it was running in
+            (a result finished but not yet sent when its worker died is not counted)
 ==========  ==============================================================================
 
 `frame.attrs` holds `backend`, `summary`, `failed` and `elapsed`.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,8 @@ class Task:
     submitted: float = math.nan
     started: float = math.nan
     finished: float = math.nan
-    attempts: int = 0
+    attempts: int = 0  # runs: results received, plus the deaths of workers running it
+    suspect: bool = False  # in flight on a worker that died: retried alone
 
     def __init__(self, id: int, index: int, arg: Any) -> None:
         self.id = id
@@ -72,3 +74,6 @@ class Job:
     pins: dict[int, Any] | None = None
     # the functions shipped, whose source files fill in remote tracebacks (see `sources`)
     functions: list[Any] = field(default_factory=list)
+    # more items, pulled only as workers have room for them (a generator, an endless stream):
+    # each becomes a task appended to `tasks`
+    source: Iterator[Any] | None = None

@@ -37,7 +37,7 @@ import threading
 from kjupyter.errors import ChannelClosed, ProtocolError
 from kjupyter.run import messages
 from kjupyter.run.channel import HANDSHAKE_TIMEOUT, IdleTimeout, StreamChannel
-from kjupyter.worker.session import Session
+from kjupyter.worker.session import Session, end_process_group
 
 MIN_SECRET = 16
 MAX_UNPROVEN = 16  # connections in their handshake at once; more are closed at once
@@ -247,10 +247,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kjupyter worker: {err}", file=sys.stderr)
         channel.close()
         return 1
+    session = Session(channel, opts.idle_timeout, leads_group=opts.fd is not None)
     try:
-        Session(channel, opts.idle_timeout).serve()
+        session.serve()
     finally:
         channel.close()
+    if session.lost and session.leads_group:
+        end_process_group()  # the kernel is gone: so is everything our tasks started
     return 0
 
 

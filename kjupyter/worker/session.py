@@ -23,6 +23,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,12 +146,38 @@ def installed_versions() -> dict[str, str]:
     return found
 
 
+def end_process_group() -> None:
+    """Kill this process's group, this process last: what tasks started ends with the worker.
+
+    Only for a worker that leads its group (a local worker, started in a session of its own)
+    and has lost its kernel: nobody else is left to clean up after it.
+    """
+    if os.getpgid(0) != os.getpid():
+        return
+    for stream in (sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(Exception):
+            if stream is not None:
+                stream.flush()
+    os.killpg(0, signal.SIGKILL)
+
+
 class Session:
     """Serve one kernel over `channel` until it says goodbye, goes away, or falls silent."""
 
-    def __init__(self, channel: StreamChannel, idle_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        channel: StreamChannel,
+        idle_timeout: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        leads_group: bool = False,
+    ) -> None:
         self.channel = channel
         self.idle_timeout = idle_timeout
+        self.clock = clock  # the dead-man switch's clock (tests skew it)
+        # a local worker leads a process group of its own: losing the kernel ends all of it
+        self.leads_group = leads_group
+        self.last_frame = clock()  # when the kernel last said anything
         self.queue: collections.deque[Run] = collections.deque()
         self.cond = threading.Condition()
         self.stopping = False
@@ -160,6 +187,7 @@ class Session:
         self.compiled: dict[str, execute.CompiledCell] = {}
         self.namespaces = namespaces.Namespaces()  # of sessions: live across tasks
         self.cancelled: set[int] = set()
+        self.pid = os.getpid()
         self.cancel_all = False
         self.current: int | None = None
         self.guard = execute.Interruptible()
@@ -184,10 +212,17 @@ class Session:
     # -- reading ----------------------------------------------------------------------------
     def _read_one(self) -> bool:
         """Read and handle one frame; False when nothing more will be read (goodbye, lost)."""
+        left = self._silence_left()
         try:
-            msg, atts = self.channel.recv(timeout=self.idle_timeout)
+            if left is not None and left <= 0:
+                raise IdleTimeout("the kernel fell silent")
+            msg, atts = self.channel.recv(timeout=left)
+            self.last_frame = self.clock()
             return self.handle(msg, atts)
         except IdleTimeout:
+            left = self._silence_left()
+            if left is not None and left > 0:
+                return True  # woken early (the clock moved less than the wait): read again
             self._expire()
         except AuthenticationError as err:
             print(f"kjupyter worker: {err}; closing the connection", file=sys.__stderr__)
@@ -199,6 +234,16 @@ class Session:
             self.channel.abort()
             self._lose()
         return False
+
+    def _silence_left(self) -> float | None:
+        """Seconds until the dead-man switch fires, counted from the kernel's last frame.
+
+        Why from the last frame and not from when work ran out: a kernel paused while a task
+        ran has been silent all that time already (issue 16: 77 s after a SIGSTOP, not 60).
+        """
+        if self.idle_timeout is None:
+            return None
+        return self.idle_timeout - (self.clock() - self.last_frame)
 
     def _expire(self) -> None:
         self.idle_expired = True
@@ -242,8 +287,13 @@ class Session:
         watch = [self.channel, self._wake_reader]
         while self.busy and not self.reading_done:
             if not self.channel.pending():
-                ready = select.select(watch, [], [], self.idle_timeout)[0]
+                left = self._silence_left()
+                wait = None if left is None else max(0.0, left)
+                ready = select.select(watch, [], [], wait)[0]
                 if not ready:
+                    left = self._silence_left()
+                    if left is not None and left > 0:
+                        continue
                     self._expire()
                     self.reading_done = True
                     return
@@ -292,11 +342,23 @@ class Session:
     def _exit_if_stuck(self) -> None:
         if not self.finished.is_set():
             print("kjupyter worker: task ignores cancellation; exiting", file=sys.__stderr__)
+            if self.leads_group:
+                end_process_group()
             os._exit(1)
 
     def _interrupt(self) -> None:
         if self.current is not None:
             signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def _on_interrupt(self, signum: int, frame: Any) -> None:
+        """SIGINT on the main thread: interrupt the running task only if it was cancelled.
+
+        Why decide here and not where the cancel is read: between the reader's check and the
+        signal's arrival the task may have ended and the next begun; the handler runs on the
+        main thread, so the task it sees running is the one it would interrupt.
+        """
+        if self._current_cancelled():
+            self.guard.handler(signum, frame)
 
     def handle(self, msg: tuple[Any, ...], atts: list[memoryview]) -> bool:
         kind = msg[0]
@@ -343,7 +405,7 @@ class Session:
             return  # the kernel left before the hello (a pool closed at once): nothing to do
         reader = threading.Thread(target=self.read_loop, name="kjupyter-reader", daemon=True)
         flusher = threading.Thread(target=self.flush_loop, name="kjupyter-flusher", daemon=True)
-        previous = signal.signal(signal.SIGINT, self.guard.handler)
+        previous = signal.signal(signal.SIGINT, self._on_interrupt)
         reader.start()
         flusher.start()
         try:
@@ -463,6 +525,10 @@ class Session:
                     status, value, err, tb = execute.run_user(
                         fn, arg, self.guard, self._current_cancelled
                     )
+                    if os.getpid() != self.pid:
+                        # A copy made by a bare os.fork() in the task: it must not serve the
+                        # kernel too (it would write into the worker's channel). Issue 16, 4.
+                        os._exit(0)
                 finally:
                     self.current = None
                     self.stdout.flush()
@@ -474,7 +540,7 @@ class Session:
 
     def _current_cancelled(self) -> bool:
         """Whether the running task was cancelled (asked when user code was interrupted)."""
-        return self.cancel_all or self.current in self.cancelled
+        return self.cancel_all or (self.current is not None and self.current in self.cancelled)
 
     def add_result(
         self,

@@ -24,7 +24,7 @@ def s():
 
 def kill(s: sessions.Session, rank: int) -> int:
     """SIGKILL rank's worker process and wait until it is gone."""
-    proc = s.workers[rank].handle
+    proc = s.workers[rank].handle.proc
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     return proc.pid
@@ -44,7 +44,7 @@ def test_killed_rank_is_rebuilt_by_replay_and_pull_gives_the_same(s, capsys):
     after = {name: s.pull(name) for name in ("x", "acc", "total")}
     assert after == before
     pd.testing.assert_frame_equal(s.gather("part").droplevel("rank"), pd.DataFrame({"a": range(4)}))
-    assert s.workers[1].handle.pid != killed and killed not in worker_pids()
+    assert s.workers[1].handle.proc.pid != killed and killed not in worker_pids()
     line = [ln for ln in capsys.readouterr().out.splitlines() if "rebuilt" in ln]
     assert len(line) == 1 and "rank 1 rebuilt" in line[0] and "replayed 5 steps" in line[0]
     assert [r["rank"] for r in s.rebuilds] == [1] and s.rebuilds[0]["steps"] == 5  # environment + 4

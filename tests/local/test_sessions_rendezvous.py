@@ -67,7 +67,7 @@ def test_every_rank_has_the_rendezvous_environment_and_a_rebuilt_rank_gets_it_ag
             assert env["WORLD_SIZE"] == env["JAX_NUM_PROCESSES"] == env["LOCAL_WORLD_SIZE"] == "3"
             assert env["JAX_COORDINATOR_ADDRESS"] == f"127.0.0.1:{port}"
         assert "_kjupyter_env" not in s.px("dir()", namespace={}, values=True)[0]
-        proc = s.workers[2].handle
+        proc = s.workers[2].handle.proc
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         assert environ_of(s) == envs
