@@ -77,6 +77,8 @@ function render({ model, el: host }) {
           if (node.dir) model.send({ type: open ? "collapse" : "expand", path });
         });
         row.addEventListener("click", () => {
+          model.set("selected", path); // at once: an action pressed next acts on this row
+          model.save_changes();
           model.send({ type: "select", path });
           if (node.dir && !open) model.send({ type: "expand", path });
         });
@@ -85,8 +87,34 @@ function render({ model, el: host }) {
     );
   };
 
+  // Every button reads the selection when it is pressed, never when it was drawn: selecting a
+  // second object of the same kind leaves the action list equal, so nothing redraws it then.
+  const send = (action, argument = null) =>
+    model.send({ type: "action", action, path: model.get("selected"), argument });
+
+  const scaleControl = () => {
+    const form = el("span", "kj-scale");
+    const input = el("input", "kj-scale-replicas");
+    input.type = "number";
+    input.min = "0";
+    input.step = "1";
+    const current = model.get("replicas");
+    input.value = current === null || current === undefined ? "" : String(current);
+    input.title = `replicas now: ${input.value || "unknown"}`;
+    const apply = el("button", "kj-scale-apply", "scale");
+    const cancel = el("button", "kj-scale-cancel", "cancel");
+    const submit = () => send("scale", input.value);
+    apply.addEventListener("click", submit);
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") submit();
+      if (event.key === "Escape") drawActions();
+    });
+    cancel.addEventListener("click", () => drawActions());
+    form.append(el("label", "kj-scale-label", "replicas"), input, apply, cancel);
+    return form;
+  };
+
   const drawActions = () => {
-    const path = model.get("selected");
     armed = null;
     actions.replaceChildren(
       ...model.get("actions").map((action) => {
@@ -99,12 +127,13 @@ function render({ model, el: host }) {
             button.classList.add("kj-armed");
             return;
           }
-          let argument = null;
           if (action === "scale") {
-            argument = window.prompt(`replicas for ${path}`, "1");
-            if (argument === null) return;
+            const form = scaleControl();
+            button.replaceWith(form);
+            form.querySelector("input").focus();
+            return;
           }
-          model.send({ type: "action", action, path, argument });
+          send(action);
         });
         return button;
       }),
@@ -114,6 +143,7 @@ function render({ model, el: host }) {
   const drawDetail = () => {
     const shown = model.get("detail") || {};
     detail.replaceChildren();
+    if (!shown.path || shown.path !== model.get("selected")) return; // another object's
     if (shown.html) {
       detail.innerHTML = shown.html; // produced by pandas/pygments in Python: escaped there
     } else if (shown.text) {
@@ -132,7 +162,15 @@ function render({ model, el: host }) {
   refresh.addEventListener("click", () => model.send({ type: "refresh", path: "" }));
   model.on("change:nodes", draw);
   model.on("change:expanded", draw);
-  model.on("change:selected", draw);
+  model.on("change:selected", () => {
+    draw();
+    drawActions();
+    drawDetail();
+  });
+  model.on("change:replicas", () => {
+    const input = actions.querySelector(".kj-scale-replicas");
+    if (input && model.get("replicas") !== null) input.value = String(model.get("replicas"));
+  });
   model.on("change:height", draw);
   model.on("change:actions", drawActions);
   model.on("change:detail", drawDetail);

@@ -33,6 +33,7 @@ class TreeBrowser(anywidget.AnyWidget):
     selected = traitlets.Unicode("").tag(sync=True)
     actions = traitlets.List(traitlets.Unicode()).tag(sync=True)
     detail = traitlets.Dict().tag(sync=True)
+    replicas = traitlets.Int(None, allow_none=True).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(420).tag(sync=True)
@@ -63,9 +64,21 @@ class TreeBrowser(anywidget.AnyWidget):
         self._load(path)
 
     def select(self, path: str) -> list[str]:
-        """Make `path` the selection; return the actions it offers."""
+        """Make `path` the selection; return the actions it offers.
+
+        What the detail pane showed belongs to the previous selection, so it goes; a scalable
+        object brings its current replica count for the scale control.
+        """
         self.selected = path
-        self.actions = self._guard(lambda: tree_actions.available(self.cluster, path)) or []
+        if self.detail.get("path") != path:
+            self.detail = {}
+        actions = self._guard(lambda: tree_actions.available(self.cluster, path)) or []
+        self.replicas = (
+            self._guard(lambda: tree_actions.replicas(self.cluster, path))
+            if "scale" in actions
+            else None
+        )
+        self.actions = actions
         return list(self.actions)
 
     def act(self, action: str, path: str | None = None, argument: Any = None) -> None:
@@ -74,6 +87,8 @@ class TreeBrowser(anywidget.AnyWidget):
         outcome = self._guard(lambda: tree_actions.perform(self.cluster, action, path, argument))
         if outcome is None:
             return
+        if action == "scale" and self.selected == path:
+            self.replicas = self._guard(lambda: tree_actions.replicas(self.cluster, path))
         if outcome.refresh_parent:
             self._load(path.rstrip("/").rsplit("/", 1)[0] or "/")
             if self.selected == path:

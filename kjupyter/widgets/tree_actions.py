@@ -52,6 +52,13 @@ def available(cluster: Any, path: str) -> list[str]:
     return actions
 
 
+def replicas(cluster: Any, path: str) -> int | None:
+    """The replicas a scalable object asks for now: what the scale control starts from."""
+    spec = cluster.cat(path).get("spec") or {}
+    count = spec.get("replicas")
+    return int(count) if isinstance(count, int) else None
+
+
 def perform(cluster: Any, action: str, path: str, argument: Any = None) -> Outcome:
     """Run `action` on `path`; kjupyter errors propagate (the widget shows them as one line)."""
     if action not in available(cluster, path):

@@ -129,6 +129,16 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="session")
+def apps_api(cluster):
+    """The official client's AppsV1Api on the admin kubeconfig, for test set-up and checks."""
+    from kubernetes import client, config
+
+    api_client = config.new_client_from_config(config_file=cluster.kubeconfig)
+    yield client.AppsV1Api(api_client)
+    api_client.close()
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 

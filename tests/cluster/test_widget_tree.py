@@ -86,3 +86,16 @@ def test_browse_magic_returns_the_widget(shell, namespace):
     widget = shell.run_line_magic("k8s", f"browse /namespaces/{namespace} --height 300")
     assert isinstance(widget, TreeBrowser)
     assert widget.root == f"/namespaces/{namespace}" and widget.height == 300
+
+
+def test_a_new_selection_clears_the_detail_and_brings_its_replicas(k8s, namespace, web):
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    deployment = f"/namespaces/{namespace}/deployments/web"
+    tree.select(deployment)
+    assert tree.replicas == 2
+    tree.act("describe")
+    assert tree.detail["path"] == deployment
+    tree.act("scale", argument="1")
+    assert tree.replicas == 1  # the control shows the count just set
+    tree.select(f"/namespaces/{namespace}/pods/{web[0]}")
+    assert tree.detail == {} and tree.replicas is None
