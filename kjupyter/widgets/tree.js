@@ -72,6 +72,12 @@ function render({ model, el: host }) {
         const twisty = el("span", "kj-twisty", node.dir ? (open ? "▾" : "▸") : "");
         const label = el("span", node.dir ? "kj-dir" : "kj-leaf", node.name);
         row.append(twisty, label);
+        if (node.error) {
+          row.classList.add("kj-failed");
+          const failure = el("span", "kj-row-error", ` ⚠ ${node.error}`);
+          row.title = `${node.error} (tap to try again)`;
+          row.append(failure);
+        }
         twisty.addEventListener("click", (event) => {
           event.stopPropagation();
           if (node.dir) model.send({ type: open ? "collapse" : "expand", path });

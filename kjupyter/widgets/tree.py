@@ -49,11 +49,19 @@ class TreeBrowser(anywidget.AnyWidget):
     # -- what the browser asks for (also the Python API tests call) -------------------------
 
     def expand(self, path: str) -> list[str]:
-        """Load the children of `path` (first time, or again with refresh) and open it."""
-        children = self._load(path) if self.nodes.get(path, {}).get("children") is None else None
+        """Load the children of `path` (first time only) and open it.
+
+        A load that fails leaves the directory closed with the error on its row, so it does
+        not read as empty, and the next tap tries again.
+        """
+        children = self.nodes.get(path, {}).get("children")
+        if children is None:
+            children = self._load(path)
+            if children is None:
+                return []
         if path not in self.expanded:
             self.expanded = [*self.expanded, path]
-        return children if children is not None else self.nodes[path]["children"]
+        return children
 
     def collapse(self, path: str) -> None:
         self.expanded = [p for p in self.expanded if p != path and not p.startswith(path)]
@@ -90,7 +98,7 @@ class TreeBrowser(anywidget.AnyWidget):
         if action == "scale" and self.selected == path:
             self.replicas = self._guard(lambda: tree_actions.replicas(self.cluster, path))
         if outcome.refresh_parent:
-            self._load(path.rstrip("/").rsplit("/", 1)[0] or "/")
+            self._load(path.rstrip("/").rsplit("/", 1)[0] or "/")  # a failure shows on its row
             if self.selected == path:
                 self.selected, self.actions = "", []
         self.detail = {"path": path, "action": action, "text": outcome.text, "html": outcome.html}
@@ -98,10 +106,13 @@ class TreeBrowser(anywidget.AnyWidget):
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _load(self, path: str) -> list[str]:
+    def _load(self, path: str) -> list[str] | None:
+        """Fetch the children of `path` into `nodes`; None, the error on its row, if it fails."""
         names = self._guard(lambda: self.cluster.children(path))
         if names is None:
-            return []
+            if path in self.nodes:
+                self.nodes = {**self.nodes, path: {**self.nodes[path], "error": self.error}}
+            return None
         nodes = dict(self.nodes)
         base = path.rstrip("/")
         kids = []
@@ -113,7 +124,7 @@ class TreeBrowser(anywidget.AnyWidget):
             nodes[child] = known if known and known["dir"] == is_dir else _node(child, is_dir)
         for gone in set(nodes.get(path, {}).get("children") or []) - set(kids):
             nodes = {p: n for p, n in nodes.items() if p != gone and not p.startswith(gone + "/")}
-        nodes[path] = {**nodes.get(path, _node(path, True)), "children": kids}
+        nodes[path] = {**nodes.get(path, _node(path, True)), "children": kids, "error": ""}
         self.nodes = nodes
         self.status = f"{path}: {len(kids)} entries"
         return kids

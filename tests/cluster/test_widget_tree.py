@@ -76,6 +76,7 @@ def test_errors_are_one_line_and_leave_the_tree_usable(k8s, namespace):
     tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
     message(tree, type="expand", path=f"/namespaces/{namespace}/nosuchkind")
     assert "nosuchkind" in tree.error and "\n" not in tree.error
+    assert f"/namespaces/{namespace}/nosuchkind" not in tree.expanded  # not an empty folder
     message(tree, type="action", action="delete", path=f"/namespaces/{namespace}")
     assert "not available" in tree.status
     message(tree, type="expand", path=f"/namespaces/{namespace}/configmaps")
