@@ -3,22 +3,37 @@
 // in the DOM, so namespaces with thousands of pods stay fast.
 const ROW = 22;
 
+// With a filter, a row shows when its name matches, when a loaded row below it matches (the way
+// down to a match stays visible), or when a row above it matched (a match keeps its subtree).
+// Pods and workloads are directories too, so filtering leaves only would filter nothing.
 function visibleRows(model, filter) {
   const nodes = model.get("nodes");
   const expanded = new Set(model.get("expanded"));
+  const matches = (node) => node.name.toLowerCase().includes(filter);
+  const below = new Map();
+  const matchBelow = (path) => {
+    if (below.has(path)) return below.get(path);
+    const node = nodes[path];
+    const found = Boolean(
+      node && node.children && node.children.some((c) => (nodes[c] && matches(nodes[c])) || matchBelow(c)),
+    );
+    below.set(path, found);
+    return found;
+  };
   const rows = [];
-  const walk = (path, depth) => {
+  const walk = (path, depth, inMatch) => {
     const node = nodes[path];
     if (!node) return;
+    const selfMatch = !filter || inMatch || matches(node);
     if (depth >= 0) {
-      const hidden = filter && !node.dir && !node.name.toLowerCase().includes(filter);
-      if (!hidden) rows.push({ path, depth, node, open: expanded.has(path) });
+      if (!selfMatch && !matchBelow(path)) return;
+      rows.push({ path, depth, node, open: expanded.has(path) });
     }
     if ((depth < 0 || expanded.has(path)) && node.children) {
-      for (const child of node.children) walk(child, depth + 1);
+      for (const child of node.children) walk(child, depth + 1, depth >= 0 && selfMatch && !!filter);
     }
   };
-  walk(model.get("root"), -1);
+  walk(model.get("root"), -1, false);
   return rows;
 }
 
