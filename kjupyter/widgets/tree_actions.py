@@ -12,6 +12,7 @@ from typing import Any
 
 from kjupyter.cluster.paths import POD_OWNERS, Level
 from kjupyter.errors import BadArgument
+from kjupyter.widgets.describe_html import describe_html
 
 SCALABLE = frozenset({("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets")})
 RESTARTABLE = frozenset({("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets")})
@@ -73,7 +74,7 @@ def perform(cluster: Any, action: str, path: str, argument: Any = None) -> Outco
     if action == "cat":
         return _rich(cluster.cat(path), f"cat {path}")
     if action == "describe":
-        return _rich(cluster.describe(path), f"describe {path}")
+        return Outcome(html=describe_html(cluster.describe(path)), status=f"describe {path}")
     if action == "logs":
         return Outcome(text=str(cluster.logs(path, tail=500)), status=f"last 500 lines of {path}")
     if action == "restart":
