@@ -80,7 +80,14 @@ def run_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         max_attempts=options.retries + 1,
         **picked,
     )
-    return _store(context, options.out, result)
+    _store(context, options.out, result)
+    if not options.values:
+        from kjupyter.run import results
+
+        failure = results.all_failed_error(result)
+        if failure is not None:
+            raise failure
+    return result
 
 
 @verb("map", "call FN on every item of ITEMS (names in the notebook) on a worker pool")
