@@ -43,7 +43,12 @@ def _store(context: MagicContext, name: str | None, result: Any) -> Any:
     return result
 
 
-@verb("run", "run the cell on N workers (RANK, WORLD_SIZE); results as a DataFrame", cell=True)
+@verb(
+    "run",
+    "run the cell on N workers (RANK, WORLD_SIZE); results as a DataFrame",
+    cell=True,
+    expand=False,
+)
 def run_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """Run the cell once per rank on N workers.
 
@@ -90,7 +95,11 @@ def run_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     return result
 
 
-@verb("map", "call FN on every item of ITEMS (names in the notebook) on a worker pool")
+@verb(
+    "map",
+    "call FN on every item of ITEMS (names in the notebook) on a worker pool",
+    expand=False,
+)
 def map_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """Map a function over items on workers: `%k8s map FN ITEMS`.
 
