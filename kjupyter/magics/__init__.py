@@ -48,9 +48,10 @@ def register(ipython: Any) -> None:
     if not any(isinstance(c, Kjupyter) for c in ipython.configurables):
         # listed by `%config` (`%config Kjupyter` shows the options and their help)
         ipython.configurables.append(Kjupyter(parent=ipython))
-    from kjupyter.magics import completion
+    from kjupyter.magics import completion, frames
 
     completion.install(ipython, magics.context)
+    frames.install(ipython)
 
 
 def unregister(ipython: Any) -> None:

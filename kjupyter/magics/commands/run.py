@@ -36,10 +36,12 @@ def _common(parser: VerbParser) -> None:
 
 
 def _store(context: MagicContext, name: str | None, result: Any) -> Any:
+    """Store `result` under `name` and return nothing to show (the summary said it all)."""
     if name:
         if not name.isidentifier():
             raise UsageError(f"-o needs a Python name, not {name!r}")
         context.shell.user_ns[name] = result
+        return None
     return result
 
 
@@ -85,14 +87,14 @@ def run_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         max_attempts=options.retries + 1,
         **picked,
     )
-    _store(context, options.out, result)
+    shown = _store(context, options.out, result)
     if not options.values:
         from kjupyter.run import results
 
         failure = results.all_failed_error(result)
         if failure is not None:
             raise failure
-    return result
+    return shown
 
 
 @verb(
