@@ -10,13 +10,15 @@ node takes seconds.
 from __future__ import annotations
 
 import pathlib
+import threading
 from typing import Any
 
 import anywidget
 import traitlets
 
+from kjupyter.cluster.paths import POD_OWNERS
 from kjupyter.errors import KjupyterError
-from kjupyter.widgets import tree_actions
+from kjupyter.widgets import tree_actions, tree_watch
 
 HERE = pathlib.Path(__file__).parent
 
@@ -37,10 +39,13 @@ class TreeBrowser(anywidget.AnyWidget):
     status = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(420).tag(sync=True)
+    live = traitlets.Bool(True).tag(sync=True)  # open collections follow the cluster
 
     def __init__(self, cluster: Any, root: str = "/", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cluster = cluster
+        self._lock = threading.RLock()  # watch threads and the kernel both change `nodes`
+        self._watches: dict[str, tree_watch.DirectoryWatch] = {}
         self.root = cluster.resolve(root).path
         self.nodes = {self.root: _node(self.root, is_dir=True)}
         self.on_msg(self._on_message)
@@ -61,10 +66,20 @@ class TreeBrowser(anywidget.AnyWidget):
                 return []
         if path not in self.expanded:
             self.expanded = [*self.expanded, path]
+        self._watch(path)
         return children
 
     def collapse(self, path: str) -> None:
         self.expanded = [p for p in self.expanded if p != path and not p.startswith(path)]
+        for watched in [p for p in self._watches if p == path or p.startswith(path + "/")]:
+            self._watches.pop(watched).stop()
+
+    def close(self) -> None:
+        """Stop every watch, then close the widget."""
+        for watch in self._watches.values():
+            watch.stop()
+        self._watches.clear()
+        super().close()
 
     def refresh(self, path: str | None = None) -> None:
         """Reload the children of `path` (default: the selected node's directory)."""
@@ -109,10 +124,14 @@ class TreeBrowser(anywidget.AnyWidget):
     def _load(self, path: str) -> list[str] | None:
         """Fetch the children of `path` into `nodes`; None, the error on its row, if it fails."""
         names = self._guard(lambda: self.cluster.children(path))
-        if names is None:
-            if path in self.nodes:
-                self.nodes = {**self.nodes, path: {**self.nodes[path], "error": self.error}}
-            return None
+        with self._lock:
+            if names is None:
+                if path in self.nodes:
+                    self.nodes = {**self.nodes, path: {**self.nodes[path], "error": self.error}}
+                return None
+            return self._set_children(path, names)
+
+    def _set_children(self, path: str, names: list[str], quiet: bool = False) -> list[str]:
         nodes = dict(self.nodes)
         base = path.rstrip("/")
         kids = []
@@ -126,8 +145,45 @@ class TreeBrowser(anywidget.AnyWidget):
             nodes = {p: n for p, n in nodes.items() if p != gone and not p.startswith(gone + "/")}
         nodes[path] = {**nodes.get(path, _node(path, True)), "children": kids, "error": ""}
         self.nodes = nodes
-        self.status = f"{path}: {len(kids)} entries"
+        if not quiet:
+            self.status = f"{path}: {len(kids)} entries"
         return kids
+
+    # -- live directories ---------------------------------------------------------------------
+
+    def _watch(self, path: str) -> None:
+        """Follow the collection at `path` while it is open (a no-op for other directories)."""
+        if not self.live or path in self._watches:
+            return
+        location = self._guard(lambda: self.cluster.resolve(path))
+        if location is None or not tree_watch.watchable(location):
+            return
+        kind = location.kind
+        is_dir = kind.plural in ("pods", "namespaces") or (kind.group, kind.plural) in POD_OWNERS
+        self._watches[path] = tree_watch.DirectoryWatch(
+            self.cluster,
+            location,
+            on_event=lambda event, name: self._changed(path, event, name, is_dir),
+            on_resync=lambda: self._resync(path),
+        )
+
+    def _changed(self, path: str, event: str, name: str, is_dir: bool) -> None:
+        """One object of the open collection `path` was added or deleted."""
+        with self._lock:
+            if path not in self._watches or self.nodes.get(path, {}).get("children") is None:
+                return
+            child = f"{path.rstrip('/')}/{name}"
+            names = [k.rsplit("/", 1)[-1] + ("/" if self.nodes[k]["dir"] else "")
+                     for k in self.nodes[path]["children"]]  # fmt: skip
+            entry = f"{name}/" if is_dir else name
+            if event == "ADDED" and child not in self.nodes[path]["children"]:
+                self._set_children(path, sorted([*names, entry]), quiet=True)
+            elif event == "DELETED" and child in self.nodes[path]["children"]:
+                self._set_children(path, [n for n in names if n != entry], quiet=True)
+
+    def _resync(self, path: str) -> None:
+        if path in self._watches:
+            self._load(path)
 
     def _directory_of(self, path: str) -> str:
         node = self.nodes.get(path)

@@ -158,6 +158,13 @@ def page(browser, lab):
         ),
     )
     page = context.new_page()
+    # Pods' network devices appearing on this host can make Chromium drop a request
+    # (ERR_NETWORK_CHANGED); JupyterLab then opens an error dialog over the page. Dismiss it
+    # and go on, as a user would: the tests' own assertions still decide.
+    page.add_locator_handler(
+        page.locator(".jp-Dialog[aria-label*='Error'], .jp-Dialog[aria-label*='Connection']"),
+        lambda dialog: dialog.locator(".jp-Dialog-button").last.click(),
+    )
     yield page
     context.close()
     for session in lab.api("/api/sessions"):  # no kernel survives into the next test
