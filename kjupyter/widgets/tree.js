@@ -87,6 +87,15 @@ function render({ model, el: host }) {
         const twisty = el("span", "kj-twisty", node.dir ? (open ? "▾" : "▸") : "");
         const label = el("span", node.dir ? "kj-dir" : "kj-leaf", node.name);
         row.append(twisty, label);
+        if (node.dir && node.children) {
+          // a loaded directory says how many entries it holds; an empty one is dimmed
+          row.append(el("span", "kj-count", String(node.children.length)));
+          if (node.children.length === 0) row.classList.add("kj-empty");
+        }
+        if (node.state) {
+          const state = el("span", `kj-state kj-badge-${node.state.badge}`, node.state.text);
+          row.append(state);
+        }
         if (node.error) {
           row.classList.add("kj-failed");
           const failure = el("span", "kj-row-error", ` ⚠ ${node.error}`);

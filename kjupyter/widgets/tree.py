@@ -18,7 +18,7 @@ import traitlets
 
 from kjupyter.cluster.paths import POD_OWNERS
 from kjupyter.errors import KjupyterError
-from kjupyter.widgets import tree_actions, tree_watch
+from kjupyter.widgets import tree_actions, tree_state, tree_watch
 
 HERE = pathlib.Path(__file__).parent
 
@@ -163,27 +163,39 @@ class TreeBrowser(anywidget.AnyWidget):
         self._watches[path] = tree_watch.DirectoryWatch(
             self.cluster,
             location,
-            on_event=lambda event, name: self._changed(path, event, name, is_dir),
-            on_resync=lambda: self._resync(path),
+            on_event=lambda event, obj: self._changed(path, event, obj, kind.kind, is_dir),
+            on_listing=lambda objects: self._listed(path, objects, kind.kind, is_dir),
         )
 
-    def _changed(self, path: str, event: str, name: str, is_dir: bool) -> None:
-        """One object of the open collection `path` was added or deleted."""
+    def _listed(self, path: str, objects: list[dict], kind: str, is_dir: bool) -> None:
+        """A full list of the open collection `path`: its children and their states."""
+        with self._lock:
+            if path not in self._watches:
+                return
+            self._set_children(path, sorted(_entry(obj, is_dir) for obj in objects), quiet=True)
+            base = path.rstrip("/")
+            nodes = dict(self.nodes)
+            for obj in objects:
+                child = f"{base}/{_entry(obj, is_dir).rstrip('/')}"
+                nodes[child] = {**nodes[child], "state": _state(obj, kind)}
+            self.nodes = nodes
+
+    def _changed(self, path: str, event: str, obj: dict, kind: str, is_dir: bool) -> None:
+        """One object of the open collection `path` was added, changed or deleted."""
         with self._lock:
             if path not in self._watches or self.nodes.get(path, {}).get("children") is None:
                 return
-            child = f"{path.rstrip('/')}/{name}"
-            names = [k.rsplit("/", 1)[-1] + ("/" if self.nodes[k]["dir"] else "")
-                     for k in self.nodes[path]["children"]]  # fmt: skip
-            entry = f"{name}/" if is_dir else name
-            if event == "ADDED" and child not in self.nodes[path]["children"]:
+            entry = _entry(obj, is_dir)
+            child = f"{path.rstrip('/')}/{entry.rstrip('/')}"
+            children = self.nodes[path]["children"]
+            names = [_entry_of(self.nodes[k], k) for k in children]
+            if event == "DELETED":
+                if child in children:
+                    self._set_children(path, [n for n in names if n != entry], quiet=True)
+                return
+            if child not in children:
                 self._set_children(path, sorted([*names, entry]), quiet=True)
-            elif event == "DELETED" and child in self.nodes[path]["children"]:
-                self._set_children(path, [n for n in names if n != entry], quiet=True)
-
-    def _resync(self, path: str) -> None:
-        if path in self._watches:
-            self._load(path)
+            self.nodes = {**self.nodes, child: {**self.nodes[child], "state": _state(obj, kind)}}
 
     def _directory_of(self, path: str) -> str:
         node = self.nodes.get(path)
@@ -211,6 +223,21 @@ class TreeBrowser(anywidget.AnyWidget):
             self.refresh(path or None)
         elif kind == "action":
             self.act(str(content.get("action", "")), path or None, content.get("argument"))
+
+
+def _entry(obj: dict[str, Any], is_dir: bool) -> str:
+    name = (obj.get("metadata") or {}).get("name", "")
+    return f"{name}/" if is_dir else name
+
+
+def _entry_of(node: dict[str, Any], path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return f"{name}/" if node["dir"] else name
+
+
+def _state(obj: dict[str, Any], kind: str) -> dict[str, str] | None:
+    # list items carry no kind of their own; the collection's kind is theirs
+    return tree_state.object_state({**obj, "kind": kind})
 
 
 def _node(path: str, is_dir: bool) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 A directory that lists objects (`/namespaces/ns/pods`) is watched while it is open: a new
 object appears, a deleted one goes, without a refresh. Each watch runs in a daemon thread and
 resumes from the last resourceVersion; when it cannot (410 Gone, a dropped connection) it takes
-a fresh version and asks the widget to reload the directory, so nothing is missed in between.
+a fresh list (whose objects also give each row its state) and starts again from its version,
+so nothing is missed in between.
 This module will not poll: the server says what changed.
 """
 
@@ -28,18 +29,19 @@ def watchable(location: Any) -> bool:
 
 
 class DirectoryWatch:
-    """Watch one collection; `on_event(type, name)` for ADDED/DELETED, `on_resync()` to reload."""
+    """Watch one collection: `on_listing(objects)` after each full list, then
+    `on_event(type, object)` for every ADDED, MODIFIED and DELETED."""
 
     def __init__(
         self,
         cluster: Any,
         location: Any,
-        on_event: Callable[[str, str], None],
-        on_resync: Callable[[], None],
+        on_event: Callable[[str, dict[str, Any]], None],
+        on_listing: Callable[[list[dict[str, Any]]], None],
     ) -> None:
         self.url = location.kind.url(location.namespace)
         self.connection = cluster.connection
-        self.on_event, self.on_resync = on_event, on_resync
+        self.on_event, self.on_listing = on_event, on_listing
         self._stopped = threading.Event()
         self._response: Any = None
         self._thread = threading.Thread(target=self._run, name=f"kj-watch {self.url}", daemon=True)
@@ -58,18 +60,24 @@ class DirectoryWatch:
         while not self._stopped.is_set():
             try:
                 if not version:
-                    version = self._fresh_version()
-                    self.on_resync()
+                    version, objects = self._list()
+                    self.on_listing(objects)
                 version = self._watch(version)
             except Exception:  # the server went away: retry later from a fresh list
                 version = ""
                 self._stopped.wait(RETRY_SECONDS)
 
-    def _fresh_version(self) -> str:
-        listing = self.connection.request(
-            "GET", self.url, query={"limit": "1"}, action="list for a watch"
-        )
-        return str(listing["metadata"]["resourceVersion"])
+    def _list(self) -> tuple[str, list[dict[str, Any]]]:
+        """Every object of the collection, page by page, and the version to watch from."""
+        objects: list[dict[str, Any]] = []
+        query = {"limit": "500"}
+        while True:
+            page = self.connection.request("GET", self.url, query=query, action="list")
+            objects += page.get("items") or []
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return str(page["metadata"]["resourceVersion"]), objects
+            query = {"limit": "500", "continue": token}
 
     def _watch(self, version: str) -> str:
         query = {
@@ -89,8 +97,8 @@ class DirectoryWatch:
                     return ""  # 410 Gone: too old to resume, list again
                 meta = obj.get("metadata") or {}
                 version = meta.get("resourceVersion", version)
-                if kind in ("ADDED", "DELETED") and meta.get("name"):
-                    self.on_event(kind, meta["name"])
+                if kind in ("ADDED", "MODIFIED", "DELETED") and meta.get("name"):
+                    self.on_event(kind, obj)
         finally:
             self._response = None
         return version

@@ -35,13 +35,16 @@ def namespaced_kubeconfig(kubeconfig: str, namespace: str, folder: Path, server:
     return path
 
 
-def browse(page, lab, kubeconfig: Path, root: str, name: str = "") -> None:
-    """Open a notebook that connects with `kubeconfig` and browses `root`; wait for the tree."""
+def browse(page, lab, kubeconfig: Path, root: str, name: str = "", height: int = 420) -> None:
+    """Open a notebook that connects with `kubeconfig` and browses `root`; wait for the tree.
+
+    Rows are virtualised: a test that needs rows far down asks for a taller tree.
+    """
     name = name or f"tree-{uuid.uuid4().hex[:6]}.ipynb"
     write_notebook(lab, name, [
         "%load_ext kjupyter",
         f"%k8s connect --kubeconfig {kubeconfig}",
-        f"%k8s browse {root}",
+        f"%k8s browse {root} --height {height}",
     ])  # fmt: skip
     open_and_run_all(page, lab, name)
     page.locator(".kj-tree").wait_for(timeout=60_000)
