@@ -17,6 +17,7 @@ from typing import Any
 
 from kjupyter.cluster import watching
 from kjupyter.cluster.paths import Level
+from kjupyter.errors import Forbidden, NotFound
 
 WATCH_SECONDS = 240  # the server ends a watch after this; the loop starts the next one
 RETRY_SECONDS = 2.0  # back-off after a failed watch (server down): not a synchronisation
@@ -63,6 +64,8 @@ class DirectoryWatch:
                     version, objects = self._list()
                     self.on_listing(objects)
                 version = self._watch(version)
+            except (Forbidden, NotFound):  # may not watch, or the collection went: stay still
+                return
             except Exception:  # the server went away: retry later from a fresh list
                 version = ""
                 self._stopped.wait(RETRY_SECONDS)
