@@ -1,7 +1,10 @@
 // kjupyter tree browser: draws the `nodes` trait as a tree and sends the user's intents
 // (expand, collapse, select, action) to Python. Rows are virtualised: only those in view are
 // in the DOM, so namespaces with thousands of pods stay fast.
-const ROW = 22;
+// On a touch screen rows are 44 px, the smallest target a finger hits reliably.
+const TOUCH = typeof window.matchMedia === "function" && window.matchMedia("(pointer: coarse)").matches;
+const ROW = TOUCH ? 44 : 22;
+const NARROW = 600; // below this width the side pane goes under the list
 
 // With a filter, a row shows when its name matches, when a loaded row below it matches (the way
 // down to a match stays visible), or when a row above it matched (a match keeps its subtree).
@@ -46,6 +49,7 @@ function el(tag, className, text) {
 
 function render({ model, el: host }) {
   host.classList.add("kj-tree");
+  if (TOUCH) host.classList.add("kj-touch");
   const toolbar = el("div", "kj-tree-toolbar");
   const filter = el("input", "kj-tree-filter");
   filter.placeholder = "filter names";
@@ -64,7 +68,8 @@ function render({ model, el: host }) {
   const actions = el("div", "kj-tree-actions");
   const error = el("div", "kj-tree-error");
   const detail = el("div", "kj-tree-detail");
-  side.append(actions, error, detail);
+  const selection = el("div", "kj-tree-selection"); // the full name, whatever the row cut off
+  side.append(selection, actions, error, detail);
   body.append(list, side);
   host.append(toolbar, body);
 
@@ -82,6 +87,7 @@ function render({ model, el: host }) {
       ...rows.slice(first, first + count).map(({ path, depth, node, open }) => {
         const row = el("div", "kj-tree-row");
         row.dataset.path = path;
+        row.title = path;
         row.style.paddingLeft = `${depth * 14 + 4}px`;
         if (path === selected) row.classList.add("kj-selected");
         const twisty = el("span", "kj-twisty", node.dir ? (open ? "▾" : "▸") : "");
@@ -192,7 +198,17 @@ function render({ model, el: host }) {
   refresh.addEventListener("click", () => model.send({ type: "refresh", path: "" }));
   model.on("change:nodes", draw);
   model.on("change:expanded", draw);
+  const drawSelection = () => {
+    selection.textContent = model.get("selected");
+  };
+  if (typeof ResizeObserver === "function") {
+    new ResizeObserver(() => host.classList.toggle("kj-narrow", host.clientWidth < NARROW)).observe(
+      host,
+    );
+  }
+  host.classList.toggle("kj-narrow", host.clientWidth > 0 && host.clientWidth < NARROW);
   model.on("change:selected", () => {
+    drawSelection();
     draw();
     drawActions();
     drawDetail();
@@ -207,6 +223,7 @@ function render({ model, el: host }) {
   model.on("change:status", drawStatus);
   model.on("change:error", drawStatus);
   draw();
+  drawSelection();
   drawActions();
   drawDetail();
   drawStatus();

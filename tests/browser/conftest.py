@@ -150,7 +150,19 @@ def browser():
 
 @pytest.fixture
 def page(browser, lab):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield from _page(browser, lab, viewport={"width": 1400, "height": 1000})
+
+
+@pytest.fixture
+def phone(browser, lab):
+    """A phone-sized touch screen (390x844, as an iPhone 12-15 reports itself)."""
+    yield from _page(
+        browser, lab, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+
+
+def _page(browser, lab, **options):
+    context = browser.new_context(**options)
     context.route(
         "**/*",
         lambda route: (
