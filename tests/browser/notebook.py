@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -72,3 +74,12 @@ def select(page, path: str) -> None:
 
 def action(page, name: str):
     return page.locator(f'.kj-action[data-action="{name}"]')
+
+
+def shoot(locator, folder: Path, name: str) -> None:
+    """Screenshot `locator` as a test artifact; also into $KJUPYTER_SCREENSHOTS if set (docs/)."""
+    locator.screenshot(path=str(folder / name))
+    target = os.environ.get("KJUPYTER_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(folder / name, Path(target) / name)

@@ -42,7 +42,7 @@ def test_describe_keeps_words_whole_and_has_no_index_rows(
     detail = page.locator(".kj-tree-detail")
     expect(detail).to_contain_text("MinimumReplicasUnavailable", timeout=30_000)
     expect(detail).to_contain_text("ScalingReplicaSet", timeout=30_000)
-    detail.screenshot(path=str(tmp_path / "describe.png"))
+    notebook.shoot(detail, tmp_path, "describe.png")
 
     assert detail.evaluate(BROKEN_WORDS) == []
     lines = [line.strip() for line in detail.inner_text().splitlines()]

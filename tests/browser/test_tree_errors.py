@@ -42,7 +42,7 @@ def test_expand_with_the_server_down_shows_the_error_and_retries(
     row_error = notebook.row(page, configmaps).locator(".kj-row-error")
     expect(row_error).to_contain_text("reach", timeout=30_000)
     expect(notebook.row(page, configmaps).locator(".kj-twisty")).to_have_text("▸")
-    page.locator(".kj-tree").screenshot(path=str(tmp_path / "expand-failed.png"))
+    notebook.shoot(page.locator(".kj-tree"), tmp_path, "expand-failed.png")
 
     forwarder.start()
     notebook.open_row(page, configmaps)

@@ -36,7 +36,7 @@ def test_filter_hides_pods_and_deployments_that_do_not_match(
     expect(notebook.row(page, f"{pods}/beta")).to_have_count(0)
     expect(notebook.row(page, f"{deployments}/db")).to_have_count(0)
     expect(notebook.row(page, f"/namespaces/{namespace}/configmaps")).to_have_count(0)
-    page.locator(".kj-tree").screenshot(path=str(tmp_path / "filtered.png"))
+    notebook.shoot(page.locator(".kj-tree"), tmp_path, "filtered.png")
 
     page.locator(".kj-tree-filter").fill("")
     expect(notebook.row(page, f"{pods}/beta")).to_be_visible()

@@ -26,7 +26,7 @@ def test_an_open_pods_directory_follows_the_cluster(
         }]},
     })  # fmt: skip
     expect(notebook.row(page, f"{pods}/newcomer")).to_be_visible(timeout=60_000)
-    page.locator(".kj-tree").screenshot(path=str(tmp_path / "live.png"))
+    notebook.shoot(page.locator(".kj-tree"), tmp_path, "live.png")
 
     core_api.delete_namespaced_pod("newcomer", namespace, grace_period_seconds=0)
     expect(notebook.row(page, f"{pods}/newcomer")).to_have_count(0, timeout=60_000)
@@ -60,4 +60,4 @@ def test_rows_show_state_badges_and_kinds_their_counts(
     notebook.open_row(page, f"/namespaces/{namespace}/secrets")
     secrets = notebook.row(page, f"/namespaces/{namespace}/secrets")
     expect(secrets).to_have_class(re.compile(r"\bkj-empty\b"))
-    page.locator(".kj-tree").screenshot(path=str(tmp_path / "states.png"))
+    notebook.shoot(page.locator(".kj-tree"), tmp_path, "states.png")

@@ -63,4 +63,4 @@ def test_the_tree_stacks_and_answers_taps_on_a_phone(
     expect(phone.locator(".kj-tree-detail")).to_contain_text(
         re.compile(r"Name:?\s*web"), timeout=30_000
     )
-    phone.locator(".kj-tree").screenshot(path=str(tmp_path / "phone.png"))
+    notebook.shoot(phone.locator(".kj-tree"), tmp_path, "phone.png")

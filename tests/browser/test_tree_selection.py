@@ -58,7 +58,7 @@ def test_describe_and_delete_act_on_the_second_selection(
     detail = page.locator(".kj-tree-detail")
     expect(detail).to_contain_text(re.compile(r"Name:?\s*web"), timeout=30_000)
     expect(detail).not_to_contain_text(re.compile(r"Name:?\s*db"))
-    page.locator(".kj-tree").screenshot(path=str(tmp_path / "describe-second.png"))
+    notebook.shoot(page.locator(".kj-tree"), tmp_path, "describe-second.png")
 
     delete = notebook.action(page, "delete")
     delete.click()
