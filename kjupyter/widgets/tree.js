@@ -201,11 +201,10 @@ function render({ model, el: host }) {
   const drawSelection = () => {
     selection.textContent = model.get("selected");
   };
-  if (typeof ResizeObserver === "function") {
-    new ResizeObserver(() => host.classList.toggle("kj-narrow", host.clientWidth < NARROW)).observe(
-      host,
-    );
-  }
+  const resized = typeof ResizeObserver === "function"
+    ? new ResizeObserver(() => host.classList.toggle("kj-narrow", host.clientWidth < NARROW))
+    : null;
+  if (resized) resized.observe(host);
   host.classList.toggle("kj-narrow", host.clientWidth > 0 && host.clientWidth < NARROW);
   model.on("change:selected", () => {
     drawSelection();
@@ -227,6 +226,7 @@ function render({ model, el: host }) {
   drawActions();
   drawDetail();
   drawStatus();
+  return () => resized && resized.disconnect(); // anywidget calls this when the view goes
 }
 
 export default { render };
