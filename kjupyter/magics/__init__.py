@@ -26,8 +26,14 @@ class K8sMagics(Magics):
     def k8s(self, line: str, cell: str | None = None) -> Any:
         """Operate a Kubernetes cluster from the notebook. `%k8s help` lists the verbs.
 
+        `{expr}` and `$name` in a line are expanded from the notebook's names, as IPython does
+        for other magics (`%k8s cat pods/{first}`); `run` and `map` keep their line and cell
+        as written, since that code runs on the workers.
+
         In [1]: %load_ext kjupyter
         In [2]: pods = %k8s ls /namespaces/default/pods
+        In [3]: first = pods.index[0]
+        In [4]: %k8s describe pods/{first}
         """
         return verbs.dispatch(self.context, line, cell)
 
@@ -42,9 +48,10 @@ def register(ipython: Any) -> None:
     if not any(isinstance(c, Kjupyter) for c in ipython.configurables):
         # listed by `%config` (`%config Kjupyter` shows the options and their help)
         ipython.configurables.append(Kjupyter(parent=ipython))
-    from kjupyter.magics import completion
+    from kjupyter.magics import completion, frames
 
     completion.install(ipython, magics.context)
+    frames.install(ipython)
 
 
 def unregister(ipython: Any) -> None:

@@ -28,6 +28,7 @@ class Verb:
     summary: str
     cell: bool = False  # True when the verb takes a cell body (`%%k8s run`)
     group: str = ""
+    expand: bool = True  # `{name}` and `$name` in the line are expanded (not in run/map)
 
 
 @dataclass
@@ -52,13 +53,23 @@ _COMPLETERS: dict[str, Completer] = {}
 _loaded = False
 
 
-def verb(name: str, summary: str, *, cell: bool = False, aliases: tuple[str, ...] = ()):
-    """Decorator registering `handler(context, args, cell)` as `%k8s NAME`."""
+def verb(
+    name: str,
+    summary: str,
+    *,
+    cell: bool = False,
+    aliases: tuple[str, ...] = (),
+    expand: bool = True,
+):
+    """Decorator registering `handler(context, args, cell)` as `%k8s NAME`.
+
+    `expand=False` keeps the line as written: verbs that ship code to workers (run, map).
+    """
 
     def decorate(handler: Handler) -> Handler:
         group = handler.__module__.rsplit(".", 1)[-1]
         for word in (name, *aliases):
-            _VERBS[word] = Verb(word, handler, summary, cell=cell, group=group)
+            _VERBS[word] = Verb(word, handler, summary, cell=cell, group=group, expand=expand)
         return handler
 
     return decorate
@@ -112,14 +123,33 @@ def split_line(line: str) -> list[str]:
         raise UsageError(f"cannot parse {line!r}: {err}; check the quotes") from None
 
 
+def expand_line(shell: Any, line: str) -> str:
+    """`{expr}` and `$name` from the notebook's names, as IPython expands other magics' lines.
+
+    `%k8s` is `@no_var_expand` so that run cells reach the workers as written; the tree verbs
+    expand here instead. As in IPython, a line that does not expand is kept as written.
+    """
+    if shell is None or ("{" not in line and "$" not in line):
+        return line
+    from IPython.utils.text import DollarFormatter
+
+    try:
+        return DollarFormatter().vformat(line, args=[], kwargs=dict(shell.user_ns))
+    except Exception:  # IPython's var_expand does the same: an unknown name keeps the text
+        return line
+
+
 def dispatch(context: MagicContext, line: str, cell: str | None) -> Any:
     """Run `%k8s LINE` (with `cell` for `%%k8s`): look the verb up, call it, return its value."""
     words = split_line(line)
     table = load_commands()
     if not words:
         words = ["help"]
-    name, args = words[0], words[1:]
+    name = words[0]
     found = table.get(name)
+    if found is not None and found.expand:
+        words = split_line(expand_line(context.shell, line))
+    args = words[1:]
     if found is None:
         known = ", ".join(sorted(table))
         raise UsageError(f"unknown verb {name!r}; known verbs: {known} (see %k8s help)")

@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from kjupyter import preimport
+from kjupyter.errors import TaskError
 from kjupyter.run.tasks import Task
 
 
@@ -103,3 +104,26 @@ def to_frame(tasks: list[Task], label: str, attrs: dict[str, Any]) -> Any:
     )
     frame.attrs.update(attrs)
     return frame
+
+
+def all_failed_error(frame: Any) -> TaskError | None:
+    """One error for a run where no task succeeded, or None.
+
+    It shows every failed task's remote traceback under its rank (as ipyparallel's
+    CompositeError does), so a run that did nothing is never mistaken for a success;
+    `.results` keeps the frame. A partial failure returns None: its frame tells the story.
+    """
+    if not len(frame) or (frame["status"] == "ok").any():
+        return None
+    label = frame.columns[1]
+    parts = []
+    for row in frame.itertuples(index=False):
+        ran = getattr(row, label)
+        parts.append(f"[{label} {ran}] {row.status}: {row.error}".rstrip(": "))
+        if row.traceback:
+            parts.append(row.traceback.rstrip("\n"))
+    return TaskError(
+        f"{len(frame)} of {len(frame)} tasks failed on {frame.attrs.get('backend', '?')}",
+        frame,
+        "\n".join(parts),
+    )

@@ -1,24 +1,42 @@
 // kjupyter tree browser: draws the `nodes` trait as a tree and sends the user's intents
 // (expand, collapse, select, action) to Python. Rows are virtualised: only those in view are
 // in the DOM, so namespaces with thousands of pods stay fast.
-const ROW = 22;
+// On a touch screen rows are 44 px, the smallest target a finger hits reliably.
+const TOUCH = typeof window.matchMedia === "function" && window.matchMedia("(pointer: coarse)").matches;
+const ROW = TOUCH ? 44 : 22;
+const NARROW = 600; // below this width the side pane goes under the list
 
+// With a filter, a row shows when its name matches, when a loaded row below it matches (the way
+// down to a match stays visible), or when a row above it matched (a match keeps its subtree).
+// Pods and workloads are directories too, so filtering leaves only would filter nothing.
 function visibleRows(model, filter) {
   const nodes = model.get("nodes");
   const expanded = new Set(model.get("expanded"));
+  const matches = (node) => node.name.toLowerCase().includes(filter);
+  const below = new Map();
+  const matchBelow = (path) => {
+    if (below.has(path)) return below.get(path);
+    const node = nodes[path];
+    const found = Boolean(
+      node && node.children && node.children.some((c) => (nodes[c] && matches(nodes[c])) || matchBelow(c)),
+    );
+    below.set(path, found);
+    return found;
+  };
   const rows = [];
-  const walk = (path, depth) => {
+  const walk = (path, depth, inMatch) => {
     const node = nodes[path];
     if (!node) return;
+    const selfMatch = !filter || inMatch || matches(node);
     if (depth >= 0) {
-      const hidden = filter && !node.dir && !node.name.toLowerCase().includes(filter);
-      if (!hidden) rows.push({ path, depth, node, open: expanded.has(path) });
+      if (!selfMatch && !matchBelow(path)) return;
+      rows.push({ path, depth, node, open: expanded.has(path) });
     }
     if ((depth < 0 || expanded.has(path)) && node.children) {
-      for (const child of node.children) walk(child, depth + 1);
+      for (const child of node.children) walk(child, depth + 1, depth >= 0 && selfMatch && !!filter);
     }
   };
-  walk(model.get("root"), -1);
+  walk(model.get("root"), -1, false);
   return rows;
 }
 
@@ -31,6 +49,7 @@ function el(tag, className, text) {
 
 function render({ model, el: host }) {
   host.classList.add("kj-tree");
+  if (TOUCH) host.classList.add("kj-touch");
   const toolbar = el("div", "kj-tree-toolbar");
   const filter = el("input", "kj-tree-filter");
   filter.placeholder = "filter names";
@@ -49,7 +68,8 @@ function render({ model, el: host }) {
   const actions = el("div", "kj-tree-actions");
   const error = el("div", "kj-tree-error");
   const detail = el("div", "kj-tree-detail");
-  side.append(actions, error, detail);
+  const selection = el("div", "kj-tree-selection"); // the full name, whatever the row cut off
+  side.append(selection, actions, error, detail);
   body.append(list, side);
   host.append(toolbar, body);
 
@@ -67,16 +87,34 @@ function render({ model, el: host }) {
       ...rows.slice(first, first + count).map(({ path, depth, node, open }) => {
         const row = el("div", "kj-tree-row");
         row.dataset.path = path;
+        row.title = path;
         row.style.paddingLeft = `${depth * 14 + 4}px`;
         if (path === selected) row.classList.add("kj-selected");
         const twisty = el("span", "kj-twisty", node.dir ? (open ? "▾" : "▸") : "");
         const label = el("span", node.dir ? "kj-dir" : "kj-leaf", node.name);
         row.append(twisty, label);
+        if (node.dir && node.children) {
+          // a loaded directory says how many entries it holds; an empty one is dimmed
+          row.append(el("span", "kj-count", String(node.children.length)));
+          if (node.children.length === 0) row.classList.add("kj-empty");
+        }
+        if (node.state) {
+          const state = el("span", `kj-state kj-badge-${node.state.badge}`, node.state.text);
+          row.append(state);
+        }
+        if (node.error) {
+          row.classList.add("kj-failed");
+          const failure = el("span", "kj-row-error", ` ⚠ ${node.error}`);
+          row.title = `${node.error} (tap to try again)`;
+          row.append(failure);
+        }
         twisty.addEventListener("click", (event) => {
           event.stopPropagation();
           if (node.dir) model.send({ type: open ? "collapse" : "expand", path });
         });
         row.addEventListener("click", () => {
+          model.set("selected", path); // at once: an action pressed next acts on this row
+          model.save_changes();
           model.send({ type: "select", path });
           if (node.dir && !open) model.send({ type: "expand", path });
         });
@@ -85,8 +123,34 @@ function render({ model, el: host }) {
     );
   };
 
+  // Every button reads the selection when it is pressed, never when it was drawn: selecting a
+  // second object of the same kind leaves the action list equal, so nothing redraws it then.
+  const send = (action, argument = null) =>
+    model.send({ type: "action", action, path: model.get("selected"), argument });
+
+  const scaleControl = () => {
+    const form = el("span", "kj-scale");
+    const input = el("input", "kj-scale-replicas");
+    input.type = "number";
+    input.min = "0";
+    input.step = "1";
+    const current = model.get("replicas");
+    input.value = current === null || current === undefined ? "" : String(current);
+    input.title = `replicas now: ${input.value || "unknown"}`;
+    const apply = el("button", "kj-scale-apply", "scale");
+    const cancel = el("button", "kj-scale-cancel", "cancel");
+    const submit = () => send("scale", input.value);
+    apply.addEventListener("click", submit);
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") submit();
+      if (event.key === "Escape") drawActions();
+    });
+    cancel.addEventListener("click", () => drawActions());
+    form.append(el("label", "kj-scale-label", "replicas"), input, apply, cancel);
+    return form;
+  };
+
   const drawActions = () => {
-    const path = model.get("selected");
     armed = null;
     actions.replaceChildren(
       ...model.get("actions").map((action) => {
@@ -99,12 +163,13 @@ function render({ model, el: host }) {
             button.classList.add("kj-armed");
             return;
           }
-          let argument = null;
           if (action === "scale") {
-            argument = window.prompt(`replicas for ${path}`, "1");
-            if (argument === null) return;
+            const form = scaleControl();
+            button.replaceWith(form);
+            form.querySelector("input").focus();
+            return;
           }
-          model.send({ type: "action", action, path, argument });
+          send(action);
         });
         return button;
       }),
@@ -114,6 +179,7 @@ function render({ model, el: host }) {
   const drawDetail = () => {
     const shown = model.get("detail") || {};
     detail.replaceChildren();
+    if (!shown.path || shown.path !== model.get("selected")) return; // another object's
     if (shown.html) {
       detail.innerHTML = shown.html; // produced by pandas/pygments in Python: escaped there
     } else if (shown.text) {
@@ -132,16 +198,35 @@ function render({ model, el: host }) {
   refresh.addEventListener("click", () => model.send({ type: "refresh", path: "" }));
   model.on("change:nodes", draw);
   model.on("change:expanded", draw);
-  model.on("change:selected", draw);
+  const drawSelection = () => {
+    selection.textContent = model.get("selected");
+  };
+  const resized = typeof ResizeObserver === "function"
+    ? new ResizeObserver(() => host.classList.toggle("kj-narrow", host.clientWidth < NARROW))
+    : null;
+  if (resized) resized.observe(host);
+  host.classList.toggle("kj-narrow", host.clientWidth > 0 && host.clientWidth < NARROW);
+  model.on("change:selected", () => {
+    drawSelection();
+    draw();
+    drawActions();
+    drawDetail();
+  });
+  model.on("change:replicas", () => {
+    const input = actions.querySelector(".kj-scale-replicas");
+    if (input && model.get("replicas") !== null) input.value = String(model.get("replicas"));
+  });
   model.on("change:height", draw);
   model.on("change:actions", drawActions);
   model.on("change:detail", drawDetail);
   model.on("change:status", drawStatus);
   model.on("change:error", drawStatus);
   draw();
+  drawSelection();
   drawActions();
   drawDetail();
   drawStatus();
+  return () => resized && resized.disconnect(); // anywidget calls this when the view goes
 }
 
 export default { render };

@@ -10,13 +10,15 @@ node takes seconds.
 from __future__ import annotations
 
 import pathlib
+import threading
 from typing import Any
 
 import anywidget
 import traitlets
 
+from kjupyter.cluster.paths import POD_OWNERS
 from kjupyter.errors import KjupyterError
-from kjupyter.widgets import tree_actions
+from kjupyter.widgets import tree_actions, tree_state, tree_watch
 
 HERE = pathlib.Path(__file__).parent
 
@@ -33,13 +35,17 @@ class TreeBrowser(anywidget.AnyWidget):
     selected = traitlets.Unicode("").tag(sync=True)
     actions = traitlets.List(traitlets.Unicode()).tag(sync=True)
     detail = traitlets.Dict().tag(sync=True)
+    replicas = traitlets.Int(None, allow_none=True).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(420).tag(sync=True)
+    live = traitlets.Bool(True).tag(sync=True)  # open collections follow the cluster
 
     def __init__(self, cluster: Any, root: str = "/", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cluster = cluster
+        self._lock = threading.RLock()  # watch threads and the kernel both change `nodes`
+        self._watches: dict[str, tree_watch.DirectoryWatch] = {}
         self.root = cluster.resolve(root).path
         self.nodes = {self.root: _node(self.root, is_dir=True)}
         self.on_msg(self._on_message)
@@ -48,14 +54,32 @@ class TreeBrowser(anywidget.AnyWidget):
     # -- what the browser asks for (also the Python API tests call) -------------------------
 
     def expand(self, path: str) -> list[str]:
-        """Load the children of `path` (first time, or again with refresh) and open it."""
-        children = self._load(path) if self.nodes.get(path, {}).get("children") is None else None
+        """Load the children of `path` (first time only) and open it.
+
+        A load that fails leaves the directory closed with the error on its row, so it does
+        not read as empty, and the next tap tries again.
+        """
+        children = self.nodes.get(path, {}).get("children")
+        if children is None:
+            children = self._load(path)
+            if children is None:
+                return []
         if path not in self.expanded:
             self.expanded = [*self.expanded, path]
-        return children if children is not None else self.nodes[path]["children"]
+        self._watch(path)
+        return children
 
     def collapse(self, path: str) -> None:
         self.expanded = [p for p in self.expanded if p != path and not p.startswith(path)]
+        for watched in [p for p in self._watches if p == path or p.startswith(path + "/")]:
+            self._watches.pop(watched).stop()
+
+    def close(self) -> None:
+        """Stop every watch, then close the widget."""
+        for watch in self._watches.values():
+            watch.stop()
+        self._watches.clear()
+        super().close()
 
     def refresh(self, path: str | None = None) -> None:
         """Reload the children of `path` (default: the selected node's directory)."""
@@ -63,9 +87,21 @@ class TreeBrowser(anywidget.AnyWidget):
         self._load(path)
 
     def select(self, path: str) -> list[str]:
-        """Make `path` the selection; return the actions it offers."""
+        """Make `path` the selection; return the actions it offers.
+
+        What the detail pane showed belongs to the previous selection, so it goes; a scalable
+        object brings its current replica count for the scale control.
+        """
         self.selected = path
-        self.actions = self._guard(lambda: tree_actions.available(self.cluster, path)) or []
+        if self.detail.get("path") != path:
+            self.detail = {}
+        actions = self._guard(lambda: tree_actions.available(self.cluster, path)) or []
+        self.replicas = (
+            self._guard(lambda: tree_actions.replicas(self.cluster, path))
+            if "scale" in actions
+            else None
+        )
+        self.actions = actions
         return list(self.actions)
 
     def act(self, action: str, path: str | None = None, argument: Any = None) -> None:
@@ -74,8 +110,10 @@ class TreeBrowser(anywidget.AnyWidget):
         outcome = self._guard(lambda: tree_actions.perform(self.cluster, action, path, argument))
         if outcome is None:
             return
+        if action == "scale" and self.selected == path:
+            self.replicas = self._guard(lambda: tree_actions.replicas(self.cluster, path))
         if outcome.refresh_parent:
-            self._load(path.rstrip("/").rsplit("/", 1)[0] or "/")
+            self._load(path.rstrip("/").rsplit("/", 1)[0] or "/")  # a failure shows on its row
             if self.selected == path:
                 self.selected, self.actions = "", []
         self.detail = {"path": path, "action": action, "text": outcome.text, "html": outcome.html}
@@ -83,10 +121,17 @@ class TreeBrowser(anywidget.AnyWidget):
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _load(self, path: str) -> list[str]:
+    def _load(self, path: str) -> list[str] | None:
+        """Fetch the children of `path` into `nodes`; None, the error on its row, if it fails."""
         names = self._guard(lambda: self.cluster.children(path))
-        if names is None:
-            return []
+        with self._lock:
+            if names is None:
+                if path in self.nodes:
+                    self.nodes = {**self.nodes, path: {**self.nodes[path], "error": self.error}}
+                return None
+            return self._set_children(path, names)
+
+    def _set_children(self, path: str, names: list[str], quiet: bool = False) -> list[str]:
         nodes = dict(self.nodes)
         base = path.rstrip("/")
         kids = []
@@ -98,10 +143,59 @@ class TreeBrowser(anywidget.AnyWidget):
             nodes[child] = known if known and known["dir"] == is_dir else _node(child, is_dir)
         for gone in set(nodes.get(path, {}).get("children") or []) - set(kids):
             nodes = {p: n for p, n in nodes.items() if p != gone and not p.startswith(gone + "/")}
-        nodes[path] = {**nodes.get(path, _node(path, True)), "children": kids}
+        nodes[path] = {**nodes.get(path, _node(path, True)), "children": kids, "error": ""}
         self.nodes = nodes
-        self.status = f"{path}: {len(kids)} entries"
+        if not quiet:
+            self.status = f"{path}: {len(kids)} entries"
         return kids
+
+    # -- live directories ---------------------------------------------------------------------
+
+    def _watch(self, path: str) -> None:
+        """Follow the collection at `path` while it is open (a no-op for other directories)."""
+        if not self.live or path in self._watches:
+            return
+        location = self._guard(lambda: self.cluster.resolve(path))
+        if location is None or not tree_watch.watchable(location):
+            return
+        kind = location.kind
+        is_dir = kind.plural in ("pods", "namespaces") or (kind.group, kind.plural) in POD_OWNERS
+        self._watches[path] = tree_watch.DirectoryWatch(
+            self.cluster,
+            location,
+            on_event=lambda event, obj: self._changed(path, event, obj, kind.kind, is_dir),
+            on_listing=lambda objects: self._listed(path, objects, kind.kind, is_dir),
+        )
+
+    def _listed(self, path: str, objects: list[dict], kind: str, is_dir: bool) -> None:
+        """A full list of the open collection `path`: its children and their states."""
+        with self._lock:
+            if path not in self._watches:
+                return
+            self._set_children(path, sorted(_entry(obj, is_dir) for obj in objects), quiet=True)
+            base = path.rstrip("/")
+            nodes = dict(self.nodes)
+            for obj in objects:
+                child = f"{base}/{_entry(obj, is_dir).rstrip('/')}"
+                nodes[child] = {**nodes[child], "state": _state(obj, kind)}
+            self.nodes = nodes
+
+    def _changed(self, path: str, event: str, obj: dict, kind: str, is_dir: bool) -> None:
+        """One object of the open collection `path` was added, changed or deleted."""
+        with self._lock:
+            if path not in self._watches or self.nodes.get(path, {}).get("children") is None:
+                return
+            entry = _entry(obj, is_dir)
+            child = f"{path.rstrip('/')}/{entry.rstrip('/')}"
+            children = self.nodes[path]["children"]
+            names = [_entry_of(self.nodes[k], k) for k in children]
+            if event == "DELETED":
+                if child in children:
+                    self._set_children(path, [n for n in names if n != entry], quiet=True)
+                return
+            if child not in children:
+                self._set_children(path, sorted([*names, entry]), quiet=True)
+            self.nodes = {**self.nodes, child: {**self.nodes[child], "state": _state(obj, kind)}}
 
     def _directory_of(self, path: str) -> str:
         node = self.nodes.get(path)
@@ -129,6 +223,21 @@ class TreeBrowser(anywidget.AnyWidget):
             self.refresh(path or None)
         elif kind == "action":
             self.act(str(content.get("action", "")), path or None, content.get("argument"))
+
+
+def _entry(obj: dict[str, Any], is_dir: bool) -> str:
+    name = (obj.get("metadata") or {}).get("name", "")
+    return f"{name}/" if is_dir else name
+
+
+def _entry_of(node: dict[str, Any], path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return f"{name}/" if node["dir"] else name
+
+
+def _state(obj: dict[str, Any], kind: str) -> dict[str, str] | None:
+    # list items carry no kind of their own; the collection's kind is theirs
+    return tree_state.object_state({**obj, "kind": kind})
 
 
 def _node(path: str, is_dir: bool) -> dict[str, Any]:

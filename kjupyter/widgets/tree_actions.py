@@ -6,11 +6,13 @@ lists) are plain functions over a `Cluster` and a path, testable without a brows
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
 from kjupyter.cluster.paths import POD_OWNERS, Level
 from kjupyter.errors import BadArgument
+from kjupyter.widgets.describe_html import describe_html
 
 SCALABLE = frozenset({("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets")})
 RESTARTABLE = frozenset({("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets")})
@@ -52,6 +54,13 @@ def available(cluster: Any, path: str) -> list[str]:
     return actions
 
 
+def replicas(cluster: Any, path: str) -> int | None:
+    """The replicas a scalable object asks for now: what the scale control starts from."""
+    spec = cluster.cat(path).get("spec") or {}
+    count = spec.get("replicas")
+    return int(count) if isinstance(count, int) else None
+
+
 def perform(cluster: Any, action: str, path: str, argument: Any = None) -> Outcome:
     """Run `action` on `path`; kjupyter errors propagate (the widget shows them as one line)."""
     if action not in available(cluster, path):
@@ -65,7 +74,7 @@ def perform(cluster: Any, action: str, path: str, argument: Any = None) -> Outco
     if action == "cat":
         return _rich(cluster.cat(path), f"cat {path}")
     if action == "describe":
-        return _rich(cluster.describe(path), f"describe {path}")
+        return Outcome(html=describe_html(cluster.describe(path)), status=f"describe {path}")
     if action == "logs":
         return Outcome(text=str(cluster.logs(path, tail=500)), status=f"last 500 lines of {path}")
     if action == "restart":
@@ -84,13 +93,30 @@ def perform(cluster: Any, action: str, path: str, argument: Any = None) -> Outco
     return Outcome(status=f"unknown action {action}")
 
 
+def yaml_html(text: str) -> str:
+    """YAML highlighted with CSS classes only, no inline colours.
+
+    The widget's stylesheet maps the classes to JupyterLab's editor theme variables, so YAML
+    follows light and dark themes; pygments' inline styles are light-theme colours.
+    """
+    try:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import YamlLexer
+    except ImportError:
+        return f'<pre class="kj-yaml">{html.escape(text)}</pre>'
+    return highlight(text, YamlLexer(), HtmlFormatter(cssclass="kj-yaml"))
+
+
 def _table(frame: Any, status: str) -> Outcome:
     table = frame.to_html(classes="kj-table", border=0)  # pandas escapes cell text
     return Outcome(html=table, status=f"{status}: {len(frame)} rows")
 
 
 def _rich(value: Any, status: str) -> Outcome:
-    """HTML when the value renders itself as HTML (highlighted YAML), else its text."""
+    """Objects as highlighted YAML, other values as HTML if they render so, else their text."""
+    if callable(getattr(value, "yaml", None)):
+        return Outcome(html=yaml_html(value.yaml()), status=status)
     to_html = getattr(value, "_repr_html_", None)
     if to_html is not None:
         return Outcome(html=to_html(), status=status)

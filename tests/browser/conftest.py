@@ -129,6 +129,16 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="session")
+def apps_api(cluster):
+    """The official client's AppsV1Api on the admin kubeconfig, for test set-up and checks."""
+    from kubernetes import client, config
+
+    api_client = config.new_client_from_config(config_file=cluster.kubeconfig)
+    yield client.AppsV1Api(api_client)
+    api_client.close()
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -140,7 +150,19 @@ def browser():
 
 @pytest.fixture
 def page(browser, lab):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield from _page(browser, lab, viewport={"width": 1400, "height": 1000})
+
+
+@pytest.fixture
+def phone(browser, lab):
+    """A phone-sized touch screen (390x844, as an iPhone 12-15 reports itself)."""
+    yield from _page(
+        browser, lab, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+
+
+def _page(browser, lab, **options):
+    context = browser.new_context(**options)
     context.route(
         "**/*",
         lambda route: (
@@ -148,6 +170,13 @@ def page(browser, lab):
         ),
     )
     page = context.new_page()
+    # Pods' network devices appearing on this host can make Chromium drop a request
+    # (ERR_NETWORK_CHANGED); JupyterLab then opens an error dialog over the page. Dismiss it
+    # and go on, as a user would: the tests' own assertions still decide.
+    page.add_locator_handler(
+        page.locator(".jp-Dialog[aria-label*='Error'], .jp-Dialog[aria-label*='Connection']"),
+        lambda dialog: dialog.locator(".jp-Dialog-button").last.click(),
+    )
     yield page
     context.close()
     for session in lab.api("/api/sessions"):  # no kernel survives into the next test

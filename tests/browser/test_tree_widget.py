@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from tests.browser import notebook
 from tests.cluster import waiting
 
 
@@ -62,7 +63,7 @@ def test_tree_widget_expands_selects_and_shows_logs(
     detail = page.locator(".kj-tree-detail pre")
     detail.wait_for(timeout=30_000)
     assert detail.inner_text().strip() == "hello from the browser test"
-    page.locator(".kj-tree").screenshot(path=str(tmp_path / "tree.png"))
+    notebook.shoot(page.locator(".kj-tree"), tmp_path, "tree.png")
 
     delete = page.locator('.kj-action[data-action="delete"]')
     delete.click()

@@ -6,6 +6,8 @@ the same messages (through `_on_message`) and check the traits the browser would
 
 from __future__ import annotations
 
+import threading
+
 from kjupyter.widgets.tree import TreeBrowser
 
 
@@ -76,6 +78,7 @@ def test_errors_are_one_line_and_leave_the_tree_usable(k8s, namespace):
     tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
     message(tree, type="expand", path=f"/namespaces/{namespace}/nosuchkind")
     assert "nosuchkind" in tree.error and "\n" not in tree.error
+    assert f"/namespaces/{namespace}/nosuchkind" not in tree.expanded  # not an empty folder
     message(tree, type="action", action="delete", path=f"/namespaces/{namespace}")
     assert "not available" in tree.status
     message(tree, type="expand", path=f"/namespaces/{namespace}/configmaps")
@@ -86,3 +89,49 @@ def test_browse_magic_returns_the_widget(shell, namespace):
     widget = shell.run_line_magic("k8s", f"browse /namespaces/{namespace} --height 300")
     assert isinstance(widget, TreeBrowser)
     assert widget.root == f"/namespaces/{namespace}" and widget.height == 300
+
+
+def test_a_new_selection_clears_the_detail_and_brings_its_replicas(k8s, namespace, web):
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    deployment = f"/namespaces/{namespace}/deployments/web"
+    tree.select(deployment)
+    assert tree.replicas == 2
+    tree.act("describe")
+    assert tree.detail["path"] == deployment
+    tree.act("scale", argument="1")
+    assert tree.replicas == 1  # the control shows the count just set
+    tree.select(f"/namespaces/{namespace}/pods/{web[0]}")
+    assert tree.detail == {} and tree.replicas is None
+
+
+def wait_for_nodes(tree: TreeBrowser, predicate, timeout: float = 60) -> None:
+    """Wait until `predicate(tree.nodes)` holds, woken by each change of `nodes` (no polling)."""
+    changed = threading.Condition()
+
+    def notify(_change) -> None:
+        with changed:
+            changed.notify_all()
+
+    tree.observe(notify, "nodes")
+    try:
+        with changed:
+            assert changed.wait_for(lambda: predicate(tree.nodes), timeout), tree.nodes
+    finally:
+        tree.unobserve(notify, "nodes")
+
+
+def test_an_open_directory_follows_the_cluster_until_it_is_closed(k8s, namespace, core_api):
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    directory = f"/namespaces/{namespace}/configmaps"
+    tree.expand(directory)
+    fresh = f"{directory}/fresh"
+    try:
+        core_api.create_namespaced_config_map(namespace, {"metadata": {"name": "fresh"}})
+        wait_for_nodes(tree, lambda nodes: fresh in nodes[directory]["children"])
+        assert tree.nodes[fresh]["dir"] is False
+        core_api.delete_namespaced_config_map("fresh", namespace)
+        wait_for_nodes(tree, lambda nodes: fresh not in nodes[directory]["children"])
+        tree.collapse(f"/namespaces/{namespace}")
+        assert tree._watches == {}  # closing a directory ends its watch
+    finally:
+        tree.close()

@@ -101,7 +101,9 @@ def pool_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     if options.action == "down":
         explicit = any(getattr(options, n, None) is not None for n in POD_OPTIONS)
         stopped = admin.pool_down(**(picked if explicit else {}))
-        return f"stopped {stopped} worker pod{'s' if stopped != 1 else ''}"
+        from kjupyter.cluster.objects import Text
+
+        return Text(f"stopped {stopped} worker pod{'s' if stopped != 1 else ''}")
     if options.n < 1:
         raise UsageError("%k8s pool up: -n must be at least 1")
     _ensure_closer(context)

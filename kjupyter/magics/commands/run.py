@@ -36,14 +36,21 @@ def _common(parser: VerbParser) -> None:
 
 
 def _store(context: MagicContext, name: str | None, result: Any) -> Any:
+    """Store `result` under `name` and return nothing to show (the summary said it all)."""
     if name:
         if not name.isidentifier():
             raise UsageError(f"-o needs a Python name, not {name!r}")
         context.shell.user_ns[name] = result
+        return None
     return result
 
 
-@verb("run", "run the cell on N workers (RANK, WORLD_SIZE); results as a DataFrame", cell=True)
+@verb(
+    "run",
+    "run the cell on N workers (RANK, WORLD_SIZE); results as a DataFrame",
+    cell=True,
+    expand=False,
+)
 def run_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """Run the cell once per rank on N workers.
 
@@ -80,10 +87,21 @@ def run_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         max_attempts=options.retries + 1,
         **picked,
     )
-    return _store(context, options.out, result)
+    shown = _store(context, options.out, result)
+    if not options.values:
+        from kjupyter.run import results
+
+        failure = results.all_failed_error(result)
+        if failure is not None:
+            raise failure
+    return shown
 
 
-@verb("map", "call FN on every item of ITEMS (names in the notebook) on a worker pool")
+@verb(
+    "map",
+    "call FN on every item of ITEMS (names in the notebook) on a worker pool",
+    expand=False,
+)
 def map_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """Map a function over items on workers: `%k8s map FN ITEMS`.
 

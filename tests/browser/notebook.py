@@ -1,0 +1,85 @@
+"""Opening a notebook that browses the test namespace, and finding the tree's parts in it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import nbformat
+import yaml
+
+
+def write_notebook(lab, name: str, cells: list[str]) -> None:
+    book = nbformat.v4.new_notebook()
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    book.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nbformat.write(book, lab.root / name)
+
+
+def open_and_run_all(page, lab, name: str) -> None:
+    page.goto(f"{lab.url}/lab/workspaces/w{uuid.uuid4().hex[:8]}/tree/{name}?token={lab.token}")
+    page.locator(".jp-Notebook").wait_for(timeout=60_000)
+    lab.wait_for_idle_kernel(page, name)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def namespaced_kubeconfig(kubeconfig: str, namespace: str, folder: Path, server: str = "") -> Path:
+    """A copy of `kubeconfig` whose context starts in `namespace` (and talks to `server`)."""
+    config = yaml.safe_load(Path(kubeconfig).read_text())
+    config["contexts"][0]["context"]["namespace"] = namespace
+    if server:
+        config["clusters"][0]["cluster"]["server"] = server
+    path = folder / f"kubeconfig-{uuid.uuid4().hex[:6]}"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def browse(page, lab, kubeconfig: Path, root: str, name: str = "", height: int = 420) -> None:
+    """Open a notebook that connects with `kubeconfig` and browses `root`; wait for the tree.
+
+    Rows are virtualised: a test that needs rows far down asks for a taller tree.
+    """
+    name = name or f"tree-{uuid.uuid4().hex[:6]}.ipynb"
+    write_notebook(lab, name, [
+        "%load_ext kjupyter",
+        f"%k8s connect --kubeconfig {kubeconfig}",
+        f"%k8s browse {root} --height {height}",
+    ])  # fmt: skip
+    open_and_run_all(page, lab, name)
+    page.locator(".kj-tree").wait_for(timeout=60_000)
+
+
+def row(page, path: str):
+    return page.locator(f'.kj-tree-row[data-path="{path}"]')
+
+
+def open_row(page, path: str) -> None:
+    """Click a directory's row and wait until its children are drawn (an open twisty)."""
+    row(page, path).wait_for(timeout=30_000)
+    row(page, path).click()
+    page.locator(f'.kj-tree-row[data-path="{path}"] .kj-twisty', has_text="▾").wait_for(
+        timeout=30_000
+    )
+
+
+def select(page, path: str) -> None:
+    """Click an object's row and wait until the widget marks it selected."""
+    row(page, path).wait_for(timeout=30_000)
+    row(page, path).click()
+    page.locator(f'.kj-tree-row.kj-selected[data-path="{path}"]').wait_for(timeout=30_000)
+
+
+def action(page, name: str):
+    return page.locator(f'.kj-action[data-action="{name}"]')
+
+
+def shoot(locator, folder: Path, name: str) -> None:
+    """Screenshot `locator` as a test artifact; also into $KJUPYTER_SCREENSHOTS if set (docs/)."""
+    locator.screenshot(path=str(folder / name))
+    target = os.environ.get("KJUPYTER_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(folder / name, Path(target) / name)
