@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import builtins
 import inspect
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sized
 from typing import Any
@@ -74,7 +73,7 @@ def run(
         functions = [code_or_callable]
     else:
         if namespace is None:
-            namespace = _caller_namespace()
+            namespace = capture.caller_namespace()
         cell = capture.capture_cell(code_or_callable, namespace)
         program = {
             "kind": "cell",
@@ -101,16 +100,6 @@ def run(
         cancel_grace,
         began,
     )
-
-
-def _caller_namespace() -> dict[str, Any]:
-    """Globals and locals of the code that called `run` (skipping kjupyter's own frames)."""
-    frame = sys._getframe(1)
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
-        "kjupyter.run"
-    ):
-        frame = frame.f_back
-    return {**frame.f_globals, **frame.f_locals}
 
 
 def map(

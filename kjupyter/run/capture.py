@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import sys
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -131,3 +132,14 @@ def capture_callable(fn: Any) -> Blob:
             f"cannot send {label!r} to the workers: {type(err).__name__}: {err}; "
             "check what it refers to"
         ) from None
+
+
+def caller_namespace() -> dict[str, Any]:
+    """Globals and locals of the code that called into the task API (skipping kjupyter's own
+    frames): where the names a cell or function uses are looked up."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
+        "kjupyter.run"
+    ):
+        frame = frame.f_back
+    return {**frame.f_globals, **frame.f_locals}

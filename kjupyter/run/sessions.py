@@ -108,7 +108,7 @@ class Session:
             )
         chosen = self._ranks(ranks)
         if namespace is None:
-            namespace = _caller_namespace()
+            namespace = capture.caller_namespace()
         cell = capture.capture_cell(code, namespace)
         number = self.log.next_number()
         program = {
@@ -434,18 +434,6 @@ def _argument(step: Step, rank: int, n: int) -> Any:
 def _check_name(name: str) -> None:
     if not isinstance(name, str) or not name.isidentifier():
         raise SessionError(f"{name!r} is not a Python name; give the variable's name as a string")
-
-
-def _caller_namespace() -> dict[str, Any]:
-    """Globals and locals of the code that called in (skipping kjupyter's own frames)."""
-    import sys
-
-    frame = sys._getframe(1)
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
-        "kjupyter.run"
-    ):
-        frame = frame.f_back
-    return {**frame.f_globals, **frame.f_locals}
 
 
 def _resolve_tracebacks(tasks: list[Task], functions: list[Callable[..., Any]]) -> None:

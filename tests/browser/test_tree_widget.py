@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
-import nbformat
 import yaml
 
 from tests.browser import notebook
 from tests.cluster import waiting
 
-
-def write_notebook(lab, name: str, cells: list[str]) -> None:
-    book = nbformat.v4.new_notebook()
-    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    book.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nbformat.write(book, lab.root / name)
-
-
-def open_and_run_all(page, lab, name: str) -> None:
-    page.goto(f"{lab.url}/lab/workspaces/w{uuid.uuid4().hex[:8]}/tree/{name}?token={lab.token}")
-    page.locator(".jp-Notebook").wait_for(timeout=60_000)
-    lab.wait_for_idle_kernel(page, name)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+write_notebook = notebook.write_notebook
+open_and_run_all = notebook.open_and_run_all
 
 
 def test_tree_widget_expands_selects_and_shows_logs(

@@ -33,16 +33,8 @@ KERNEL = textwrap.dedent("""\
 def test_dead_kernel_leaves_no_running_pods(backend_options, core_api, namespace, sig):
     options = {k: v for k, v in backend_options.items() if k != "backend"}
     options.update(backend="kubernetes", idle_timeout=4)
-    kernel = subprocess.Popen(
-        [sys.executable, "-W", "ignore", "-c", KERNEL, json.dumps(options)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=os.getcwd(),
-    )
+    kernel, pods = _other_kernel(options, "dying.ipynb")
     try:
-        pods = json.loads(kernel.stdout.readline())
-        assert len(pods) == 2
         os.kill(kernel.pid, sig)
         for name in pods:
             ended = waiting.pod_phase(core_api, namespace, name, {"Succeeded", "Failed"})

@@ -7,7 +7,6 @@ every frame crosses the API server, the kubelet and the bridge twice, sealed and
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 
@@ -82,21 +81,7 @@ def connect(request, relay, core_api) -> Iterator:
         kernel = StreamChannel(ends[0], kernel_secret, "kernel", encrypt=sealed)
         worker = StreamChannel(ends[1], worker_secret, "worker", encrypt=sealed)
         opened.extend((kernel, worker))
-        failed: list[BaseException] = []
-
-        def shake() -> None:
-            try:
-                worker.handshake(30)
-            except BaseException as err:  # handed to the test below
-                failed.append(err)
-
-        thread = threading.Thread(target=shake)
-        thread.start()
-        kernel.handshake(30)
-        thread.join(30)
-        if failed:
-            raise failed[0]
-        return kernel, worker
+        return contract.handshaken(kernel, worker, 30)
 
     yield make
     for channel in opened:

@@ -61,3 +61,18 @@ def no_leaked_workers() -> Iterator[None]:
         for pid in pids:
             os.kill(pid, 9)
         pytest.fail(f"worker processes left behind: {sorted(pids)}")
+
+
+@pytest.fixture
+def ip():
+    """A real IPython shell with `%load_ext kjupyter` (unloaded after the test).
+
+    One shell class for the whole run: every test folder uses InteractiveShell.instance(),
+    and mixing it with globalipapp's TerminalInteractiveShell raises MultipleInstanceError.
+    """
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "kjupyter")
+    yield shell
+    shell.run_line_magic("unload_ext", "kjupyter")

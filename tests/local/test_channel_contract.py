@@ -66,25 +66,32 @@ def connect(request) -> Iterator:
         kernel = StreamChannel(a, kernel_secret, "kernel", encrypt=sealed)
         worker = StreamChannel(b, worker_secret, "worker", encrypt=sealed)
         opened.extend((kernel, worker))
-        failed: list[BaseException] = []
-
-        def shake() -> None:
-            try:
-                worker.handshake(10)
-            except BaseException as err:  # handed to the test below
-                failed.append(err)
-
-        thread = threading.Thread(target=shake)
-        thread.start()
-        kernel.handshake(10)
-        thread.join(10)
-        if failed:
-            raise failed[0]
-        return kernel, worker
+        return handshaken(kernel, worker, 10)
 
     yield make
     for channel in opened:
         channel.close()
+
+
+def handshaken(
+    kernel: StreamChannel, worker: StreamChannel, timeout: float
+) -> tuple[StreamChannel, StreamChannel]:
+    """Both ends' handshakes, the worker's in a thread; its error (a wrong key) raised here."""
+    failed: list[BaseException] = []
+
+    def shake() -> None:
+        try:
+            worker.handshake(timeout)
+        except BaseException as err:  # handed to the caller below
+            failed.append(err)
+
+    thread = threading.Thread(target=shake)
+    thread.start()
+    kernel.handshake(timeout)
+    thread.join(timeout)
+    if failed:
+        raise failed[0]
+    return kernel, worker
 
 
 def transfer(sender: StreamChannel, receiver: StreamChannel, msg, parts=()):

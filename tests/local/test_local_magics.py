@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-
-
-@pytest.fixture
-def ip():
-    # one shell class for the whole run: every test folder uses InteractiveShell.instance(),
-    # and mixing it with globalipapp's TerminalInteractiveShell raises MultipleInstanceError
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "kjupyter")
-    yield shell
-    shell.run_line_magic("unload_ext", "kjupyter")
 
 
 def test_cell_run_with_output_name_and_no_local_expansion(ip):

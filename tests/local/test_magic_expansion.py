@@ -3,15 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-
-
-@pytest.fixture
-def ip():
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "kjupyter")
-    yield shell
-    shell.run_line_magic("unload_ext", "kjupyter")
 
 
 def test_a_verb_line_is_expanded_from_the_notebooks_names(ip):

@@ -3,17 +3,7 @@ frame; `pool down` says what it did as text, not as a quoted string."""
 
 from __future__ import annotations
 
-import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-
-
-@pytest.fixture
-def ip():
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "kjupyter")
-    yield shell
-    shell.run_line_magic("unload_ext", "kjupyter")
 
 
 def test_out_name_stores_the_frame_and_shows_only_the_summary(ip):

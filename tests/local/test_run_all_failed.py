@@ -3,19 +3,9 @@
 
 from __future__ import annotations
 
-import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from kjupyter.errors import TaskError
-
-
-@pytest.fixture
-def ip():
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "kjupyter")
-    yield shell
-    shell.run_line_magic("unload_ext", "kjupyter")
 
 
 def test_every_rank_failing_raises_with_each_ranks_traceback(ip):
