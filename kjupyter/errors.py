@@ -74,6 +74,17 @@ class Unreachable(KjupyterError, ConnectionError):
     """The API server could not be reached (refused, timed out, TLS failure)."""
 
 
+class ConfirmationNeeded(KjupyterError):
+    """A delete that reaches wide (a namespace, a glob, `..`) was not confirmed; nothing changed.
+
+    `.targets` names what it would delete; `yes=True` (`--yes`) or the same call again confirms.
+    """
+
+    def __init__(self, message: str, targets: object = None) -> None:
+        super().__init__(message)
+        self.targets = targets
+
+
 class Conflict(KjupyterError):
     """The server refused a change that clashes with the object's state (HTTP 409)."""
 

@@ -36,6 +36,8 @@ class Cluster:
         self.connection = connection
         self.discovery = Discovery(self._fetch_discovery)
         self._cwd = f"/namespaces/{connection.namespace}"
+        # the targets of the last unconfirmed delete: the same delete next confirms it
+        self.armed_delete: tuple[Any, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<Cluster context={self.context!r} server={self.connection.server} cwd={self._cwd}>"
@@ -197,8 +199,14 @@ class Cluster:
         grace_period: int | None = None,
         wait: bool = False,
         timeout: float = 120.0,
+        yes: bool = False,
+        dry_run: bool = False,
     ) -> Any:
-        """Delete the object(s) at `path`; a whole collection needs `all=True` (as kubectl)."""
+        """Delete the object(s) at `path`; a whole collection needs `all=True` (as kubectl).
+
+        A namespace, a cluster-scoped object, a glob's matches or a `.`/`..` path need `yes`
+        or the same call repeated (the first raises `ConfirmationNeeded`, deleting nothing).
+        """
         from kjupyter.cluster.operations import changing
 
         return changing.delete(
@@ -209,6 +217,9 @@ class Cluster:
             grace_period=grace_period,
             wait=wait,
             timeout=timeout,
+            yes=yes,
+            dry_run=dry_run,
+            dotted=paths.has_dots(path) if isinstance(path, str) else False,
         )
 
     def scale(self, path: str, replicas: int) -> Any:

@@ -92,7 +92,7 @@ def test_delete_one_glob_and_all(k8s, core_api, namespace):
     )
     k8s.apply(manifests)
     assert list(k8s.delete("cm/tmp-1", wait=True).index) == ["tmp-1"]
-    assert sorted(k8s.delete("configmaps/tmp-*", wait=True).index) == ["tmp-2", "tmp-3"]
+    assert sorted(k8s.delete("configmaps/tmp-*", wait=True, yes=True).index) == ["tmp-2", "tmp-3"]
     with pytest.raises(BadArgument, match="--all"):
         k8s.delete("configmaps")
     left = {c.metadata.name for c in core_api.list_namespaced_config_map(namespace).items}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.kinds import Kind, Name, Namespace
 from kjupyter.cluster.paths import Level, Location
-from kjupyter.errors import BadArgument, BadPath, NotFound
+from kjupyter.errors import BadArgument, BadPath, ConfirmationNeeded, NotFound
 
 if TYPE_CHECKING:
     from kjupyter.cluster.api import Cluster
@@ -59,6 +59,35 @@ def targets(
     return kind, location.namespace, [Name(n) for n in sorted(found)]
 
 
+def confirmation_reason(
+    location: Location, kind: Kind, namespace: Namespace | None, dotted: bool
+) -> str | None:
+    """Why deleting these targets needs the user's word first, or None when it does not.
+
+    A namespace takes everything in it, a cluster-scoped object is shared by every namespace,
+    a glob may match more than the user looked at, and `.`/`..` name whatever the current
+    directory happens to be (issue 10: `delete ..` from a kind deleted its namespace).
+    """
+    if kind.group == "" and kind.plural == "namespaces":
+        return "namespaces are deleted with everything in them"
+    if namespace is None:
+        return f"{kind.plural} are cluster-scoped"
+    if location.level is Level.MATCH:
+        return "a glob may match more than you meant"
+    if dotted:
+        return "'.' and '..' name whatever the current directory is"
+    return None
+
+
+def describe_targets(kind: Kind, namespace: Namespace | None, chosen: list[Name]) -> str:
+    """`namespace web`, `3 configmaps in ns (a, b, c)`: what a delete would remove, in words."""
+    where = f" in {namespace}" if namespace else ""
+    if len(chosen) == 1:
+        return f"{kind.kind.lower()} {chosen[0]}{where}"
+    shown = ", ".join(chosen[:10]) + (f" and {len(chosen) - 10} more" if len(chosen) > 10 else "")
+    return f"{len(chosen)} {kind.plural}{where} ({shown})"
+
+
 def delete(
     cluster: Cluster,
     location: Location,
@@ -68,8 +97,16 @@ def delete(
     grace_period: int | None = None,
     wait: bool = False,
     timeout: float = 120.0,
+    yes: bool = False,
+    dry_run: bool = False,
+    dotted: bool = False,
 ) -> Any:
-    """Delete each target; with `wait`, return once the server no longer has them."""
+    """Delete each target; with `wait`, return once the server no longer has them.
+
+    Deletes that reach wide (see `confirmation_reason`) need `yes`, or the same delete
+    repeated: the first call arms, raises `ConfirmationNeeded` and changes nothing. `dry_run`
+    asks the server what it would delete (`dryRun=All`) and changes nothing.
+    """
     if grace_period is not None and (not isinstance(grace_period, int) or grace_period < 0):
         raise BadArgument(f"grace_period must be a non-negative integer, not {grace_period!r}")
     kind, namespace, chosen = targets(
@@ -77,9 +114,27 @@ def delete(
     )
     if not kind.can("delete"):
         raise BadPath(f"{kind.plural} cannot be deleted")
-    body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+    armed, cluster.armed_delete = cluster.armed_delete, None  # any other delete disarms
+    key = (kind.qualified, namespace, tuple(chosen), grace_period)
+    reason = confirmation_reason(location, kind, namespace, dotted)
+    if reason and chosen and not (yes or dry_run or armed == key):
+        cluster.armed_delete = key
+        raise ConfirmationNeeded(
+            f"delete would remove {describe_targets(kind, namespace, chosen)}: nothing deleted "
+            f"({reason}); repeat the same delete to confirm, or add --yes (yes=True); "
+            "--dry-run shows it without deleting",
+            targets=list(chosen),
+        )
+    body: dict[str, Any] = {
+        "kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"
+    }  # fmt: skip
     if grace_period is not None:
         body["gracePeriodSeconds"] = grace_period
+    if dry_run:
+        # in the body: the server reads a body's DeleteOptions instead of the query's, and a
+        # `?dryRun=All` beside this body deleted the namespace for real (seen on v1.36)
+        body["dryRun"] = ["All"]
+    done = "would delete (dry run)" if dry_run else "deleted"
     rows = []
     uids: dict[Name, str | None] = {}
     for name in chosen:
@@ -92,13 +147,13 @@ def delete(
             )
             metadata, details = answer.get("metadata") or {}, answer.get("details") or {}
             uids[name] = metadata.get("uid") or details.get("uid")
-            result = "deleted"
+            result = done
         except NotFound:
             if location.level is Level.OBJECT:
                 raise
             result = "already gone"
         rows.append({"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": result})
-    if wait:
+    if wait and not dry_run:
         _await_gone(cluster, kind, namespace, uids, timeout)
     return changes_frame(rows)
 

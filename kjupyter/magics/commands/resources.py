@@ -49,12 +49,18 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 @verb("delete", "delete objects (a glob or -l selects several; a whole kind needs --all)")
 def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    parser = VerbParser("delete", "Delete objects. Example: %k8s delete pods/web-*")
+    parser = VerbParser(
+        "delete",
+        "Delete objects. Example: %k8s delete pods/web-* . A namespace, a cluster-scoped "
+        "object, a glob or a '.'/'..' path asks first: run the same delete again, or add --yes.",
+    )
     parser.add_argument("path")
     parser.add_argument("--all", action="store_true", help="every object of the kind")
     parser.add_argument("-l", "--selector")
     parser.add_argument("--grace-period", type=int)
     parser.add_argument("--wait", action="store_true", help="return once they are gone")
+    parser.add_argument("-y", "--yes", action="store_true", help="delete without asking")
+    parser.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
     options = parser.parse(args)
     return current(context).delete(
         options.path,
@@ -62,6 +68,8 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
         selector=options.selector,
         grace_period=options.grace_period,
         wait=options.wait,
+        yes=options.yes,
+        dry_run=options.dry_run,
     )
 
 
