@@ -11,9 +11,10 @@ from IPython.core.error import UsageError
 class HelpRequested(Exception):
     """Raised by `--help`; carries the help text the dispatcher shows."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, options: list[str] | None = None) -> None:
         super().__init__(text)
         self.text = text
+        self.options = options or []  # the parser's flags, which completion offers
 
 
 class VerbParser(argparse.ArgumentParser):
@@ -32,7 +33,8 @@ class VerbParser(argparse.ArgumentParser):
     def parse(self, args: list[str]) -> argparse.Namespace:
         """Parse `args`; `--help` raises `HelpRequested` with the formatted help."""
         if "-h" in args or "--help" in args:
-            raise HelpRequested(self.format_help())
+            flags = [flag for action in self._actions for flag in action.option_strings]
+            raise HelpRequested(self.format_help(), flags)
         return self.parse_args(args)
 
 
