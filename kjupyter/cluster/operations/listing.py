@@ -68,7 +68,8 @@ def ls(
     if level is Level.MATCH:
         assert location.name is not None
         pattern = location.name
-        frame = frame[[fnmatch.fnmatchcase(str(n), pattern) for n in frame.index]]
+        names = frame.index.get_level_values(-1)  # (namespace, name) with all namespaces
+        frame = frame[[fnmatch.fnmatchcase(str(n), pattern) for n in names]]
     return frame
 
 
