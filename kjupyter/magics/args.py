@@ -32,10 +32,21 @@ class VerbParser(argparse.ArgumentParser):
 
     def parse(self, args: list[str]) -> argparse.Namespace:
         """Parse `args`; `--help` raises `HelpRequested` with the formatted help."""
-        if "-h" in args or "--help" in args:
+        own = args[: args.index("--")] if "--" in args else args  # after `--`: not ours
+        if "-h" in own or "--help" in own:
             flags = [flag for action in self._actions for flag in action.option_strings]
             raise HelpRequested(self.format_help(), flags)
         return self.parse_args(args)
+
+    def parse_command(self, args: list[str]) -> tuple[argparse.Namespace, list[str] | None]:
+        """Options before `--`, in any order, and the command after it, untouched (kubectl's
+        `exec POD -c C -- CMD -h`); without `--`, None (the caller reads its positionals)."""
+        if "--" not in args:
+            self.parse(args)  # --help, in whatever place
+            return self.parse_intermixed_args(args), None
+        split = args.index("--")
+        self.parse(args[:split])
+        return self.parse_intermixed_args(args[:split]), args[split + 1 :]
 
 
 class HelpText(str):

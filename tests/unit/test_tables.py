@@ -112,9 +112,7 @@ def test_all_namespaces_rows_of_one_name_stay_apart():
     assert list(frame.xs("default", level="Namespace").index) == ["kube-root-ca.crt"]
 
 
-@pytest.mark.parametrize(
-    "name", ["roles", "clusterroles", "limitranges", "csistoragecapacities"]
-)
+@pytest.mark.parametrize("name", ["roles", "clusterroles", "limitranges", "csistoragecapacities"])
 def test_created_at_is_the_rfc3339_instant(name):
     table = load(name)
     frame = tables.to_frame([table])

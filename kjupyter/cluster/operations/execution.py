@@ -44,6 +44,26 @@ def pod_target(location: Location) -> tuple[Namespace, Name, str | None]:
     return location.namespace, location.name, container
 
 
+DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
+
+
+def default_container(pod: dict[str, Any]) -> str | None:
+    """The container kubectl picks when none is named: the annotation's, else the first."""
+    spec = pod.get("spec") or {}
+    names = [c.get("name") for c in spec.get("containers") or []]
+    annotated = ((pod.get("metadata") or {}).get("annotations") or {}).get(DEFAULT_CONTAINER)
+    if annotated in names:
+        return annotated
+    return names[0] if names else None
+
+
+def pick_container(cluster: Cluster, namespace: Namespace, pod: Name) -> str | None:
+    """`default_container` of a pod read from the server (kubectl reads it too)."""
+    pods = cluster.discovery.lookup("pods")
+    found = cluster.connection.request("GET", pods.url(namespace, pod), action=f"get pods/{pod}")
+    return default_container(found)
+
+
 def command_words(command: str | list[str]) -> list[str]:
     """A command as argv: a list as given, a string split as a shell would."""
     if isinstance(command, str):
@@ -74,7 +94,7 @@ def open_exec(
     from websocket import WebSocketBadStatusException
 
     namespace, pod, from_path = pod_target(location)
-    container = container or from_path
+    container = container or from_path or pick_container(cluster, namespace, pod)
     query: list[tuple[str, Any]] = [("command", word) for word in command]
     query += [("stdout", "true"), ("stderr", "true" if not tty else "false")]
     query += [("stdin", "true" if stdin else "false"), ("tty", "true" if tty else "false")]
@@ -127,7 +147,8 @@ def run(
     words = command_words(command)
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
         raise BadArgument(f"timeout must be a positive number, not {timeout!r}")
-    _, pod, from_path = pod_target(location)
+    namespace, pod, from_path = pod_target(location)
+    container = container or from_path or pick_container(cluster, namespace, pod)
     client = open_exec(cluster, location, words, container=container, stdin=stdin is not None)
     out: list[str] = []
     err: list[str] = []

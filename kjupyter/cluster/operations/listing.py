@@ -150,6 +150,25 @@ def names(
             return found
 
 
+def objects(
+    cluster: Cluster, kind: Kind, namespace: Namespace | None, selector: str | None = None
+) -> list[dict[str, Any]]:
+    """The whole objects of a kind (every page): for when names are not enough."""
+    found: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = cluster.connection.request(
+            "GET",
+            kind.url(namespace),
+            query={"limit": 500, "continue": token, "labelSelector": selector},
+            action=f"list {kind.qualified}",
+        )
+        found += page.get("items") or []
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return found
+
+
 def kinds_frame(cluster: Cluster, kinds: Any) -> Any:
     """The kinds found at a directory (`/` or a namespace), one row each, plural as index."""
     import pandas as pd

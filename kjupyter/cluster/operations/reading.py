@@ -124,7 +124,12 @@ def logs(
         "sinceSeconds": since_seconds,
         "timestamps": "true" if timestamps else None,
     }
+    from kjupyter.cluster.operations.execution import default_container, pick_container
+
     if kind.group == "" and kind.plural == "pods":
+        if not container:
+            assert namespace is not None
+            query["container"] = pick_container(cluster, namespace, name)
         data = cluster.connection.request(
             "GET",
             kind.url(namespace, name, "log"),
@@ -139,11 +144,15 @@ def logs(
         from kjupyter.cluster.operations import listing
 
         parts = []
-        for pod in sorted(listing.names(cluster, pods, namespace, selectors.from_spec(owner))):
+        for found in sorted(
+            listing.objects(cluster, pods, namespace, selectors.from_spec(owner)),
+            key=lambda item: item["metadata"]["name"],
+        ):
+            pod = found["metadata"]["name"]
             data = cluster.connection.request(
                 "GET",
                 pods.url(namespace, Name(pod), "log"),
-                query=query,
+                query={**query, "container": container or default_container(found)},
                 raw=True,
                 action=f"read the log of pods/{pod}",
             )

@@ -24,12 +24,21 @@ RUNNER_NAME = "_kjupyter_run_in_container"
     "exec", "run a command in a pod: %k8s exec POD -- CMD; %%k8s exec POD runs the cell", cell=True
 )
 def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    parser = VerbParser("exec", "Run a command (or, as %%k8s exec, the cell) in a container.")
+    parser = VerbParser(
+        "exec",
+        "Run a command (or, as %%k8s exec, the cell) in a container, in kubectl's order: "
+        "%k8s exec POD -c C -- CMD ARGS (everything after -- is the command's, -h included).",
+    )
     parser.add_argument("path", help="pods/<name> (or pods/<name>/containers/<c>)")
     parser.add_argument("-c", "--container")
     parser.add_argument("--shell", action="store_true", help="run the cell with sh, not python3")
     parser.add_argument("command", nargs="*", help="after --: the command and its arguments")
-    options = parser.parse(args)
+    options, after = parser.parse_command(args)
+    if after is not None:
+        if options.command:
+            first = options.command[0]
+            raise UsageError(f"%k8s exec: {first!r} comes before --; put the command after --")
+        options.command = after
     cluster = current(context)
     if cell is not None:
         if options.command:
