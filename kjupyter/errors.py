@@ -66,6 +66,10 @@ class NotFound(KjupyterError, LookupError):
     """The object, kind, context or namespace does not exist (HTTP 404)."""
 
 
+class NoSuchResource(NotFound):
+    """A 404 without a Status: the server serves no such URL (a kind gone, its CRD deleted)."""
+
+
 class Forbidden(KjupyterError, PermissionError):
     """The identity lacks a permission (HTTP 401/403); the message names verb and resource."""
 

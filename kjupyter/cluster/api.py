@@ -6,8 +6,10 @@ discovery and the current directory; the work of each verb lives in `operations/
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kjupyter.cluster import paths
 from kjupyter.cluster.connection import Connection, load
@@ -15,7 +17,31 @@ from kjupyter.cluster.discovery import Discovery
 from kjupyter.cluster.kinds import Namespace
 from kjupyter.cluster.objects import ExecResult, KubeObject, Text
 from kjupyter.cluster.paths import Level, Location
-from kjupyter.errors import BadPath, Forbidden
+from kjupyter.errors import BadPath, Forbidden, NoSuchResource
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def rediscovering(method: Method) -> Method:
+    """Refresh discovery when a kind it listed answers "404 page not found", then retry once.
+
+    A CRD deleted since discovery leaves a cached kind whose URLs are gone (issue 10): as on a
+    miss, the catalog is fetched again, so the kind is unknown (`BadPath`) or found anew.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Cluster, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except NoSuchResource:
+            path = args[0] if args else kwargs.get("path", ".")
+            before = self.resolve(path)
+            self.discovery.refresh()
+            if self.resolve(path) == before:  # still served as it was: the 404 stands
+                raise
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def connect(
@@ -102,6 +128,7 @@ class Cluster:
 
     # -- reading --------------------------------------------------------------------------
 
+    @rediscovering
     def ls(
         self,
         path: str = ".",
@@ -125,30 +152,35 @@ class Cluster:
             limit=limit,
         )
 
+    @rediscovering
     def children(self, path: str = ".") -> list[str]:
         """Names one level below `path` (directories end with `/`): completion, widgets."""
         from kjupyter.cluster.operations import listing
 
         return listing.children(self, self.resolve(path))
 
+    @rediscovering
     def cat(self, path: str, *, reveal: bool = False) -> KubeObject | Text:
         """The object at `path`, shown as YAML; Secrets' values redacted unless `reveal`."""
         from kjupyter.cluster.operations import reading
 
         return reading.cat(self, self.resolve(path), reveal=reveal)
 
+    @rediscovering
     def describe(self, path: str) -> Any:
         """The object with its conditions, containers and events, as kubectl describe shows."""
         from kjupyter.cluster.operations import reading
 
         return reading.describe(self, self.resolve(path))
 
+    @rediscovering
     def events(self, path: str = ".", *, wide: bool = False) -> Any:
         """Events of the namespace, kind or object at `path`, oldest first."""
         from kjupyter.cluster.operations import reading
 
         return reading.events(self, self.resolve(path), wide=wide)
 
+    @rediscovering
     def logs(
         self,
         path: str,
@@ -172,6 +204,7 @@ class Cluster:
             timestamps=timestamps,
         )
 
+    @rediscovering
     def top(self, path: str = ".") -> Any:
         """CPU and memory use of pods or nodes from the metrics API; one-line error without it."""
         from kjupyter.cluster.operations import metrics
@@ -190,6 +223,7 @@ class Cluster:
 
     # -- changing -------------------------------------------------------------------------
 
+    @rediscovering
     def delete(
         self,
         path: str,
@@ -222,12 +256,14 @@ class Cluster:
             dotted=paths.has_dots(path) if isinstance(path, str) else False,
         )
 
+    @rediscovering
     def scale(self, path: str, replicas: int) -> Any:
         """Set the replicas of a deployment, statefulset, replicaset (any kind with `/scale`)."""
         from kjupyter.cluster.operations import changing
 
         return changing.scale(self, self.resolve(path), replicas)
 
+    @rediscovering
     def restart(self, path: str) -> Any:
         """Rolling restart of a deployment, statefulset or daemonset (kubectl rollout restart)."""
         from kjupyter.cluster.operations import changing
@@ -253,6 +289,7 @@ class Cluster:
             dry_run=dry_run,
         )
 
+    @rediscovering
     def exec(
         self,
         path: str,

@@ -93,3 +93,11 @@ def test_default_container_is_the_annotations_else_the_first():
     pod["metadata"]["annotations"] = {DEFAULT_CONTAINER: "absent"}
     assert default_container(pod) == "recorded"  # kubectl warns and takes the first
     assert default_container({"metadata": {}}) is None
+
+
+def test_a_404_without_status_is_no_such_resource():
+    page = error_for(404, b"404 page not found", "list gadgets.x.dev")
+    assert isinstance(page, errors.NoSuchResource) and "404 page not found" in str(page)
+    body = json.dumps({"kind": "Status", "reason": "NotFound", "message": 'pods "x" not found'})
+    gone = error_for(404, body, "get pods/x")
+    assert isinstance(gone, errors.NotFound) and not isinstance(gone, errors.NoSuchResource)
