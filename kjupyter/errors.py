@@ -78,6 +78,14 @@ class Unreachable(KjupyterError, ConnectionError):
     """The API server could not be reached (refused, timed out, TLS failure)."""
 
 
+class CommandFailed(KjupyterError):
+    """A command run in a container exited non-zero; its output was shown already."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 class ConfirmationNeeded(KjupyterError):
     """A delete that reaches wide (a namespace, a glob, `..`) was not confirmed; nothing changed.
 

@@ -48,9 +48,10 @@ def targets(
     kind = location.kind
     assert kind is not None
     if location.level is Level.KIND and not (all_ or selector):
+        how = "add --all (all=True) or a selector, or " if verb == "delete" else ""
         raise BadArgument(
             f"{verb} {location.path} would act on every {kind.kind}; "
-            "add --all (all=True) or a selector, or name objects (a glob works)"
+            f"{how}name objects (a glob works: {location.path}/web-*)"
         )
     found = listing.names(cluster, kind, location.namespace, selector)
     if location.level is Level.MATCH:

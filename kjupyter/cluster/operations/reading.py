@@ -79,8 +79,7 @@ def events(cluster: Cluster, location: Location, *, wide: bool = False) -> Any:
     core_events = cluster.discovery.lookup("events")
     if location.level is Level.OBJECT:
         kind, namespace, name = object_target(cluster, location)
-        field = f"involvedObject.name={name},involvedObject.kind={kind.kind}"
-        frame = _list(cluster, core_events, namespace, wide=wide, field_selector=field)
+        return object_events(cluster, kind, namespace, name, wide=wide)
     elif location.level is Level.ROOT:
         frame = _list(cluster, core_events, None, wide=wide)
     else:
@@ -88,7 +87,20 @@ def events(cluster: Cluster, location: Location, *, wide: bool = False) -> Any:
         if location.kind is not None and "Object" in frame.columns:
             prefix = f"{location.kind.kind.lower()}/"
             frame = frame[frame["Object"].astype(str).str.startswith(prefix)]
-    if "Last Seen" in frame.columns:
+    return _oldest_first(frame)
+
+
+def object_events(
+    cluster: Cluster, kind: Kind, namespace: Namespace | None, name: Name, *, wide: bool = False
+) -> Any:
+    """Events whose involvedObject is this one object, oldest first."""
+    core_events = cluster.discovery.lookup("events")
+    field = f"involvedObject.name={name},involvedObject.kind={kind.kind}"
+    return _oldest_first(_list(cluster, core_events, namespace, wide=wide, field_selector=field))
+
+
+def _oldest_first(frame: Any) -> Any:
+    if "Last Seen" in frame.columns:  # "ago": the largest is the oldest
         frame = frame.sort_values("Last Seen", ascending=False, na_position="first")
     return frame
 
@@ -169,6 +181,7 @@ class Description:
     conditions: Any
     containers: Any
     events: Any
+    data: dict[str, Any] | None = None  # as kubectl shows it: values, a Secret's sizes
 
     def text(self) -> str:
         meta = self.object.get("metadata") or {}
@@ -205,8 +218,8 @@ class Description:
                 lines += ["", f"{title}:", frame.to_string()]
         if self.events is not None and not len(self.events):
             lines += ["", "Events:       <none>"]
-        if "data" in self.object and isinstance(self.object["data"], dict):
-            lines += ["", "Data:", to_yaml({k: "..." for k in self.object["data"]}).rstrip()]
+        if self.data:
+            lines += ["", "Data:", to_yaml(self.data).rstrip()]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -214,6 +227,22 @@ class Description:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.text())
+
+
+def _data_shown(kind: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """What describe shows of `data`, as kubectl: a Secret's sizes, anything else's values."""
+    if kind != "Secret":
+        return data
+    import base64
+    import binascii
+
+    sizes: dict[str, Any] = {}
+    for key, value in data.items():
+        try:
+            sizes[key] = f"{len(base64.b64decode(str(value), validate=True))} bytes"
+        except (binascii.Error, ValueError):
+            sizes[key] = "<hidden>"  # redacted, or not base64
+    return sizes
 
 
 def _pairs(mapping: dict[str, str] | None) -> str:
@@ -240,5 +269,13 @@ def describe(cluster: Cluster, location: Location) -> Description:
         if "type" in conditions_frame.columns:
             conditions_frame = conditions_frame.set_index("type")
     containers = listing.containers_frame(obj) if obj.get("kind") == "Pod" else None
-    about = events(cluster, location)
-    return Description(KubeObject(redact(obj), location.path), conditions_frame, containers, about)
+    kind, _, name = object_target(cluster, location)
+    if location.level is Level.NAMESPACE:  # about the namespace, not everything in it
+        about = object_events(cluster, kind, Namespace(name), name)
+    else:
+        about = events(cluster, location)
+    data = obj.get("data")
+    shown = _data_shown(obj.get("kind"), data) if isinstance(data, dict) else None
+    return Description(
+        KubeObject(redact(obj), location.path), conditions_frame, containers, about, shown
+    )

@@ -50,7 +50,16 @@ def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
             import sys
 
             print(result.stderr, end="", file=sys.stderr)
-        return None if result.ok else result
+        if not result.ok:  # shown above: fail the cell (nbclient stops), print nothing twice
+            from kjupyter.errors import CommandFailed
+
+            raise CommandFailed(
+                f"%%k8s exec: the cell exited with exit code {result.exit_code} in "
+                f"pods/{result.pod}"
+                + (f" (container {result.container})" if result.container else ""),
+                result.exit_code,
+            )
+        return None
     if not options.command:
         raise UsageError("%k8s exec: which command? (%k8s exec pods/web -- ls /)")
     return cluster.exec(options.path, options.command, container=options.container)

@@ -20,7 +20,7 @@ def describe_verb(context: MagicContext, args: list[str], cell: str | None) -> A
 
 @verb("events", "events of the namespace, a kind or one object")
 def events_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    parser = VerbParser("events", "Events (newest first) as a DataFrame.")
+    parser = VerbParser("events", "Events (oldest first, as kubectl) as a DataFrame.")
     parser.add_argument("path", nargs="?", default=".")
     parser.add_argument("-w", "--wide", action="store_true")
     options = parser.parse(args)
