@@ -86,6 +86,14 @@ class CommandFailed(KjupyterError):
         self.exit_code = exit_code
 
 
+class ApplyFailed(KjupyterError):
+    """Some documents of an apply failed; the others were applied. `.results` has every row."""
+
+    def __init__(self, message: str, results: object = None) -> None:
+        super().__init__(message)
+        self.results = results
+
+
 class ConfirmationNeeded(KjupyterError):
     """A delete that reaches wide (a namespace, a glob, `..`) was not confirmed; nothing changed.
 

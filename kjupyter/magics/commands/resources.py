@@ -127,9 +127,16 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
             raise UsageError(
                 f"%k8s apply: cannot read {options.filename}: {err.strerror}"
             ) from None
-    result = current(context).apply(
-        cell or "", namespace=options.namespace, force=options.force, dry_run=options.dry_run
-    )
+    from kjupyter.errors import ApplyFailed
+
+    try:
+        result = current(context).apply(
+            cell or "", namespace=options.namespace, force=options.force, dry_run=options.dry_run
+        )
+    except ApplyFailed as failed:
+        if options.out:  # what was applied stays at hand beside the error
+            context.shell.user_ns[options.out] = failed.results
+        raise
     if options.out:
         context.shell.user_ns[options.out] = result
     return result
