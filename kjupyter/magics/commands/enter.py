@@ -87,7 +87,7 @@ def enter_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     )
     context.state[SESSION_KEY] = session
     shell = context.shell
-    shell.user_ns[RUNNER_NAME] = session.run
+    shell.user_ns[RUNNER_NAME] = _runner(session)
     transform = _transformer(context)
     context.state["enter_transform"] = transform
     shell.input_transformers_cleanup.insert(0, transform)
@@ -105,6 +105,20 @@ def exit_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     _leave(context)
     print(f"left {where}; cells run here again")
     return None
+
+
+def _runner(session: Any) -> Any:
+    """`session.run` for the rewritten cells, an interrupt as one line instead of a traceback."""
+
+    def run_in_container(cell: str, out: Any = None) -> None:
+        try:
+            session.run(cell, out)
+        except KeyboardInterrupt:
+            from kjupyter.errors import CommandFailed
+
+            raise CommandFailed(f"interrupted: the cell stopped in {session.where}") from None
+
+    return run_in_container
 
 
 def _leave(context: MagicContext) -> None:
