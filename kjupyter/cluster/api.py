@@ -298,10 +298,21 @@ class Cluster:
         container: str | None = None,
         stdin: str | bytes | None = None,
         timeout: float | None = None,
+        out: Any = None,
     ) -> ExecResult:
-        """Run `command` in a pod's container; its output and exit code come back."""
+        """Run `command` in a pod's container; its output and exit code come back.
+
+        `out` (a text stream) also gets stdout as it arrives. Ctrl-C stops the command there
+        and raises `execution.Interrupted` (a KeyboardInterrupt).
+        """
         from kjupyter.cluster.operations import execution
 
         return execution.run(
-            self, self.resolve(path), command, container=container, stdin=stdin, timeout=timeout
+            self,
+            self.resolve(path),
+            command,
+            container=container,
+            stdin=stdin,
+            timeout=timeout,
+            out=out,
         )

@@ -62,3 +62,66 @@ def test_exec_takes_kubectls_order_and_leaves_help_to_the_command(shell, duo):
     result = shell.run_line_magic("k8s", f"exec pods/duo -- {argv}")
     assert result.stdout == "['-h', '--help', '-c', 'x']\n"
     assert "usage" in str(shell.run_line_magic("k8s", "exec --help"))
+
+
+RUNNING = (
+    "import os, sys; token = sys.argv[1].encode()\n"
+    "print(any(token in open(f'/proc/{p}/cmdline', 'rb').read().split(b'\\0')[2:]\n"
+    "          for p in os.listdir('/proc') if p.isdigit() and p != str(os.getpid())))"
+)
+
+
+def _remote_running(k8s, pod: str, token: str) -> bool:
+    """Whether a process of the pod has `token` among its arguments (read from /proc)."""
+    result = k8s.exec(f"pods/{pod}", ["python3", "-c", RUNNING, token])
+    return result.stdout.strip() == "True"
+
+
+def test_ctrl_c_during_exec_stops_the_remote_command(k8s, web):
+    import io
+    import os
+    import signal
+    import uuid
+
+    token = f"kjt-{uuid.uuid4().hex[:8]}"
+
+    class InterruptWhenStarted(io.StringIO):
+        """Output that sends us SIGINT (the notebook's interrupt) once the command started."""
+
+        def write(self, text: str) -> int:
+            written = super().write(text)
+            if "started" in self.getvalue() and not getattr(self, "sent", False):
+                self.sent = True
+                os.kill(os.getpid(), signal.SIGINT)
+            return written
+
+    sleeper = ["python3", "-c", "import time; print('started', flush=True); time.sleep(600)"]
+    with pytest.raises(KeyboardInterrupt) as raised:
+        k8s.exec(f"pods/{web[0]}", [*sleeper, token], out=InterruptWhenStarted())
+    assert getattr(raised.value, "stopped", False) is True
+    assert not _remote_running(k8s, web[0], token)
+
+
+def test_ctrl_c_during_the_exec_magic_is_one_line(shell, k8s, web):
+    import _thread
+    import threading
+    import time
+    import uuid
+
+    from kjupyter.errors import CommandFailed
+
+    token = f"kjt-{uuid.uuid4().hex[:8]}"
+
+    def interrupt_once_running() -> None:
+        deadline = time.monotonic() + 60
+        while not _remote_running(k8s, web[0], token) and time.monotonic() < deadline:
+            time.sleep(0.2)  # a poll interval on a condition with a deadline
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_running, daemon=True).start()
+    with pytest.raises(CommandFailed, match="interrupted") as raised:
+        shell.run_line_magic(
+            "k8s", f"exec pods/{web[0]} -- python3 -c 'import time; time.sleep(600)' {token}"
+        )
+    assert len(raised.value._render_traceback_()) == 1
+    assert not _remote_running(k8s, web[0], token)

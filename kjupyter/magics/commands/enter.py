@@ -62,7 +62,16 @@ def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         return None
     if not options.command:
         raise UsageError("%k8s exec: which command? (%k8s exec pods/web -- ls /)")
-    return cluster.exec(options.path, options.command, container=options.container)
+    from kjupyter.cluster.operations.execution import Interrupted
+    from kjupyter.errors import CommandFailed
+
+    try:
+        return cluster.exec(options.path, options.command, container=options.container)
+    except Interrupted as stopped:
+        fate = "stopped it" if stopped.stopped else "it may still run there (no sh to signal it)"
+        raise CommandFailed(
+            f"interrupted: {options.command[0]} in {stopped.where}; {fate}"
+        ) from None
 
 
 @verb("enter", "run the following cells in a container (python or shell) until %k8s exit")
