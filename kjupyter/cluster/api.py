@@ -190,8 +190,16 @@ class Cluster:
         previous: bool = False,
         since_seconds: int | None = None,
         timestamps: bool = False,
-    ) -> Text:
-        """Logs of a pod (or of each pod a workload owns), as text."""
+        follow: bool = False,
+        out: Any = None,
+    ) -> Text | None:
+        """Logs of a pod (or of each pod a workload owns), as text.
+
+        `follow` streams the log into `out` (default: stdout) until Ctrl-C, as `kubectl logs
+        -f`, and returns None.
+        """
+        import sys
+
         from kjupyter.cluster.operations import reading
 
         return reading.logs(
@@ -202,6 +210,7 @@ class Cluster:
             previous=previous,
             since_seconds=since_seconds,
             timestamps=timestamps,
+            follow_to=(out or sys.stdout) if follow else None,
         )
 
     @rediscovering

@@ -125,3 +125,39 @@ def test_ctrl_c_during_the_exec_magic_is_one_line(shell, k8s, web):
         )
     assert len(raised.value._render_traceback_()) == 1
     assert not _remote_running(k8s, web[0], token)
+
+
+def test_logs_follow_streams_until_interrupted(shell, k8s, cluster, core_api):
+    import contextlib
+    import io
+    import os
+    import signal
+
+    k8s.apply(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: ticker, labels: {app: ticker}}\nspec:\n"
+        "  terminationGracePeriodSeconds: 0\n  containers:\n  - name: app\n"
+        f"    image: {cluster.worker_image}\n    imagePullPolicy: Never\n"
+        '    command: [python3, -u, -c, "import itertools, time\\n'
+        "for n in itertools.count(1):\\n  print('tick', n); time.sleep(0.3)\"]\n"
+    )
+    await_ready_pods(core_api, k8s.namespace, "app=ticker", 1)
+
+    class InterruptAfter(io.StringIO):
+        """Output that sends us SIGINT (the notebook's interrupt) after three lines."""
+
+        def write(self, text: str) -> int:
+            written = super().write(text)
+            if self.getvalue().count("\n") >= 3 and not getattr(self, "sent", False):
+                self.sent = True
+                os.kill(os.getpid(), signal.SIGINT)
+            return written
+
+    out = InterruptAfter()
+    assert k8s.logs("pods/ticker", follow=True, out=out) is None  # ends quietly, as kubectl
+    assert out.getvalue().startswith("tick 1\ntick 2\ntick 3\n")
+    magic_out = InterruptAfter()
+    with contextlib.redirect_stdout(magic_out):
+        shown = shell.run_line_magic("k8s", "logs pods/ticker -f --tail 1")
+    ticks = [int(line.split()[1]) for line in magic_out.getvalue().splitlines()]
+    assert shown is None and len(ticks) >= 3 and ticks == sorted(ticks)
+    assert ticks[0] >= 3  # --tail 1: from the latest line (tick 3 was out), not the first

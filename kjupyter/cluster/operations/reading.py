@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kjupyter.cluster import selectors
 from kjupyter.cluster.kinds import Kind, Name, Namespace
@@ -111,6 +111,37 @@ def _list(cluster: Cluster, kind: Kind, namespace: Namespace | None, **options: 
     return listing.list_table(cluster, kind, namespace, **options)
 
 
+def follow(
+    cluster: Cluster,
+    kind: Kind,
+    namespace: Namespace,
+    pod: Name,
+    query: dict[str, Any],
+    out: TextIO,
+) -> None:
+    """Stream a pod's log into `out` as it grows, until it ends or Ctrl-C (quietly, as kubectl)."""
+    import contextlib
+
+    response = cluster.connection.open(
+        "GET",
+        kind.url(namespace, pod, "log"),
+        query={**query, "follow": "true"},
+        action=f"follow the log of pods/{pod}",
+        timeout=(5.0, None),  # a quiet log is no error
+    )
+    try:
+        for chunk in response.stream(4096, decode_content=True):
+            out.write(chunk.decode("utf-8", "replace"))
+            out.flush()
+    except KeyboardInterrupt:
+        pass  # the user stopped following; what was shown stays
+    finally:
+        with contextlib.suppress(Exception):
+            response.release_conn()
+        with contextlib.suppress(Exception):
+            response.close()
+
+
 def logs(
     cluster: Cluster,
     location: Location,
@@ -120,8 +151,13 @@ def logs(
     previous: bool = False,
     since_seconds: int | None = None,
     timestamps: bool = False,
-) -> Text:
-    """A pod's log (one container), or every pod's log of a workload, each line prefixed."""
+    follow_to: TextIO | None = None,
+) -> Text | None:
+    """A pod's log (one container), or every pod's log of a workload, each line prefixed.
+
+    With `follow_to`, the log streams there until interrupted (of a workload: one of its
+    pods, as kubectl picks one) and nothing is returned.
+    """
     for value, label in ((tail, "tail"), (since_seconds, "since_seconds")):
         if value is not None and (not isinstance(value, int) or value < 0):
             raise BadArgument(f"{label} must be a non-negative integer, not {value!r}")
@@ -142,6 +178,9 @@ def logs(
         if not container:
             assert namespace is not None
             query["container"] = pick_container(cluster, namespace, name)
+        if follow_to is not None:
+            assert namespace is not None
+            return follow(cluster, kind, namespace, name, query, follow_to)
         data = cluster.connection.request(
             "GET",
             kind.url(namespace, name, "log"),
@@ -156,10 +195,18 @@ def logs(
         from kjupyter.cluster.operations import listing
 
         parts = []
-        for found in sorted(
+        owned = sorted(
             listing.objects(cluster, pods, namespace, selectors.from_spec(owner)),
             key=lambda item: item["metadata"]["name"],
-        ):
+        )
+        if follow_to is not None:
+            if not owned:
+                raise NotFound(f"{location.path} has no pods to follow")
+            first = owned[0]
+            assert namespace is not None
+            picked = {**query, "container": container or default_container(first)}
+            return follow(cluster, pods, namespace, first["metadata"]["name"], picked, follow_to)
+        for found in owned:
             pod = found["metadata"]["name"]
             data = cluster.connection.request(
                 "GET",

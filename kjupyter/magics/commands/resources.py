@@ -36,6 +36,9 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("-p", "--previous", action="store_true", help="the previous container")
     parser.add_argument("--since", type=int, metavar="SECONDS", help="only the last SECONDS")
     parser.add_argument("--timestamps", action="store_true")
+    parser.add_argument(
+        "-f", "--follow", action="store_true", help="stream into the cell until interrupted"
+    )
     options = parser.parse(args)
     return current(context).logs(
         options.path,
@@ -44,6 +47,7 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         previous=options.previous,
         since_seconds=options.since,
         timestamps=options.timestamps,
+        follow=options.follow,
     )
 
 
