@@ -153,6 +153,33 @@ class Cluster:
         )
 
     @rediscovering
+    def watch(
+        self,
+        path: str = ".",
+        *,
+        out: Any = None,
+        wide: bool = False,
+        selector: str | None = None,
+        field_selector: str | None = None,
+        all_namespaces: bool = False,
+    ) -> Any:
+        """`kubectl get -w`: print the list and then each change into `out` (default: stdout)
+        until Ctrl-C; return the latest rows as a DataFrame."""
+        import sys
+
+        from kjupyter.cluster.operations import listing
+
+        return listing.watch(
+            self,
+            self.resolve(path),
+            out or sys.stdout,
+            wide=wide,
+            selector=selector,
+            field_selector=field_selector,
+            all_namespaces=all_namespaces,
+        )
+
+    @rediscovering
     def children(self, path: str = ".") -> list[str]:
         """Names one level below `path` (directories end with `/`): completion, widgets."""
         from kjupyter.cluster.operations import listing

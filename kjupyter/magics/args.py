@@ -21,6 +21,8 @@ class VerbParser(argparse.ArgumentParser):
     """An `ArgumentParser` for `%k8s VERB`: errors become `UsageError`, `--help` returns text."""
 
     def __init__(self, verb: str, description: str, **kwargs: Any) -> None:
+        # no abbreviations, as kubectl: `--wa` must not start a watch that waits for Ctrl-C
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(prog=f"%k8s {verb}", description=description, add_help=False, **kwargs)
         self.add_argument("-h", "--help", action="store_true", help="show this help")
 

@@ -22,9 +22,22 @@ def describe_verb(context: MagicContext, args: list[str], cell: str | None) -> A
 def events_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser = VerbParser("events", "Events (oldest first, as kubectl) as a DataFrame.")
     parser.add_argument("path", nargs="?", default=".")
-    parser.add_argument("-w", "--wide", action="store_true")
+    parser.add_argument("--wide", action="store_true", help="the wide columns too (-o wide)")
+    parser.add_argument("-o", "--output", choices=["wide"], help="wide: the wide columns too")
+    parser.add_argument(
+        "-w", "--watch", action="store_true", help="a namespace's events, then each new one"
+    )
     options = parser.parse(args)
-    return current(context).events(options.path, wide=options.wide)
+    wide = options.wide or options.output == "wide"
+    cluster = current(context)
+    if options.watch:
+        from kjupyter.cluster.paths import Level
+
+        where = cluster.resolve(options.path)
+        if where.level is not Level.NAMESPACE:
+            raise UsageError("%k8s events --watch: watches a namespace's events; give a namespace")
+        return cluster.watch(f"{where.path}/events", wide=wide)
+    return cluster.events(options.path, wide=wide)
 
 
 @verb("logs", "logs of a pod (or of every pod a workload owns)")

@@ -91,15 +91,28 @@ def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         "Example: pods = %k8s ls pods -l app=web",
     )
     parser.add_argument("path", nargs="?", default=".")
-    parser.add_argument("-w", "--wide", action="store_true", help="the wide columns too")
+    parser.add_argument("--wide", action="store_true", help="the wide columns too (-o wide)")
+    parser.add_argument("-o", "--output", choices=["wide"], help="wide: the wide columns too")
+    parser.add_argument(
+        "-w", "--watch", action="store_true", help="then each change, until interrupted"
+    )
     parser.add_argument("-l", "--selector", help="label selector (app=web,tier!=db)")
     parser.add_argument("--field-selector", help="field selector (status.phase=Running)")
     parser.add_argument("-A", "--all-namespaces", action="store_true")
     parser.add_argument("--limit", type=int, default=500, help="page size (default 500)")
     options = parser.parse(args)
+    wide = options.wide or options.output == "wide"
+    if options.watch:
+        return current(context).watch(
+            options.path,
+            wide=wide,
+            selector=options.selector,
+            field_selector=options.field_selector,
+            all_namespaces=options.all_namespaces,
+        )
     return current(context).ls(
         options.path,
-        wide=options.wide,
+        wide=wide,
         selector=options.selector,
         field_selector=options.field_selector,
         all_namespaces=options.all_namespaces,
