@@ -100,6 +100,7 @@ def apply(
     rows = []
     applied: list[str] = []
     failed: list[str] = []
+    errors: list[KjupyterError] = []
     conflicts = False
     for kind, target, name, doc in plan(cluster, text, namespace):
         try:
@@ -111,8 +112,11 @@ def apply(
             result = f"failed: {err}"
             failed.append(f"{kind.plural}/{name} failed: {err}")
             conflicts = conflicts or isinstance(err, Conflict)
+            errors.append(err)
         rows.append({"Name": name, "Kind": kind.kind, "Namespace": target, "Result": result})
     frame = changes_frame(rows)
+    if len(rows) == 1 and errors:
+        raise errors[0]  # one object: its own error (Forbidden, Invalid...) says it all
     if failed:
         raise ApplyFailed(
             f"{len(failed)} of {len(rows)} objects failed: {'; '.join(failed)}. "
