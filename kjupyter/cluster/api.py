@@ -293,6 +293,32 @@ class Cluster:
         )
 
     @rediscovering
+    def wait(
+        self,
+        path: str,
+        *,
+        condition: str | None = None,
+        value: str = "True",
+        delete: bool = False,
+        all: bool = False,
+        selector: str | None = None,
+        timeout: float = 30.0,
+    ) -> Any:
+        """`kubectl wait`: until the object(s) have `condition` = `value`, or are gone."""
+        from kjupyter.cluster.operations import changing
+
+        return changing.wait(
+            self,
+            self.resolve(path),
+            condition=condition,
+            value=value,
+            delete=delete,
+            all_=all,
+            selector=selector,
+            timeout=timeout,
+        )
+
+    @rediscovering
     def scale(self, path: str, replicas: int) -> Any:
         """Set the replicas of a deployment, statefulset, replicaset (any kind with `/scale`)."""
         from kjupyter.cluster.operations import changing

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.kinds import Kind, Name, Namespace
 from kjupyter.cluster.paths import Level, Location
-from kjupyter.errors import BadArgument, BadPath, ConfirmationNeeded, NotFound
+from kjupyter.errors import ApiError, BadArgument, BadPath, ConfirmationNeeded, NotFound
 
 if TYPE_CHECKING:
     from kjupyter.cluster.api import Cluster
@@ -171,8 +171,6 @@ def _await_gone(
     An object of the same name with another uid is a new one (a controller recreated it, as
     for `kube-root-ca.crt`): the one deleted is gone.
     """
-    from kjupyter.errors import ApiError
-
     deadline = time.monotonic() + timeout
     pending = list(uids)
     delay = 0.05
@@ -249,3 +247,91 @@ def restart(cluster: Cluster, location: Location) -> Any:
             {"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": "restarted"}
         )
     return changes_frame(rows)
+
+
+def wait(
+    cluster: Cluster,
+    location: Location,
+    *,
+    condition: str | None = None,
+    value: str = "True",
+    delete: bool = False,
+    all_: bool = False,
+    selector: str | None = None,
+    timeout: float = 30.0,
+) -> Any:
+    """`kubectl wait`: until each target has `condition` = `value`, or is gone (`delete`).
+
+    Watched from a list's resourceVersion (no change in between is missed), never polled.
+    """
+    if (condition is None) == (not delete):
+        raise BadArgument("wait needs --for=condition=NAME[=VALUE] or --for=delete")
+    if not isinstance(timeout, int | float) or timeout <= 0:
+        raise BadArgument(f"timeout must be a positive number of seconds, not {timeout!r}")
+    kind, namespace, chosen = targets(cluster, location, all_=all_, selector=selector, verb="wait")
+    deadline = time.monotonic() + timeout
+    rows = []
+    for name in chosen:
+        what = "delete" if delete else f"condition {condition}={value}"
+        result = _await_one(cluster, kind, namespace, name, condition, value, deadline)
+        if result is None:
+            raise ApiError(
+                f"wait {kind.plural}/{name}: timed out after {timeout:g} s waiting for {what}"
+            )
+        rows.append({"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": result})
+    return changes_frame(rows)
+
+
+def _met(obj: dict[str, Any], condition: str, value: str) -> bool:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return any(
+        str(c.get("type", "")).lower() == condition.lower()
+        and str(c.get("status", "")).lower() == value.lower()
+        for c in conditions
+        if isinstance(c, dict)
+    )
+
+
+def _await_one(
+    cluster: Cluster,
+    kind: Kind,
+    namespace: Namespace | None,
+    name: Name,
+    condition: str | None,
+    value: str,
+    deadline: float,
+) -> str | None:
+    """ "condition met" / "deleted" once so, None at the deadline."""
+    from kjupyter.cluster import watching
+
+    field = f"metadata.name={name}"
+    while True:
+        listing = cluster.connection.request(
+            "GET", kind.url(namespace), query={"fieldSelector": field}, action=f"get {name}"
+        )
+        items = listing.get("items") or []
+        if condition is None and not items:
+            return "deleted"
+        if condition is not None and not items:
+            raise NotFound(f"wait: {kind.plural}/{name} does not exist")
+        if condition is not None and _met(items[0], condition, value):
+            return "condition met"
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        version = (listing.get("metadata") or {}).get("resourceVersion")
+        query = {"fieldSelector": field, "resourceVersion": version,
+                 "timeoutSeconds": str(max(1, int(left)))}  # fmt: skip
+        for event in watching.events(
+            cluster.connection, kind.url(namespace), query, action=f"watch {name}",
+            timeout=(5.0, left + 5.0),
+        ):  # fmt: skip
+            kind_of, obj = event.get("type"), event.get("object") or {}
+            if kind_of == "DELETED" and condition is None:
+                return "deleted"
+            if kind_of in ("ADDED", "MODIFIED") and condition and _met(obj, condition, value):
+                return "condition met"
+            if kind_of == "ERROR":
+                break  # expired: list again
+        if time.monotonic() >= deadline:
+            return None

@@ -90,6 +90,40 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
     )
 
 
+@verb("wait", "until objects meet a condition or are deleted (--for=condition=Available)")
+def wait_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser(
+        "wait",
+        "Wait, as kubectl wait. Example: %k8s wait deploy/web --for=condition=Available",
+    )
+    parser.add_argument("path")
+    parser.add_argument(
+        "--for", dest="what", required=True, help="condition=NAME[=VALUE] or delete"
+    )
+    parser.add_argument("--all", action="store_true", help="every object of the kind")
+    parser.add_argument("-l", "--selector")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
+    options = parser.parse(args)
+    what = options.what
+    if what == "delete":
+        condition, value = None, "True"
+    elif what.startswith("condition="):
+        condition, _, value = what[len("condition=") :].partition("=")
+        if not condition:
+            raise UsageError("%k8s wait: --for=condition=NAME needs a NAME (Available, Ready)")
+    else:
+        raise UsageError(f"%k8s wait: --for takes condition=NAME[=VALUE] or delete, not {what!r}")
+    return current(context).wait(
+        options.path,
+        condition=condition,
+        value=value or "True",
+        delete=condition is None,
+        all=options.all,
+        selector=options.selector,
+        timeout=options.timeout,
+    )
+
+
 @verb("scale", "set the replicas of a deployment, statefulset, replicaset")
 def scale_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser = VerbParser("scale", "Scale. Example: %k8s scale deploy/web 3 (or --replicas 3)")

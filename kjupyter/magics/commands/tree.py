@@ -147,7 +147,7 @@ def complete_namespaces(context: MagicContext, prefix: str) -> list[str]:
     return [n.rstrip("/") for n in names if n.startswith(prefix)]
 
 
-for _name in ("cd", "ls", "get", "cat", "describe", "events", "logs", "delete", "scale",
+for _name in ("cd", "ls", "get", "cat", "describe", "events", "logs", "delete", "scale", "wait",
               "restart", "top", "exec", "enter", "can-i"):  # fmt: skip
 
     @completer(_name)
