@@ -293,6 +293,15 @@ class Cluster:
         )
 
     @rediscovering
+    def rollout_status(self, path: str, *, timeout: float = 300.0, out: Any = None) -> Text:
+        """`kubectl rollout status`: print each step into `out` (default: stdout) until done."""
+        import sys
+
+        from kjupyter.cluster.operations import rollouts
+
+        return rollouts.status(self, self.resolve(path), timeout=timeout, out=out or sys.stdout)
+
+    @rediscovering
     def wait(
         self,
         path: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kjupyter.errors import ApiError, BadArgument
+from kjupyter.errors import ApiError, BadArgument, BadPath
 from tests.cluster.conftest import deployment_yaml
 
 
@@ -28,3 +28,17 @@ def test_wait_that_never_comes_is_one_line(k8s, core_api, namespace):
     assert "\n" not in str(err.value)
     with pytest.raises(BadArgument, match="--for"):
         k8s.wait("cm/still")
+
+
+def test_rollout_status_follows_to_the_end(shell, k8s, cluster):
+    from IPython.utils.capture import capture_output
+
+    k8s.apply(deployment_yaml("roll", cluster.worker_image, replicas=2))
+    with capture_output() as captured:
+        assert shell.run_line_magic("k8s", "rollout status deploy/roll --timeout 180") is None
+    lines = captured.stdout.splitlines()
+    assert lines[-1] == 'deployment "roll" successfully rolled out'
+    status = k8s.cat("deploy/roll")["status"]
+    assert status["availableReplicas"] == status["updatedReplicas"] == 2
+    with pytest.raises(BadPath, match="rollout status needs one deployment"):
+        k8s.rollout_status("cm/kube-root-ca.crt")

@@ -90,6 +90,17 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
     )
 
 
+@verb("rollout", "rollout status PATH: follow a deployment/statefulset/daemonset rollout")
+def rollout_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("rollout", "Follow a rollout. Example: %k8s rollout status deploy/web")
+    parser.add_argument("action", choices=["status"])
+    parser.add_argument("path")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds (default 300)")
+    options = parser.parse(args)
+    current(context).rollout_status(options.path, timeout=options.timeout)
+    return None  # the steps were printed, as kubectl does
+
+
 @verb("wait", "until objects meet a condition or are deleted (--for=condition=Available)")
 def wait_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser = VerbParser(
