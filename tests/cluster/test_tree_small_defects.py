@@ -52,3 +52,13 @@ def test_events_help_and_scale_suggestion(shell, k8s):
     with pytest.raises(BadArgument) as refused:
         k8s.scale("deployments", 2)
     assert "--all" not in str(refused.value) and "glob" in str(refused.value)
+
+
+def test_everyday_flags_namespace_and_since_durations(shell, k8s, core_api, namespace):
+    core_api.create_namespaced_config_map(namespace, {"metadata": {"name": "elsewhere"}})
+    shell.run_line_magic("k8s", "cd /")
+    frame = shell.run_line_magic("k8s", f"ls configmaps -n {namespace}")
+    assert "elsewhere" in frame.index
+    shell.run_line_magic("k8s", f"cd /namespaces/{namespace}")
+    with pytest.raises(Exception, match="5 minutes"):
+        shell.run_line_magic("k8s", "logs pods/none --since '5 minutes'")

@@ -40,6 +40,18 @@ def events_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
     return cluster.events(options.path, wide=wide)
 
 
+def _seconds(text: str) -> int:
+    """`5m`, `1h30m`, `45s` or a plain number of seconds, as kubectl's --since takes."""
+    if text.isdigit():
+        return int(text)
+    from kjupyter.cluster.tables import parse_duration
+
+    found = parse_duration(text)
+    if found != found or found is None:  # NaT: not a duration
+        raise UsageError(f"%k8s logs: --since takes a duration such as 5m or 2h, not {text!r}")
+    return int(found.total_seconds())
+
+
 @verb("logs", "logs of a pod (or of every pod a workload owns)")
 def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser = VerbParser("logs", "Read logs. Example: %k8s logs pods/web -c app --tail 20")
@@ -47,7 +59,9 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("-c", "--container")
     parser.add_argument("--tail", type=int, help="last N lines")
     parser.add_argument("-p", "--previous", action="store_true", help="the previous container")
-    parser.add_argument("--since", type=int, metavar="SECONDS", help="only the last SECONDS")
+    parser.add_argument(
+        "--since", type=_seconds, metavar="DURATION", help="only the last 5m, 2h, 30s (or SECONDS)"
+    )
     parser.add_argument("--timestamps", action="store_true")
     parser.add_argument(
         "-f", "--follow", action="store_true", help="stream into the cell until interrupted"
