@@ -14,14 +14,19 @@ DEFAULT = "kubectl.kubernetes.io/default-container"
 
 
 def duo_spec(image: str) -> str:
-    """Two containers, `side` first; each says who it is, in its log and in $WHO."""
+    """Two containers, `side` first; each says who it is, in its log and in $WHO.
+
+    Ready once it has said so (a readiness probe on a file written after the line), so the
+    log is there when the test reads it.
+    """
     containers = "\n".join(
         f"""\
 - name: {who}
   image: {image}
   imagePullPolicy: Never
   env: [{{name: WHO, value: {who}}}]
-  command: [python3, -c, "import time; print('I am {who}', flush=True); time.sleep(3600)"]"""
+  command: [python3, -c, "import time; print('I am {who}', flush=True); open('/tmp/said', 'w'); time.sleep(3600)"]
+  readinessProbe: {{exec: {{command: [test, -f, /tmp/said]}}, periodSeconds: 1}}"""  # noqa: E501
         for who in ("side", "main")
     )
     return textwrap.indent(f"terminationGracePeriodSeconds: 0\ncontainers:\n{containers}", "  ")
