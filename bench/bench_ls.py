@@ -62,7 +62,7 @@ def main() -> None:
         print(f"kubectl get pods             {kubectl:6.2f} s")
     finally:
         if not options.keep and not options.namespace:
-            k.delete(f"/namespaces/{namespace}")
+            k.delete(f"/namespaces/{namespace}", yes=True)
         k.close()
 
 

@@ -66,12 +66,43 @@ class NotFound(KjupyterError, LookupError):
     """The object, kind, context or namespace does not exist (HTTP 404)."""
 
 
+class NoSuchResource(NotFound):
+    """A 404 without a Status: the server serves no such URL (a kind gone, its CRD deleted)."""
+
+
 class Forbidden(KjupyterError, PermissionError):
     """The identity lacks a permission (HTTP 401/403); the message names verb and resource."""
 
 
 class Unreachable(KjupyterError, ConnectionError):
     """The API server could not be reached (refused, timed out, TLS failure)."""
+
+
+class CommandFailed(KjupyterError):
+    """A command run in a container exited non-zero; its output was shown already."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class ApplyFailed(KjupyterError):
+    """Some documents of an apply failed; the others were applied. `.results` has every row."""
+
+    def __init__(self, message: str, results: object = None) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+class ConfirmationNeeded(KjupyterError):
+    """A delete that reaches wide (a namespace, a glob, `..`) was not confirmed; nothing changed.
+
+    `.targets` names what it would delete; `yes=True` (`--yes`) or the same call again confirms.
+    """
+
+    def __init__(self, message: str, targets: object = None) -> None:
+        super().__init__(message)
+        self.targets = targets
 
 
 class Conflict(KjupyterError):

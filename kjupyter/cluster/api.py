@@ -6,8 +6,10 @@ discovery and the current directory; the work of each verb lives in `operations/
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kjupyter.cluster import paths
 from kjupyter.cluster.connection import Connection, load
@@ -15,7 +17,31 @@ from kjupyter.cluster.discovery import Discovery
 from kjupyter.cluster.kinds import Namespace
 from kjupyter.cluster.objects import ExecResult, KubeObject, Text
 from kjupyter.cluster.paths import Level, Location
-from kjupyter.errors import BadPath, Forbidden
+from kjupyter.errors import BadPath, Forbidden, NoSuchResource
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def rediscovering(method: Method) -> Method:
+    """Refresh discovery when a kind it listed answers "404 page not found", then retry once.
+
+    A CRD deleted since discovery leaves a cached kind whose URLs are gone (issue 10): as on a
+    miss, the catalog is fetched again, so the kind is unknown (`BadPath`) or found anew.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Cluster, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except NoSuchResource:
+            path = args[0] if args else kwargs.get("path", ".")
+            before = self.resolve(path)
+            self.discovery.refresh()
+            if self.resolve(path) == before:  # still served as it was: the 404 stands
+                raise
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def connect(
@@ -36,6 +62,8 @@ class Cluster:
         self.connection = connection
         self.discovery = Discovery(self._fetch_discovery)
         self._cwd = f"/namespaces/{connection.namespace}"
+        # the targets of the last unconfirmed delete: the same delete next confirms it
+        self.armed_delete: tuple[Any, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<Cluster context={self.context!r} server={self.connection.server} cwd={self._cwd}>"
@@ -100,6 +128,7 @@ class Cluster:
 
     # -- reading --------------------------------------------------------------------------
 
+    @rediscovering
     def ls(
         self,
         path: str = ".",
@@ -123,30 +152,62 @@ class Cluster:
             limit=limit,
         )
 
+    @rediscovering
+    def watch(
+        self,
+        path: str = ".",
+        *,
+        out: Any = None,
+        wide: bool = False,
+        selector: str | None = None,
+        field_selector: str | None = None,
+        all_namespaces: bool = False,
+    ) -> Any:
+        """`kubectl get -w`: print the list and then each change into `out` (default: stdout)
+        until Ctrl-C; return the latest rows as a DataFrame."""
+        import sys
+
+        from kjupyter.cluster.operations import listing
+
+        return listing.watch(
+            self,
+            self.resolve(path),
+            out or sys.stdout,
+            wide=wide,
+            selector=selector,
+            field_selector=field_selector,
+            all_namespaces=all_namespaces,
+        )
+
+    @rediscovering
     def children(self, path: str = ".") -> list[str]:
         """Names one level below `path` (directories end with `/`): completion, widgets."""
         from kjupyter.cluster.operations import listing
 
         return listing.children(self, self.resolve(path))
 
+    @rediscovering
     def cat(self, path: str, *, reveal: bool = False) -> KubeObject | Text:
         """The object at `path`, shown as YAML; Secrets' values redacted unless `reveal`."""
         from kjupyter.cluster.operations import reading
 
         return reading.cat(self, self.resolve(path), reveal=reveal)
 
+    @rediscovering
     def describe(self, path: str) -> Any:
         """The object with its conditions, containers and events, as kubectl describe shows."""
         from kjupyter.cluster.operations import reading
 
         return reading.describe(self, self.resolve(path))
 
+    @rediscovering
     def events(self, path: str = ".", *, wide: bool = False) -> Any:
         """Events of the namespace, kind or object at `path`, oldest first."""
         from kjupyter.cluster.operations import reading
 
         return reading.events(self, self.resolve(path), wide=wide)
 
+    @rediscovering
     def logs(
         self,
         path: str,
@@ -156,8 +217,16 @@ class Cluster:
         previous: bool = False,
         since_seconds: int | None = None,
         timestamps: bool = False,
-    ) -> Text:
-        """Logs of a pod (or of each pod a workload owns), as text."""
+        follow: bool = False,
+        out: Any = None,
+    ) -> Text | None:
+        """Logs of a pod (or of each pod a workload owns), as text.
+
+        `follow` streams the log into `out` (default: stdout) until Ctrl-C, as `kubectl logs
+        -f`, and returns None.
+        """
+        import sys
+
         from kjupyter.cluster.operations import reading
 
         return reading.logs(
@@ -168,8 +237,10 @@ class Cluster:
             previous=previous,
             since_seconds=since_seconds,
             timestamps=timestamps,
+            follow_to=(out or sys.stdout) if follow else None,
         )
 
+    @rediscovering
     def top(self, path: str = ".") -> Any:
         """CPU and memory use of pods or nodes from the metrics API; one-line error without it."""
         from kjupyter.cluster.operations import metrics
@@ -188,6 +259,7 @@ class Cluster:
 
     # -- changing -------------------------------------------------------------------------
 
+    @rediscovering
     def delete(
         self,
         path: str,
@@ -197,8 +269,14 @@ class Cluster:
         grace_period: int | None = None,
         wait: bool = False,
         timeout: float = 120.0,
+        yes: bool = False,
+        dry_run: bool = False,
     ) -> Any:
-        """Delete the object(s) at `path`; a whole collection needs `all=True` (as kubectl)."""
+        """Delete the object(s) at `path`; a whole collection needs `all=True` (as kubectl).
+
+        A namespace, a cluster-scoped object, a glob's matches or a `.`/`..` path need `yes`
+        or the same call repeated (the first raises `ConfirmationNeeded`, deleting nothing).
+        """
         from kjupyter.cluster.operations import changing
 
         return changing.delete(
@@ -209,14 +287,54 @@ class Cluster:
             grace_period=grace_period,
             wait=wait,
             timeout=timeout,
+            yes=yes,
+            dry_run=dry_run,
+            dotted=paths.has_dots(path) if isinstance(path, str) else False,
         )
 
+    @rediscovering
+    def rollout_status(self, path: str, *, timeout: float = 300.0, out: Any = None) -> Text:
+        """`kubectl rollout status`: print each step into `out` (default: stdout) until done."""
+        import sys
+
+        from kjupyter.cluster.operations import rollouts
+
+        return rollouts.status(self, self.resolve(path), timeout=timeout, out=out or sys.stdout)
+
+    @rediscovering
+    def wait(
+        self,
+        path: str,
+        *,
+        condition: str | None = None,
+        value: str = "True",
+        delete: bool = False,
+        all: bool = False,
+        selector: str | None = None,
+        timeout: float = 30.0,
+    ) -> Any:
+        """`kubectl wait`: until the object(s) have `condition` = `value`, or are gone."""
+        from kjupyter.cluster.operations import changing
+
+        return changing.wait(
+            self,
+            self.resolve(path),
+            condition=condition,
+            value=value,
+            delete=delete,
+            all_=all,
+            selector=selector,
+            timeout=timeout,
+        )
+
+    @rediscovering
     def scale(self, path: str, replicas: int) -> Any:
         """Set the replicas of a deployment, statefulset, replicaset (any kind with `/scale`)."""
         from kjupyter.cluster.operations import changing
 
         return changing.scale(self, self.resolve(path), replicas)
 
+    @rediscovering
     def restart(self, path: str) -> Any:
         """Rolling restart of a deployment, statefulset or daemonset (kubectl rollout restart)."""
         from kjupyter.cluster.operations import changing
@@ -242,6 +360,7 @@ class Cluster:
             dry_run=dry_run,
         )
 
+    @rediscovering
     def exec(
         self,
         path: str,
@@ -250,10 +369,21 @@ class Cluster:
         container: str | None = None,
         stdin: str | bytes | None = None,
         timeout: float | None = None,
+        out: Any = None,
     ) -> ExecResult:
-        """Run `command` in a pod's container; its output and exit code come back."""
+        """Run `command` in a pod's container; its output and exit code come back.
+
+        `out` (a text stream) also gets stdout as it arrives. Ctrl-C stops the command there
+        and raises `execution.Interrupted` (a KeyboardInterrupt).
+        """
         from kjupyter.cluster.operations import execution
 
         return execution.run(
-            self, self.resolve(path), command, container=container, stdin=stdin, timeout=timeout
+            self,
+            self.resolve(path),
+            command,
+            container=container,
+            stdin=stdin,
+            timeout=timeout,
+            out=out,
         )

@@ -20,6 +20,16 @@ from kjupyter.errors import Unreachable
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds
+# Who writes: managedFields name this manager (the client's default user agent made every
+# scale and restart "OpenAPI-Generator"'s), and the server's audit log this user agent.
+FIELD_MANAGER = "kjupyter"
+WRITES = frozenset({"POST", "PUT", "PATCH"})
+
+
+def user_agent() -> str:
+    from kjupyter import __version__
+
+    return f"kjupyter/{__version__}"
 
 
 @dataclass
@@ -90,6 +100,8 @@ class Connection:
         headers = {"Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
+        if method in WRITES:
+            query = {"fieldManager": FIELD_MANAGER, **(query or {})}
         params = [(k, v) for k, v in (query or {}).items() if v is not None]
         try:
             _, url, headers, body, _ = self.api_client.param_serialize(
@@ -156,7 +168,7 @@ def load(
         configuration = client.Configuration()
         config.load_incluster_config(client_configuration=configuration)
         namespace = (SERVICE_ACCOUNT_DIR / "namespace").read_text().strip() or "default"
-        return Connection(client.ApiClient(configuration), None, namespace)
+        return Connection(_api_client(configuration), None, namespace)
     if path is not None and not Path(path).exists():
         raise errors.NotFound(f"no kubeconfig at {path}")
     if path is None and not _default_kubeconfig_exists():
@@ -164,10 +176,15 @@ def load(
             "no kubeconfig found (looked at $KUBECONFIG and ~/.kube/config) and not running "
             "in a pod; pass kubeconfig=... to kjupyter.connect"
         )
+    if path is not None:
+        check_kubeconfig(path)
     try:
         contexts, active = config.list_kube_config_contexts(config_file=path)
     except config.ConfigException as err:
         raise errors.BadArgument(f"cannot read kubeconfig: {err}") from None
+    except (TypeError, KeyError, AttributeError, ValueError, OSError) as err:
+        where = path or "the default kubeconfig"  # the client's own parse of a malformed file
+        raise errors.BadArgument(f"{where} is not a kubeconfig ({type(err).__name__})") from None
     names = [c["name"] for c in contexts]
     chosen = next((c for c in contexts if c["name"] == context), None) if context else active
     if chosen is None:
@@ -183,9 +200,40 @@ def load(
         raise errors.BadArgument(f"context {chosen['name']!r}: {err}") from None
     configuration.retries = False  # fail fast when the server is down; we report, not retry
     namespace = (chosen.get("context") or {}).get("namespace") or "default"
-    return Connection(
-        client.ApiClient(configuration), chosen["name"], namespace, path, contexts=names
-    )
+    return Connection(_api_client(configuration), chosen["name"], namespace, path, contexts=names)
+
+
+def _api_client(configuration: Any) -> Any:
+    from kubernetes import client
+
+    api_client = client.ApiClient(configuration)
+    api_client.user_agent = user_agent()
+    return api_client
+
+
+def check_kubeconfig(path: str) -> None:
+    """A one-line `BadArgument` unless `path` reads as a kubeconfig (YAML with clusters...).
+
+    Why: the client's loader, given /etc/passwd or a directory, raises deep inside itself
+    (a 94-line traceback in a notebook, issue 10).
+    """
+    import yaml
+
+    if Path(path).is_dir():
+        raise errors.BadArgument(f"{path} is not a kubeconfig: it is a directory; name the file")
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise errors.BadArgument(f"{path} is not a kubeconfig: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise errors.BadArgument(f"{path} is not a kubeconfig: it is not text") from None
+    except yaml.YAMLError as err:
+        reason = " ".join(str(getattr(err, "problem", "") or "invalid YAML").split())
+        raise errors.BadArgument(f"{path} is not a kubeconfig: {reason}") from None
+    if not isinstance(document, dict) or not {"clusters", "contexts", "users"} & set(document):
+        raise errors.BadArgument(
+            f"{path} is not a kubeconfig: no clusters, contexts or users in it"
+        )
 
 
 def warm_up() -> None:

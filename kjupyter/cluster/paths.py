@@ -91,6 +91,11 @@ def normalize(path: str, cwd: str, home: str) -> list[str]:
     return segments
 
 
+def has_dots(path: str) -> bool:
+    """Whether `path` names its target through `.` or `..` (or is empty: the current one)."""
+    return path.strip() == "" or any(part in (".", "..") for part in path.split("/"))
+
+
 def resolve(path: str, cwd: str, home: str, kinds: KindLookup) -> Location:
     """Resolve `path` (absolute, relative, `~`) to a `Location`, or raise one-line `BadPath`."""
     segments = normalize(path, cwd, home)

@@ -28,11 +28,21 @@ def status_message(body: bytes | str | None) -> str:
     return text[:200] + ("…" if len(text) > 200 else "")
 
 
+def _is_status(body: bytes | str | None) -> bool:
+    try:
+        payload: Any = json.loads(body or "")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(payload, dict) and payload.get("kind") == "Status"
+
+
 def error_for(status: int, body: bytes | str | None, action: str) -> errors.KjupyterError:
     """The kjupyter error for an HTTP error `status` while doing `action` ("get pods/web")."""
     message = status_message(body)
     detail = f"{action}: {message}" if message else action
     if status == 404:
+        if not _is_status(body):  # "404 page not found": no such resource, not no such object
+            return errors.NoSuchResource(f"{action}: {message or 'not found'}")
         return errors.NotFound(message or f"{action}: not found")
     if status == 401:
         return errors.Forbidden(

@@ -2,10 +2,12 @@
 
 Asking the API server for `as=Table` gives, for every kind (CRDs' printer columns included),
 exactly the columns `kubectl get` prints, already computed server-side. This module only types
-them: integers as integers, `date` columns as UTC datetimes, `Age` as a `Timedelta` computed
-from the object's creationTimestamp (the server sends a humanised "5m"), the name as index.
-Other date columns and `Last Seen` come humanised from the server ("2y208d"): they become
-`Timedelta`s too (ago). It does not re-implement any kind's printer. Pure: unit-tested on
+them, keeping every value kubectl shows: integers as integers, `Age` as a `Timedelta` computed
+from the object's creationTimestamp (the server sends a humanised "5m"), the name as index
+(namespace and name with all namespaces: names repeat across namespaces). A `date` cell is
+either an RFC 3339 instant (roles' `Created At`: a UTC datetime) or humanised ("2y208d", as
+`Last Seen`: a `Timedelta`, ago). A count's "(38s ago)" (pods' Restarts) becomes its own
+`Last Restart` column. It does not re-implement any kind's printer. Pure: unit-tested on
 recorded responses.
 """
 
@@ -23,6 +25,9 @@ _DURATION = re.compile(r"(\d+[ydhms])+")
 _SECONDS = {"y": 365 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _LEADING_INT = re.compile(r"^\s*(-?\d+)")
 _COUNT = re.compile(r"\d+( \(.*\))?")
+_COUNT_AGO = re.compile(r"\d+ \((\S+) ago\)")
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+_TRUE, _FALSE = frozenset({"true", "True"}), frozenset({"false", "False"})
 # String columns kubectl fills with humanised durations ("5m", "3d4h").
 DURATION_COLUMNS = frozenset({"Last Seen", "First Seen", "Duration"})
 
@@ -63,16 +68,20 @@ def to_frame(
     shown = [(i, d) for i, d in enumerate(definitions) if wide or not d.get("priority", 0)]
     by_position = list(zip(*cells, strict=False)) if cells else [() for _ in definitions]
     data: dict[str, Any] = {}
-    if namespace_column:
-        data["Namespace"] = pd.array([m.get("namespace") for m in metadata], dtype="string")
     name_position = _name_position(definitions)
     for position, definition in shown:
         if position == name_position:
             continue
         values = by_position[position] if position < len(by_position) else ()
-        data[_unique(definition["name"], data)] = _typed(definition, values, metadata, now)
-    names = by_position[name_position] if name_position < len(by_position) else ()
-    index = pd.Index(list(names), name=definitions[name_position]["name"], dtype="object")
+        for name, column in _typed(definition, values, metadata, now):
+            data[_unique(name, data)] = column
+    names = list(by_position[name_position] if name_position < len(by_position) else ())
+    label = definitions[name_position]["name"]
+    if namespace_column:
+        namespaces = [m.get("namespace") for m in metadata]
+        index = pd.MultiIndex.from_arrays([namespaces, names], names=["Namespace", label])
+    else:
+        index = pd.Index(names, name=label, dtype="object")
     return pd.DataFrame(data, index=index)
 
 
@@ -95,22 +104,58 @@ def _typed(
     values: Sequence[Any],
     metadata: Sequence[dict[str, Any]],
     now: datetime | None,
-) -> Any:
+) -> list[tuple[str, Any]]:
+    """The column(s) one definition becomes: usually one; a count with "(5m ago)" gives two."""
     import pandas as pd
 
     kind, name = definition.get("type", "string"), definition["name"]
     if name == "Age" and kind in ("string", "date"):
-        return _ages(values, metadata, now)
+        return [(name, _ages(values, metadata, now))]
+    if kind == "date" and _all_instants(values):
+        return [(name, pd.to_datetime(pd.Series(values, dtype="object"), utc=True).array)]
     if kind == "date" or name in DURATION_COLUMNS:
         # The server humanises dates ("2y208d" ago) as kubectl prints them: a Timedelta.
-        return pd.array([parse_duration(v) for v in values], dtype="timedelta64[ns]")
+        return [(name, pd.array([parse_duration(v) for v in values], dtype="timedelta64[ns]"))]
     if kind == "integer" or (kind == "string" and _all_counts(values)):
-        return pd.array([_as_int(v) for v in values], dtype="Int64")
+        counts = [(name, pd.array([_as_int(v) for v in values], dtype="Int64"))]
+        agos = [_COUNT_AGO.fullmatch(v) if isinstance(v, str) else None for v in values]
+        if any(agos):  # "3 (5m ago)": when the last one was, kept beside the count
+            last = [parse_duration(a.group(1)) if a else pd.NaT for a in agos]
+            counts.append((_last_of(name), pd.array(last, dtype="timedelta64[ns]")))
+        return counts
     if kind == "number":
-        return pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").to_numpy()
+        return [(name, pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").array)]
     if kind == "boolean":
-        return pd.array([v if isinstance(v, bool) else None for v in values], dtype="boolean")
-    return pd.array([None if v is None else str(v) for v in values], dtype="object")
+        return [(name, pd.array([_as_bool(v) for v in values], dtype="boolean"))]
+    return [(name, pd.array([_as_text(v) for v in values], dtype="object"))]
+
+
+def _last_of(name: str) -> str:
+    """`Restarts` -> `Last Restart`: the column saying when the last counted event was."""
+    return f"Last {name[:-1] if name.endswith('s') else name}"
+
+
+def _all_instants(values: Sequence[Any]) -> bool:
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, str) and _INSTANT.fullmatch(v) for v in present)
+
+
+def _as_bool(value: Any) -> bool | None:
+    """`boolean` cells come as JSON booleans or, from some printers, as "True"/"False"."""
+    if isinstance(value, bool):
+        return value
+    if value in _TRUE:
+        return True
+    return False if value in _FALSE else None
+
+
+def _as_text(value: Any) -> str | None:
+    """A string cell as kubectl prints it: JSON `false` is "false", not Python's "False"."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _all_counts(values: Sequence[Any]) -> bool:

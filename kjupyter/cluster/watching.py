@@ -23,6 +23,7 @@ def events(
     action: str,
     timeout: Any,
     on_open: Callable[[Any], None] | None = None,
+    accept: str = "application/json",
 ) -> Iterator[dict[str, Any]]:
     """Yield the events of one watch of `path` (`query` plus `watch=1`) until it ends.
 
@@ -30,7 +31,7 @@ def events(
     another thread.
     """
     response = connection.open(
-        "GET", path, query={**query, "watch": "1"}, action=action, timeout=timeout
+        "GET", path, query={**query, "watch": "1"}, action=action, timeout=timeout, accept=accept
     )
     if on_open is not None:
         on_open(response)

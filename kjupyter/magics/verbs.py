@@ -94,6 +94,8 @@ def complete(context: MagicContext, line: str) -> list[str]:
         words = words[1:]
     if not words:
         return sorted(name for name in table if name.startswith(prefix))
+    if prefix.startswith("-"):
+        return [flag for flag in flags(words[0]) if flag.startswith(prefix)]
     fn = _COMPLETERS.get(words[0])
     if fn is None:
         return []
@@ -101,6 +103,27 @@ def complete(context: MagicContext, line: str) -> list[str]:
         return fn(context, words[1:], prefix)
     except Exception:  # completion must never raise into the editor
         return []
+
+
+_FLAGS: dict[str, list[str]] = {}
+
+
+def flags(name: str) -> list[str]:
+    """The options of verb `name`, long ones first, read from its parser (asked for `--help`)."""
+    if name not in _FLAGS:
+        from kjupyter.magics.args import HelpRequested
+
+        found = load_commands().get(name)
+        options: list[str] = []
+        if found is not None:
+            try:
+                found.handler(MagicContext(), ["--help"], None)
+            except HelpRequested as shown:
+                options = shown.options
+            except Exception:  # a verb that cannot show its help offers no flags
+                options = []
+        _FLAGS[name] = sorted(options, key=lambda flag: (not flag.startswith("--"), flag))
+    return _FLAGS[name]
 
 
 def load_commands() -> dict[str, Verb]:

@@ -88,7 +88,7 @@ def perform(cluster: Any, action: str, path: str, argument: Any = None) -> Outco
         cluster.scale(path, replicas)
         return Outcome(status=f"scaled {path} to {replicas}")
     if action == "delete":
-        cluster.delete(path)
+        cluster.delete(path, yes=True)  # the widget arms its button: a second click confirms
         return Outcome(status=f"deleted {path}", refresh_parent=True)
     return Outcome(status=f"unknown action {action}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kjupyter.errors import BadArgument, BadPath, Conflict, NotFound
+from kjupyter.errors import ApplyFailed, BadArgument, BadPath, NotFound
 from tests.cluster.conftest import await_ready_pods, deployment_yaml
 
 CONFIGMAPS = """\
@@ -56,8 +56,9 @@ def test_apply_conflict_without_force(k8s, core_api, namespace):
     changed = CONFIGMAPS.replace('a: "1"', 'a: "mine"')
     try:
         k8s.apply(changed)
-    except Conflict as err:
-        assert "conflict" in str(err).lower()
+    except ApplyFailed as err:  # the other document is applied all the same, as by kubectl
+        assert "conflict" in str(err).lower() and "--force" in str(err)
+        assert err.results.loc["two", "Result"] == "unchanged"
         assert k8s.apply(changed, force=True).loc["one", "Result"] == "configured"
     assert core_api.read_namespaced_config_map("one", namespace).data["a"] == "mine"
 
@@ -92,7 +93,7 @@ def test_delete_one_glob_and_all(k8s, core_api, namespace):
     )
     k8s.apply(manifests)
     assert list(k8s.delete("cm/tmp-1", wait=True).index) == ["tmp-1"]
-    assert sorted(k8s.delete("configmaps/tmp-*", wait=True).index) == ["tmp-2", "tmp-3"]
+    assert sorted(k8s.delete("configmaps/tmp-*", wait=True, yes=True).index) == ["tmp-2", "tmp-3"]
     with pytest.raises(BadArgument, match="--all"):
         k8s.delete("configmaps")
     left = {c.metadata.name for c in core_api.list_namespaced_config_map(namespace).items}
@@ -103,3 +104,26 @@ def test_delete_one_glob_and_all(k8s, core_api, namespace):
     assert not {c.metadata.name for c in core_api.list_namespaced_config_map(namespace).items} & {
         "keep"
     }
+
+
+def test_a_partly_failed_apply_reports_what_it_did(k8s, core_api, namespace, shell):
+    manifest = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: second}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fourth}\n"
+    )
+    with pytest.raises(ApplyFailed) as failed:
+        k8s.apply(manifest)
+    message = str(failed.value)
+    assert "\n" not in message
+    assert "configmaps/first created" in message and "configmaps/second created" in message
+    assert "Bad_Name" in message and "configmaps/fourth created" in message
+    results = failed.value.results
+    assert results.loc["first", "Result"] == "created"
+    assert results.loc["Bad_Name", "Result"].startswith("failed: ")
+    names = {c.metadata.name for c in core_api.list_namespaced_config_map(namespace).items}
+    assert {"first", "second", "fourth"} <= names
+    result = shell.run_cell(f"%%k8s apply -o applied\n{manifest}")
+    assert isinstance(result.error_in_exec, ApplyFailed)
+    assert shell.user_ns["applied"].loc["first", "Result"] == "unchanged"

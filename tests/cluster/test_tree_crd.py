@@ -63,7 +63,7 @@ def gadgets(k8s, core_api, cluster):
         time.sleep(0.2)
     probe.close()
     yield group
-    k8s.delete(f"/crd/gadgets.{group}", wait=True)
+    k8s.delete(f"/crd/gadgets.{group}", wait=True, yes=True)
 
 
 def test_crd_kinds_printer_columns_and_paths(k8s, gadgets, namespace):
@@ -83,5 +83,5 @@ def test_crd_kinds_printer_columns_and_paths(k8s, gadgets, namespace):
     assert k8s.pwd() == f"/namespaces/{namespace}"
     k8s.cd("gdg/g1")
     assert k8s.pwd() == f"/namespaces/{namespace}/gadgets/g1"
-    k8s.delete(".", wait=True)
+    k8s.delete(".", wait=True, yes=True)
     assert k8s.ls("..").empty

@@ -20,7 +20,7 @@ from kjupyter.errors import KjupyterError
 SAFE_TOKENS = [
     "pods", "po", "cm", "configmaps", "deploy", "deployments.apps", "secrets", "svc", "keep",
     "cm/keep", "cm/keep-*", "pods/x", "pods/x/log", "pods/x/containers", "deploy/x/pods",
-    "cm/keep/status", "*", "?", "[", "-w", "--wide", "-c", "-l", "app=x", "--tail", "3", "-1",
+    "cm/keep/status", "*", "?", "[", "wide", "--wide", "-c", "-l", "app=x", "--tail", "3", "-1",
     "--selector", "--reveal", "--", "-f", "--dry-run", "--replicas", "0", "'", '"', "--help",
     "--grace-period", "--wait", "-o", "--python", "--shell", "nodes", "bogus", "%", "a b",
 ]  # fmt: skip

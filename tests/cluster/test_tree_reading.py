@@ -50,8 +50,12 @@ def test_ls_selectors_globs_objects_all_namespaces(k8s, web, namespace):
     assert sorted(k8s.ls("pods/web-*").index) == web
     assert list(k8s.ls(f"pods/{web[0]}").index) == [web[0]]
     everywhere = k8s.ls("pods", all_namespaces=True)
-    assert everywhere.columns[0] == "Namespace"
-    assert set(everywhere[everywhere["Namespace"] == namespace].index) == set(web)
+    assert everywhere.index.names == ["Namespace", "Name"] and everywhere.index.is_unique
+    assert set(everywhere.xs(namespace, level="Namespace").index) == set(web)
+    assert sorted(k8s.ls("pods/web-*", all_namespaces=True).xs(namespace).index) == web
+    roots = k8s.ls("configmaps/kube-root-ca.crt", all_namespaces=True)  # one name, everywhere
+    assert roots.index.is_unique and (namespace, "kube-root-ca.crt") in roots.index
+    assert k8s.ls("/clusterroles/view")["Created At"].notna().all()
     with pytest.raises(NotFound, match="does not exist"):
         k8s.ls("pods/absent")
 

@@ -77,3 +77,27 @@ def test_kube_object_displays_as_yaml_in_kubectls_order():
     assert repr(obj).splitlines()[:3] == ["apiVersion: v1", "kind: ConfigMap", "metadata:"]
     assert "managedFields" not in repr(obj) and obj.name == "x"
     assert obj.to_dict()["metadata"]["managedFields"] == [1]
+
+
+def test_default_container_is_the_annotations_else_the_first():
+    from pathlib import Path
+
+    from kjupyter.cluster.operations.execution import DEFAULT_CONTAINER, default_container
+
+    pod = json.loads((Path(__file__).parent / "fixtures" / "pod-running.json").read_text())
+    assert default_container(pod) == "recorded"  # one container, no annotation
+    pod["spec"]["containers"].append({"name": "main"})
+    assert default_container(pod) == "recorded"  # kubectl takes the first
+    pod["metadata"]["annotations"] = {DEFAULT_CONTAINER: "main"}
+    assert default_container(pod) == "main"
+    pod["metadata"]["annotations"] = {DEFAULT_CONTAINER: "absent"}
+    assert default_container(pod) == "recorded"  # kubectl warns and takes the first
+    assert default_container({"metadata": {}}) is None
+
+
+def test_a_404_without_status_is_no_such_resource():
+    page = error_for(404, b"404 page not found", "list gadgets.x.dev")
+    assert isinstance(page, errors.NoSuchResource) and "404 page not found" in str(page)
+    body = json.dumps({"kind": "Status", "reason": "NotFound", "message": 'pods "x" not found'})
+    gone = error_for(404, body, "get pods/x")
+    assert isinstance(gone, errors.NotFound) and not isinstance(gone, errors.NoSuchResource)

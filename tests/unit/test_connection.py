@@ -55,3 +55,20 @@ def test_unknown_context_lists_the_known_ones(kubeconfig):
 def test_missing_kubeconfig(tmp_path):
     with pytest.raises(NotFound, match="no kubeconfig at"):
         kjupyter.connect(kubeconfig=str(tmp_path / "absent"))
+
+
+@pytest.mark.parametrize("what", ["passwd", "directory", "yaml list", "binary"])
+def test_a_file_that_is_no_kubeconfig_is_one_line(tmp_path, what):
+    from kjupyter.errors import BadArgument
+
+    path = {
+        "passwd": "/etc/passwd",
+        "directory": str(tmp_path),
+        "yaml list": str(tmp_path / "list.yaml"),
+        "binary": str(tmp_path / "blob"),
+    }[what]
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    (tmp_path / "blob").write_bytes(b"\x00\xff\xfe\x81")
+    with pytest.raises(BadArgument, match="is not a kubeconfig") as raised:
+        kjupyter.connect(kubeconfig=path)
+    assert path in str(raised.value) and "\n" not in str(raised.value)

@@ -214,3 +214,36 @@ def test_split_for_completion():
     assert paths.split_for_completion("/namespaces/def") == ("/namespaces/", "def")
     assert paths.split_for_completion("po") == ("", "po")
     assert paths.split_for_completion("pods/") == ("pods/", "")
+
+
+@pytest.mark.parametrize(
+    ("path", "dotted"),
+    [(".", True), ("..", True), ("../cm/x", True), ("", True), ("cm/x", False),
+     ("/namespaces/a", False), ("cm/x.y", False), ("~", False)],
+)  # fmt: skip
+def test_has_dots(path, dotted):
+    assert paths.has_dots(path) is dotted
+
+
+@pytest.mark.parametrize(
+    ("path", "cwd", "dotted", "reason"),
+    [
+        ("..", "/namespaces/a/configmaps", True, "namespaces are deleted"),
+        (".", "/namespaces/a", True, "namespaces are deleted"),
+        ("/namespaces/kjt-*", "/", False, "namespaces are deleted"),
+        ("/clusterroles/view", "/", False, "cluster-scoped"),
+        ("cm/tmp-*", "/namespaces/a", False, "glob"),
+        (".", "/namespaces/a/configmaps/x", True, "current directory"),
+        ("cm/x", "/namespaces/a", False, None),
+    ],
+)
+def test_deletes_that_need_confirmation(kinds, path, cwd, dotted, reason):
+    from kjupyter.cluster.operations import changing
+
+    location = resolve(path, kinds, cwd)
+    if location.level is Level.NAMESPACE:
+        kind, namespace = kinds.lookup("namespaces"), None
+    else:
+        kind, namespace = location.kind, location.namespace
+    found = changing.confirmation_reason(location, kind, namespace, dotted)
+    assert (found is None) if reason is None else (reason in found)

@@ -96,10 +96,50 @@ def test_pages_concatenate_and_continue_tokens():
     assert sorted(frame.index) == sorted(tables.to_frame([load("pods")]).index)
 
 
-def test_namespace_column_for_all_namespaces():
+def test_all_namespaces_index_is_namespace_and_name():
     frame = tables.to_frame([load("pods")], namespace_column=True)
-    assert frame.columns[0] == "Namespace"
-    assert set(frame["Namespace"]) == {"kjupyter-record"}
+    assert frame.index.names == ["Namespace", "Name"]
+    assert set(frame.index.get_level_values("Namespace")) == {"kjupyter-record"}
+    assert "Namespace" not in frame.columns
+
+
+def test_all_namespaces_rows_of_one_name_stay_apart():
+    # kube-root-ca.crt is in every namespace: names alone do not name a row
+    frame = tables.to_frame([load("configmaps-all-namespaces")], namespace_column=True)
+    assert frame.index.is_unique and len(frame) == 3
+    assert set(frame.index.get_level_values("Name")) == {"kube-root-ca.crt"}
+    assert frame.loc[("default", "kube-root-ca.crt"), "Data"] == 1
+    assert list(frame.xs("default", level="Namespace").index) == ["kube-root-ca.crt"]
+
+
+@pytest.mark.parametrize("name", ["roles", "clusterroles", "limitranges", "csistoragecapacities"])
+def test_created_at_is_the_rfc3339_instant(name):
+    table = load(name)
+    frame = tables.to_frame([table])
+    column = frame["Created At"]
+    assert isinstance(column.dtype, pd.DatetimeTZDtype) and str(column.dtype.tz) == "UTC"
+    assert column.iloc[0] == pd.Timestamp(table["rows"][0]["cells"][1])
+
+
+def test_boolean_cells_sent_as_text():
+    frame = tables.to_frame([load("cronjobs")])
+    assert str(frame["Suspend"].dtype) == "boolean"
+    assert frame.loc["nightly", "Suspend"] == True  # noqa: E712 (a pandas boolean)
+
+
+def test_json_booleans_in_string_columns_read_as_kubectl_prints_them():
+    frame = tables.to_frame([load("storageclasses")])
+    assert frame["AllowVolumeExpansion"].iloc[0] == "false"
+
+
+def test_restarts_keep_when_the_last_one_was():
+    table = load("pods-restarted")
+    frame = tables.to_frame([table])
+    assert frame.loc["restarts", "Restarts"] == 1
+    assert str(frame["Restarts"].dtype) == "Int64"
+    assert list(frame.columns) == ["Ready", "Status", "Restarts", "Last Restart", "Age"]
+    assert frame.loc["restarts", "Last Restart"] == pd.Timedelta(seconds=1)  # "1 (1s ago)"
+    assert "Last Restart" not in tables.to_frame([load("pods")]).columns
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,10 @@
 """`apply`: server-side apply of every document of a YAML text.
 
 All documents are parsed and their kinds resolved before the first one is sent, so a typo in
-the third document changes nothing. Whether an object was created, changed or left as it was
-is read from the server (201, and the resourceVersion before and after).
+the third document changes nothing. A document the server refuses does not stop the others
+(as kubectl): `ApplyFailed` then says what was applied beside what failed. Whether an object
+was created, changed or left as it was is read from the server (the resourceVersion before
+and after).
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.kinds import Kind, Name, Namespace
 from kjupyter.cluster.operations.changing import changes_frame
-from kjupyter.errors import BadArgument, NotFound
+from kjupyter.errors import (
+    ApplyFailed,
+    BadArgument,
+    Conflict,
+    KjupyterError,
+    NotFound,
+    Unreachable,
+)
 
 if TYPE_CHECKING:
     from kjupyter.cluster.api import Cluster
@@ -84,38 +93,77 @@ def apply(
     force: bool = False,
     dry_run: bool = False,
 ) -> Any:
-    """Apply each object with server-side apply; a DataFrame of created/configured/unchanged."""
+    """Apply each object with server-side apply; a DataFrame of created/configured/unchanged.
+
+    Objects the server refuses are reported, beside the others' results, by `ApplyFailed`.
+    """
     rows = []
+    applied: list[str] = []
+    failed: list[str] = []
+    errors: list[KjupyterError] = []
+    conflicts = False
     for kind, target, name, doc in plan(cluster, text, namespace):
-        existing = _existing(cluster, kind, target, name)
-        before = None if existing is None else existing["metadata"].get("resourceVersion")
-        after = cluster.connection.request(
-            "PATCH",
-            kind.url(target, name),
-            body=json.dumps(doc),
-            content_type="application/apply-patch+yaml",
-            query={
-                "fieldManager": FIELD_MANAGER,
-                "force": "true" if force else None,
-                "dryRun": "All" if dry_run else None,
-            },
-            action=f"apply {kind.qualified}/{name}",
-        )
-        new_version = (after.get("metadata") or {}).get("resourceVersion")
-        if dry_run and existing is not None:  # a dry run never bumps the resourceVersion
-            changed = _content(existing) != _content(after)
-        else:
-            changed = new_version != before
-        if existing is None:
-            result = "created"
-        elif changed:
-            result = "configured"
-        else:
-            result = "unchanged"
-        if dry_run:
-            result += " (dry run)"
+        try:
+            result = _apply_one(cluster, kind, target, name, doc, force=force, dry_run=dry_run)
+            applied.append(f"{kind.plural}/{name} {result}")
+        except Unreachable:
+            raise  # the others would fail alike
+        except KjupyterError as err:
+            result = f"failed: {err}"
+            failed.append(f"{kind.plural}/{name} failed: {err}")
+            conflicts = conflicts or isinstance(err, Conflict)
+            errors.append(err)
         rows.append({"Name": name, "Kind": kind.kind, "Namespace": target, "Result": result})
-    return changes_frame(rows)
+    frame = changes_frame(rows)
+    if len(rows) == 1 and errors:
+        raise errors[0]  # one object: its own error (Forbidden, Invalid...) says it all
+    if failed:
+        raise ApplyFailed(
+            f"{len(failed)} of {len(rows)} objects failed: {'; '.join(failed)}. "
+            f"Applied: {', '.join(applied) or 'nothing'} (every row in .results)"
+            + ("; --force (force=True) takes conflicting fields over" if conflicts else ""),
+            frame,
+        )
+    return frame
+
+
+def _apply_one(
+    cluster: Cluster,
+    kind: Kind,
+    target: Namespace | None,
+    name: Name,
+    doc: dict[str, Any],
+    *,
+    force: bool,
+    dry_run: bool,
+) -> str:
+    """Server-side apply one object; whether it was created, configured or left unchanged."""
+    existing = _existing(cluster, kind, target, name)
+    before = None if existing is None else existing["metadata"].get("resourceVersion")
+    after = cluster.connection.request(
+        "PATCH",
+        kind.url(target, name),
+        body=json.dumps(doc),
+        content_type="application/apply-patch+yaml",
+        query={
+            "fieldManager": FIELD_MANAGER,
+            "force": "true" if force else None,
+            "dryRun": "All" if dry_run else None,
+        },
+        action=f"apply {kind.qualified}/{name}",
+    )
+    new_version = (after.get("metadata") or {}).get("resourceVersion")
+    if dry_run and existing is not None:  # a dry run never bumps the resourceVersion
+        changed = _content(existing) != _content(after)
+    else:
+        changed = new_version != before
+    if existing is None:
+        result = "created"
+    elif changed:
+        result = "configured"
+    else:
+        result = "unchanged"
+    return result + (" (dry run)" if dry_run else "")
 
 
 def _existing(

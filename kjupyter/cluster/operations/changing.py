@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.kinds import Kind, Name, Namespace
 from kjupyter.cluster.paths import Level, Location
-from kjupyter.errors import BadArgument, BadPath, NotFound
+from kjupyter.errors import ApiError, BadArgument, BadPath, ConfirmationNeeded, NotFound
 
 if TYPE_CHECKING:
     from kjupyter.cluster.api import Cluster
@@ -48,15 +48,45 @@ def targets(
     kind = location.kind
     assert kind is not None
     if location.level is Level.KIND and not (all_ or selector):
+        how = "add --all (all=True) or a selector, or " if verb == "delete" else ""
         raise BadArgument(
             f"{verb} {location.path} would act on every {kind.kind}; "
-            "add --all (all=True) or a selector, or name objects (a glob works)"
+            f"{how}name objects (a glob works: {location.path}/web-*)"
         )
     found = listing.names(cluster, kind, location.namespace, selector)
     if location.level is Level.MATCH:
         assert location.name is not None
         found = [n for n in found if fnmatch.fnmatchcase(n, location.name)]
     return kind, location.namespace, [Name(n) for n in sorted(found)]
+
+
+def confirmation_reason(
+    location: Location, kind: Kind, namespace: Namespace | None, dotted: bool
+) -> str | None:
+    """Why deleting these targets needs the user's word first, or None when it does not.
+
+    A namespace takes everything in it, a cluster-scoped object is shared by every namespace,
+    a glob may match more than the user looked at, and `.`/`..` name whatever the current
+    directory happens to be (issue 10: `delete ..` from a kind deleted its namespace).
+    """
+    if kind.group == "" and kind.plural == "namespaces":
+        return "namespaces are deleted with everything in them"
+    if namespace is None:
+        return f"{kind.plural} are cluster-scoped"
+    if location.level is Level.MATCH:
+        return "a glob may match more than you meant"
+    if dotted:
+        return "'.' and '..' name whatever the current directory is"
+    return None
+
+
+def describe_targets(kind: Kind, namespace: Namespace | None, chosen: list[Name]) -> str:
+    """`namespace web`, `3 configmaps in ns (a, b, c)`: what a delete would remove, in words."""
+    where = f" in {namespace}" if namespace else ""
+    if len(chosen) == 1:
+        return f"{kind.kind.lower()} {chosen[0]}{where}"
+    shown = ", ".join(chosen[:10]) + (f" and {len(chosen) - 10} more" if len(chosen) > 10 else "")
+    return f"{len(chosen)} {kind.plural}{where} ({shown})"
 
 
 def delete(
@@ -68,8 +98,16 @@ def delete(
     grace_period: int | None = None,
     wait: bool = False,
     timeout: float = 120.0,
+    yes: bool = False,
+    dry_run: bool = False,
+    dotted: bool = False,
 ) -> Any:
-    """Delete each target; with `wait`, return once the server no longer has them."""
+    """Delete each target; with `wait`, return once the server no longer has them.
+
+    Deletes that reach wide (see `confirmation_reason`) need `yes`, or the same delete
+    repeated: the first call arms, raises `ConfirmationNeeded` and changes nothing. `dry_run`
+    asks the server what it would delete (`dryRun=All`) and changes nothing.
+    """
     if grace_period is not None and (not isinstance(grace_period, int) or grace_period < 0):
         raise BadArgument(f"grace_period must be a non-negative integer, not {grace_period!r}")
     kind, namespace, chosen = targets(
@@ -77,9 +115,27 @@ def delete(
     )
     if not kind.can("delete"):
         raise BadPath(f"{kind.plural} cannot be deleted")
-    body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+    armed, cluster.armed_delete = cluster.armed_delete, None  # any other delete disarms
+    key = (kind.qualified, namespace, tuple(chosen), grace_period)
+    reason = confirmation_reason(location, kind, namespace, dotted)
+    if reason and chosen and not (yes or dry_run or armed == key):
+        cluster.armed_delete = key
+        raise ConfirmationNeeded(
+            f"delete would remove {describe_targets(kind, namespace, chosen)}: nothing deleted "
+            f"({reason}); repeat the same delete to confirm, or add --yes (yes=True); "
+            "--dry-run shows it without deleting",
+            targets=list(chosen),
+        )
+    body: dict[str, Any] = {
+        "kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"
+    }  # fmt: skip
     if grace_period is not None:
         body["gracePeriodSeconds"] = grace_period
+    if dry_run:
+        # in the body: the server reads a body's DeleteOptions instead of the query's, and a
+        # `?dryRun=All` beside this body deleted the namespace for real (seen on v1.36)
+        body["dryRun"] = ["All"]
+    done = "would delete (dry run)" if dry_run else "deleted"
     rows = []
     uids: dict[Name, str | None] = {}
     for name in chosen:
@@ -92,13 +148,13 @@ def delete(
             )
             metadata, details = answer.get("metadata") or {}, answer.get("details") or {}
             uids[name] = metadata.get("uid") or details.get("uid")
-            result = "deleted"
+            result = done
         except NotFound:
             if location.level is Level.OBJECT:
                 raise
             result = "already gone"
         rows.append({"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": result})
-    if wait:
+    if wait and not dry_run:
         _await_gone(cluster, kind, namespace, uids, timeout)
     return changes_frame(rows)
 
@@ -115,8 +171,6 @@ def _await_gone(
     An object of the same name with another uid is a new one (a controller recreated it, as
     for `kube-root-ca.crt`): the one deleted is gone.
     """
-    from kjupyter.errors import ApiError
-
     deadline = time.monotonic() + timeout
     pending = list(uids)
     delay = 0.05
@@ -193,3 +247,91 @@ def restart(cluster: Cluster, location: Location) -> Any:
             {"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": "restarted"}
         )
     return changes_frame(rows)
+
+
+def wait(
+    cluster: Cluster,
+    location: Location,
+    *,
+    condition: str | None = None,
+    value: str = "True",
+    delete: bool = False,
+    all_: bool = False,
+    selector: str | None = None,
+    timeout: float = 30.0,
+) -> Any:
+    """`kubectl wait`: until each target has `condition` = `value`, or is gone (`delete`).
+
+    Watched from a list's resourceVersion (no change in between is missed), never polled.
+    """
+    if (condition is None) == (not delete):
+        raise BadArgument("wait needs --for=condition=NAME[=VALUE] or --for=delete")
+    if not isinstance(timeout, int | float) or timeout <= 0:
+        raise BadArgument(f"timeout must be a positive number of seconds, not {timeout!r}")
+    kind, namespace, chosen = targets(cluster, location, all_=all_, selector=selector, verb="wait")
+    deadline = time.monotonic() + timeout
+    rows = []
+    for name in chosen:
+        what = "delete" if delete else f"condition {condition}={value}"
+        result = _await_one(cluster, kind, namespace, name, condition, value, deadline)
+        if result is None:
+            raise ApiError(
+                f"wait {kind.plural}/{name}: timed out after {timeout:g} s waiting for {what}"
+            )
+        rows.append({"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": result})
+    return changes_frame(rows)
+
+
+def _met(obj: dict[str, Any], condition: str, value: str) -> bool:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return any(
+        str(c.get("type", "")).lower() == condition.lower()
+        and str(c.get("status", "")).lower() == value.lower()
+        for c in conditions
+        if isinstance(c, dict)
+    )
+
+
+def _await_one(
+    cluster: Cluster,
+    kind: Kind,
+    namespace: Namespace | None,
+    name: Name,
+    condition: str | None,
+    value: str,
+    deadline: float,
+) -> str | None:
+    """ "condition met" / "deleted" once so, None at the deadline."""
+    from kjupyter.cluster import watching
+
+    field = f"metadata.name={name}"
+    while True:
+        listing = cluster.connection.request(
+            "GET", kind.url(namespace), query={"fieldSelector": field}, action=f"get {name}"
+        )
+        items = listing.get("items") or []
+        if condition is None and not items:
+            return "deleted"
+        if condition is not None and not items:
+            raise NotFound(f"wait: {kind.plural}/{name} does not exist")
+        if condition is not None and _met(items[0], condition, value):
+            return "condition met"
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        version = (listing.get("metadata") or {}).get("resourceVersion")
+        query = {"fieldSelector": field, "resourceVersion": version,
+                 "timeoutSeconds": str(max(1, int(left)))}  # fmt: skip
+        for event in watching.events(
+            cluster.connection, kind.url(namespace), query, action=f"watch {name}",
+            timeout=(5.0, left + 5.0),
+        ):  # fmt: skip
+            kind_of, obj = event.get("type"), event.get("object") or {}
+            if kind_of == "DELETED" and condition is None:
+                return "deleted"
+            if kind_of in ("ADDED", "MODIFIED") and condition and _met(obj, condition, value):
+                return "condition met"
+            if kind_of == "ERROR":
+                break  # expired: list again
+        if time.monotonic() >= deadline:
+            return None

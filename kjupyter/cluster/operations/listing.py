@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kjupyter.cluster import paths, selectors, tables
 from kjupyter.cluster.kinds import Kind, Name, Namespace
@@ -68,8 +68,102 @@ def ls(
     if level is Level.MATCH:
         assert location.name is not None
         pattern = location.name
-        frame = frame[[fnmatch.fnmatchcase(str(n), pattern) for n in frame.index]]
+        names = frame.index.get_level_values(-1)  # (namespace, name) with all namespaces
+        frame = frame[[fnmatch.fnmatchcase(str(n), pattern) for n in names]]
     return frame
+
+
+def watch(
+    cluster: Cluster,
+    location: Location,
+    out: TextIO,
+    *,
+    wide: bool = False,
+    selector: str | None = None,
+    field_selector: str | None = None,
+    all_namespaces: bool = False,
+) -> Any:
+    """`kubectl get -w`: print the list, then each change as one row, until Ctrl-C.
+
+    Returns the latest rows as a DataFrame. Watches from the list's resourceVersion, so no
+    change in between is missed; a watch the server ends is resumed, an expired one relisted.
+    """
+    from kjupyter.cluster import watching
+
+    if location.level not in (Level.KIND, Level.MATCH, Level.OBJECT) or location.sub:
+        raise BadArgument(f"watch needs a kind, a glob or an object, not {location.path}")
+    kind = location.kind
+    assert kind is not None
+    namespace = None if all_namespaces else location.namespace
+    if location.level is Level.OBJECT:
+        field_selector = selectors.join(f"metadata.name={location.name}", field_selector)
+    every_namespace = kind.namespaced and namespace is None
+    pattern = location.name if location.level is Level.MATCH else None
+
+    def matching(frame: Any) -> Any:
+        if pattern is None:
+            return frame
+        names = frame.index.get_level_values(-1)
+        return frame[[fnmatch.fnmatchcase(str(n), pattern) for n in names]]
+
+    def relist() -> tuple[Any, list[dict[str, Any]], str]:
+        pages = list(
+            table_pages(cluster, kind, namespace, selector=selector, field_selector=field_selector)
+        )
+        frame = matching(tables.to_frame(pages, wide=wide, namespace_column=every_namespace))
+        version = str((pages[-1].get("metadata") or {}).get("resourceVersion") or "")
+        return frame, pages[0].get("columnDefinitions") or [], version
+
+    frame, definitions, version = relist()
+    out.write(frame.to_string() + "\n")
+    out.flush()
+    query = {"labelSelector": selector, "fieldSelector": field_selector}
+    try:
+        while True:
+            for event in watching.events(
+                cluster.connection,
+                kind.url(namespace),
+                {**query, "resourceVersion": version, "allowWatchBookmarks": "true"},
+                action=f"watch {kind.qualified}",
+                timeout=(5.0, None),
+                accept=tables.TABLE_ACCEPT,
+            ):
+                kind_of, table = event.get("type"), event.get("object") or {}
+                if kind_of == "ERROR":  # expired (410): list again, go on from there
+                    frame, definitions, version = relist()
+                    break
+                metadata = table.get("metadata") or {}
+                rows = table.get("rows") or []
+                if rows:
+                    row_meta = (rows[0].get("object") or {}).get("metadata") or {}
+                    version = str(row_meta.get("resourceVersion") or version)
+                else:
+                    version = str(metadata.get("resourceVersion") or version)
+                if kind_of == "BOOKMARK" or not rows:
+                    continue
+                changed = matching(
+                    tables.to_frame(
+                        [{**table, "columnDefinitions": definitions}],
+                        wide=wide,
+                        namespace_column=every_namespace,
+                    )
+                )
+                if changed.empty:
+                    continue
+                frame = frame.drop(index=[i for i in changed.index if i in frame.index])
+                if kind_of != "DELETED":
+                    frame = _concat(frame, changed)
+                text = changed.to_string(header=False)
+                out.write(f"{text}  ({str(kind_of).lower()})\n")
+                out.flush()
+    except KeyboardInterrupt:
+        return frame  # the user stopped watching: the latest rows
+
+
+def _concat(frame: Any, more: Any) -> Any:
+    import pandas as pd
+
+    return more if frame.empty else pd.concat([frame, more])
 
 
 def list_table(
@@ -144,6 +238,25 @@ def names(
             action=f"list {kind.qualified}",
         )
         found += [(item.get("metadata") or {}).get("name", "") for item in page.get("items") or []]
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return found
+
+
+def objects(
+    cluster: Cluster, kind: Kind, namespace: Namespace | None, selector: str | None = None
+) -> list[dict[str, Any]]:
+    """The whole objects of a kind (every page): for when names are not enough."""
+    found: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = cluster.connection.request(
+            "GET",
+            kind.url(namespace),
+            query={"limit": 500, "continue": token, "labelSelector": selector},
+            action=f"list {kind.qualified}",
+        )
+        found += page.get("items") or []
         token = (page.get("metadata") or {}).get("continue")
         if not token:
             return found

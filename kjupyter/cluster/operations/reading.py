@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kjupyter.cluster import selectors
 from kjupyter.cluster.kinds import Kind, Name, Namespace
@@ -79,8 +79,7 @@ def events(cluster: Cluster, location: Location, *, wide: bool = False) -> Any:
     core_events = cluster.discovery.lookup("events")
     if location.level is Level.OBJECT:
         kind, namespace, name = object_target(cluster, location)
-        field = f"involvedObject.name={name},involvedObject.kind={kind.kind}"
-        frame = _list(cluster, core_events, namespace, wide=wide, field_selector=field)
+        return object_events(cluster, kind, namespace, name, wide=wide)
     elif location.level is Level.ROOT:
         frame = _list(cluster, core_events, None, wide=wide)
     else:
@@ -88,7 +87,20 @@ def events(cluster: Cluster, location: Location, *, wide: bool = False) -> Any:
         if location.kind is not None and "Object" in frame.columns:
             prefix = f"{location.kind.kind.lower()}/"
             frame = frame[frame["Object"].astype(str).str.startswith(prefix)]
-    if "Last Seen" in frame.columns:
+    return _oldest_first(frame)
+
+
+def object_events(
+    cluster: Cluster, kind: Kind, namespace: Namespace | None, name: Name, *, wide: bool = False
+) -> Any:
+    """Events whose involvedObject is this one object, oldest first."""
+    core_events = cluster.discovery.lookup("events")
+    field = f"involvedObject.name={name},involvedObject.kind={kind.kind}"
+    return _oldest_first(_list(cluster, core_events, namespace, wide=wide, field_selector=field))
+
+
+def _oldest_first(frame: Any) -> Any:
+    if "Last Seen" in frame.columns:  # "ago": the largest is the oldest
         frame = frame.sort_values("Last Seen", ascending=False, na_position="first")
     return frame
 
@@ -97,6 +109,37 @@ def _list(cluster: Cluster, kind: Kind, namespace: Namespace | None, **options: 
     from kjupyter.cluster.operations import listing
 
     return listing.list_table(cluster, kind, namespace, **options)
+
+
+def follow(
+    cluster: Cluster,
+    kind: Kind,
+    namespace: Namespace,
+    pod: Name,
+    query: dict[str, Any],
+    out: TextIO,
+) -> None:
+    """Stream a pod's log into `out` as it grows, until it ends or Ctrl-C (quietly, as kubectl)."""
+    import contextlib
+
+    response = cluster.connection.open(
+        "GET",
+        kind.url(namespace, pod, "log"),
+        query={**query, "follow": "true"},
+        action=f"follow the log of pods/{pod}",
+        timeout=(5.0, None),  # a quiet log is no error
+    )
+    try:
+        for chunk in response.stream(4096, decode_content=True):
+            out.write(chunk.decode("utf-8", "replace"))
+            out.flush()
+    except KeyboardInterrupt:
+        pass  # the user stopped following; what was shown stays
+    finally:
+        with contextlib.suppress(Exception):
+            response.release_conn()
+        with contextlib.suppress(Exception):
+            response.close()
 
 
 def logs(
@@ -108,8 +151,13 @@ def logs(
     previous: bool = False,
     since_seconds: int | None = None,
     timestamps: bool = False,
-) -> Text:
-    """A pod's log (one container), or every pod's log of a workload, each line prefixed."""
+    follow_to: TextIO | None = None,
+) -> Text | None:
+    """A pod's log (one container), or every pod's log of a workload, each line prefixed.
+
+    With `follow_to`, the log streams there until interrupted (of a workload: one of its
+    pods, as kubectl picks one) and nothing is returned.
+    """
     for value, label in ((tail, "tail"), (since_seconds, "since_seconds")):
         if value is not None and (not isinstance(value, int) or value < 0):
             raise BadArgument(f"{label} must be a non-negative integer, not {value!r}")
@@ -124,7 +172,15 @@ def logs(
         "sinceSeconds": since_seconds,
         "timestamps": "true" if timestamps else None,
     }
+    from kjupyter.cluster.operations.execution import default_container, pick_container
+
     if kind.group == "" and kind.plural == "pods":
+        if not container:
+            assert namespace is not None
+            query["container"] = pick_container(cluster, namespace, name)
+        if follow_to is not None:
+            assert namespace is not None
+            return follow(cluster, kind, namespace, name, query, follow_to)
         data = cluster.connection.request(
             "GET",
             kind.url(namespace, name, "log"),
@@ -139,11 +195,23 @@ def logs(
         from kjupyter.cluster.operations import listing
 
         parts = []
-        for pod in sorted(listing.names(cluster, pods, namespace, selectors.from_spec(owner))):
+        owned = sorted(
+            listing.objects(cluster, pods, namespace, selectors.from_spec(owner)),
+            key=lambda item: item["metadata"]["name"],
+        )
+        if follow_to is not None:
+            if not owned:
+                raise NotFound(f"{location.path} has no pods to follow")
+            first = owned[0]
+            assert namespace is not None
+            picked = {**query, "container": container or default_container(first)}
+            return follow(cluster, pods, namespace, first["metadata"]["name"], picked, follow_to)
+        for found in owned:
+            pod = found["metadata"]["name"]
             data = cluster.connection.request(
                 "GET",
                 pods.url(namespace, Name(pod), "log"),
-                query=query,
+                query={**query, "container": container or default_container(found)},
                 raw=True,
                 action=f"read the log of pods/{pod}",
             )
@@ -160,6 +228,7 @@ class Description:
     conditions: Any
     containers: Any
     events: Any
+    data: dict[str, Any] | None = None  # as kubectl shows it: values, a Secret's sizes
 
     def text(self) -> str:
         meta = self.object.get("metadata") or {}
@@ -196,8 +265,8 @@ class Description:
                 lines += ["", f"{title}:", frame.to_string()]
         if self.events is not None and not len(self.events):
             lines += ["", "Events:       <none>"]
-        if "data" in self.object and isinstance(self.object["data"], dict):
-            lines += ["", "Data:", to_yaml({k: "..." for k in self.object["data"]}).rstrip()]
+        if self.data:
+            lines += ["", "Data:", to_yaml(self.data).rstrip()]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -205,6 +274,22 @@ class Description:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.text())
+
+
+def _data_shown(kind: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """What describe shows of `data`, as kubectl: a Secret's sizes, anything else's values."""
+    if kind != "Secret":
+        return data
+    import base64
+    import binascii
+
+    sizes: dict[str, Any] = {}
+    for key, value in data.items():
+        try:
+            sizes[key] = f"{len(base64.b64decode(str(value), validate=True))} bytes"
+        except (binascii.Error, ValueError):
+            sizes[key] = "<hidden>"  # redacted, or not base64
+    return sizes
 
 
 def _pairs(mapping: dict[str, str] | None) -> str:
@@ -231,5 +316,13 @@ def describe(cluster: Cluster, location: Location) -> Description:
         if "type" in conditions_frame.columns:
             conditions_frame = conditions_frame.set_index("type")
     containers = listing.containers_frame(obj) if obj.get("kind") == "Pod" else None
-    about = events(cluster, location)
-    return Description(KubeObject(redact(obj), location.path), conditions_frame, containers, about)
+    kind, _, name = object_target(cluster, location)
+    if location.level is Level.NAMESPACE:  # about the namespace, not everything in it
+        about = object_events(cluster, kind, Namespace(name), name)
+    else:
+        about = events(cluster, location)
+    data = obj.get("data")
+    shown = _data_shown(obj.get("kind"), data) if isinstance(data, dict) else None
+    return Description(
+        KubeObject(redact(obj), location.path), conditions_frame, containers, about, shown
+    )

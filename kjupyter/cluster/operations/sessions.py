@@ -5,7 +5,11 @@ an interrupt reach the remote code as a real SIGINT (we write ^C), which `exec` 
 TTY cannot do. The driver switches echo, canonical input and output translation off, reads
 one base64 line per cell (so no byte of the cell is ever a terminal control character), runs
 it in one namespace kept across cells (the last expression's repr printed, as IPython does)
-and ends each cell's output with a marker carrying the cell's number.
+and ends each cell's output with a marker carrying the cell's number (and `!` when the cell
+raised, so that the notebook's cell fails too: nbclient and papermill runs stop there).
+
+What goes wrong is one line (`CommandFailed`): an error in the cell, an interpreter that
+exited (the next cell starts a new one), a container that is gone (pod deleted), an interrupt.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kjupyter.cluster.operations import execution
-from kjupyter.errors import ApiError
+from kjupyter.errors import ApiError, CommandFailed, KjupyterError, NotFound
 
 if TYPE_CHECKING:
     from kjupyter.cluster.api import Cluster
@@ -51,12 +55,16 @@ while True:
             value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), ns)
             if value is not None:
                 print(repr(value))
+        status = ""
     except KeyboardInterrupt:
         print("KeyboardInterrupt", file=sys.stderr)
+        status = "!"
     except BaseException:
         traceback.print_exc()
+        status = "!"
     sys.stdout.flush(); sys.stderr.flush()
-    sys.stdout.write("\x1ekjupyter-cell-done " + number.decode() + "\n"); sys.stdout.flush()
+    sys.stdout.write("\x1ekjupyter-cell-done " + number.decode() + status + "\n")
+    sys.stdout.flush()
 """
 
 
@@ -96,31 +104,59 @@ class ContainerSession:
             stdin=True,
             tty=True,
         )
-        buffered = self._read_until(READY, timeout, sys.stdout, echo=False)
+        buffered = self._read_until((READY,), timeout, sys.stdout, echo=False)
         if buffered is None:
             self.close()
             raise ApiError(f"{self.where}: the container's Python did not start")
 
     def run(self, cell: str, out: TextIO | None = None) -> None:
-        """Run one cell there, streaming its output to `out`; ^C interrupts it remotely."""
+        """Run one cell there, streaming its output to `out`; ^C interrupts it remotely.
+
+        Raises `CommandFailed` when the cell raised or exited non-zero, the interpreter
+        exited, or the container is gone; `KeyboardInterrupt` once the remote cell stopped.
+        """
         out = out or sys.stdout
-        if not self.python:
-            code = self._run_shell(cell, out)
-            if code:
-                out.write(f"[exit code {code}]\n")
-            return None
+        try:
+            if not self.python:
+                code = self._run_shell(cell, out)
+                if code:
+                    raise CommandFailed(f"{self.where}: the cell exited with code {code}", code)
+                return None
+            self._run_python(cell, out)
+        except (KjupyterError, KeyboardInterrupt):
+            raise
+        except Exception as err:  # the websocket broke: the pod went away, or its node
+            raise self._gone(err) from None
+        return None
+
+    def _gone(self, err: BaseException | None = None) -> CommandFailed:
+        reason = f" ({type(err).__name__})" if err is not None else ""
+        return CommandFailed(f"{self.where}: the container is gone{reason}; %k8s exit")
+
+    def _run_python(self, cell: str, out: TextIO) -> None:
         if self._client is None or not self._client.is_open():
-            self._start()
+            try:
+                self._start()
+            except NotFound:
+                raise self._gone() from None
         self._cells += 1
-        marker = f"{MARK}{self._cells}\n"
+        done, failed = f"{MARK}{self._cells}\n", f"{MARK}{self._cells}!\n"
         payload = base64.b64encode(cell.encode()).decode()
         self._client.write_stdin(f"{self._cells} {payload}\n")
         try:
-            self._read_until(marker, None, out)
+            found = self._read_until((done, failed), None, out)
         except KeyboardInterrupt:
             self._client.write_stdin("\x03")
-            self._read_until(marker, 10.0, out)
+            self._read_until((done, failed), 10.0, out)
             raise
+        if found is None:
+            self.close()
+            raise CommandFailed(
+                f"{self.where}: the container's python exited, and its variables with it; "
+                "the next cell starts a new one (or %k8s exit)"
+            )
+        if found == failed:
+            raise CommandFailed(f"{self.where}: the cell raised (its traceback is above)")
         return None
 
     def _run_shell(self, cell: str, out: TextIO) -> int:
@@ -148,9 +184,9 @@ class ContainerSession:
             client.close()
 
     def _read_until(
-        self, marker: str, timeout: float | None, out: TextIO, echo: bool = True
+        self, markers: tuple[str, ...], timeout: float | None, out: TextIO, echo: bool = True
     ) -> str | None:
-        """Stream stdout to `out` until `marker`; None when the session ends or time is up."""
+        """Stream stdout to `out` until one of `markers`; return it (None: ended, or time up)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         pending = ""
         while True:
@@ -162,15 +198,16 @@ class ContainerSession:
                 return None
             self._client.update(timeout=0.2)
             pending += self._client.read_channel(execution.STDOUT)
-            if marker in pending:
-                before = pending.split(marker, 1)[0]
-                if echo and before:
-                    out.write(before)
+            found = [(pending.index(m), m) for m in markers if m in pending]
+            if found:
+                at, marker = min(found)
+                if echo and at:
+                    out.write(pending[:at])
                     out.flush()
-                return before
-            # show everything but a tail that may be the start of the marker
-            cut = pending.rfind(marker[0])
-            if cut < 0 or not marker.startswith(pending[cut:]):
+                return marker
+            # show everything but a tail that may be the start of a marker (they share [0])
+            cut = pending.rfind(markers[0][0])
+            if cut < 0 or not any(m.startswith(pending[cut:]) for m in markers):
                 cut = len(pending)
             if echo and cut:
                 out.write(pending[:cut])

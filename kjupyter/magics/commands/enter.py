@@ -24,12 +24,21 @@ RUNNER_NAME = "_kjupyter_run_in_container"
     "exec", "run a command in a pod: %k8s exec POD -- CMD; %%k8s exec POD runs the cell", cell=True
 )
 def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    parser = VerbParser("exec", "Run a command (or, as %%k8s exec, the cell) in a container.")
+    parser = VerbParser(
+        "exec",
+        "Run a command (or, as %%k8s exec, the cell) in a container, in kubectl's order: "
+        "%k8s exec POD -c C -- CMD ARGS (everything after -- is the command's, -h included).",
+    )
     parser.add_argument("path", help="pods/<name> (or pods/<name>/containers/<c>)")
     parser.add_argument("-c", "--container")
     parser.add_argument("--shell", action="store_true", help="run the cell with sh, not python3")
     parser.add_argument("command", nargs="*", help="after --: the command and its arguments")
-    options = parser.parse(args)
+    options, after = parser.parse_command(args)
+    if after is not None:
+        if options.command:
+            first = options.command[0]
+            raise UsageError(f"%k8s exec: {first!r} comes before --; put the command after --")
+        options.command = after
     cluster = current(context)
     if cell is not None:
         if options.command:
@@ -41,10 +50,28 @@ def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
             import sys
 
             print(result.stderr, end="", file=sys.stderr)
-        return None if result.ok else result
+        if not result.ok:  # shown above: fail the cell (nbclient stops), print nothing twice
+            from kjupyter.errors import CommandFailed
+
+            raise CommandFailed(
+                f"%%k8s exec: the cell exited with exit code {result.exit_code} in "
+                f"pods/{result.pod}"
+                + (f" (container {result.container})" if result.container else ""),
+                result.exit_code,
+            )
+        return None
     if not options.command:
         raise UsageError("%k8s exec: which command? (%k8s exec pods/web -- ls /)")
-    return cluster.exec(options.path, options.command, container=options.container)
+    from kjupyter.cluster.operations.execution import Interrupted
+    from kjupyter.errors import CommandFailed
+
+    try:
+        return cluster.exec(options.path, options.command, container=options.container)
+    except Interrupted as stopped:
+        fate = "stopped it" if stopped.stopped else "it may still run there (no sh to signal it)"
+        raise CommandFailed(
+            f"interrupted: {options.command[0]} in {stopped.where}; {fate}"
+        ) from None
 
 
 @verb("enter", "run the following cells in a container (python or shell) until %k8s exit")
@@ -69,7 +96,7 @@ def enter_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     )
     context.state[SESSION_KEY] = session
     shell = context.shell
-    shell.user_ns[RUNNER_NAME] = session.run
+    shell.user_ns[RUNNER_NAME] = _runner(session)
     transform = _transformer(context)
     context.state["enter_transform"] = transform
     shell.input_transformers_cleanup.insert(0, transform)
@@ -87,6 +114,20 @@ def exit_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     _leave(context)
     print(f"left {where}; cells run here again")
     return None
+
+
+def _runner(session: Any) -> Any:
+    """`session.run` for the rewritten cells, an interrupt as one line instead of a traceback."""
+
+    def run_in_container(cell: str, out: Any = None) -> None:
+        try:
+            session.run(cell, out)
+        except KeyboardInterrupt:
+            from kjupyter.errors import CommandFailed
+
+            raise CommandFailed(f"interrupted: the cell stopped in {session.where}") from None
+
+    return run_in_container
 
 
 def _leave(context: MagicContext) -> None:

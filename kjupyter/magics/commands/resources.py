@@ -20,11 +20,36 @@ def describe_verb(context: MagicContext, args: list[str], cell: str | None) -> A
 
 @verb("events", "events of the namespace, a kind or one object")
 def events_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    parser = VerbParser("events", "Events (newest first) as a DataFrame.")
+    parser = VerbParser("events", "Events (oldest first, as kubectl) as a DataFrame.")
     parser.add_argument("path", nargs="?", default=".")
-    parser.add_argument("-w", "--wide", action="store_true")
+    parser.add_argument("--wide", action="store_true", help="the wide columns too (-o wide)")
+    parser.add_argument("-o", "--output", choices=["wide"], help="wide: the wide columns too")
+    parser.add_argument(
+        "-w", "--watch", action="store_true", help="a namespace's events, then each new one"
+    )
     options = parser.parse(args)
-    return current(context).events(options.path, wide=options.wide)
+    wide = options.wide or options.output == "wide"
+    cluster = current(context)
+    if options.watch:
+        from kjupyter.cluster.paths import Level
+
+        where = cluster.resolve(options.path)
+        if where.level is not Level.NAMESPACE:
+            raise UsageError("%k8s events --watch: watches a namespace's events; give a namespace")
+        return cluster.watch(f"{where.path}/events", wide=wide)
+    return cluster.events(options.path, wide=wide)
+
+
+def _seconds(text: str) -> int:
+    """`5m`, `1h30m`, `45s` or a plain number of seconds, as kubectl's --since takes."""
+    if text.isdigit():
+        return int(text)
+    from kjupyter.cluster.tables import parse_duration
+
+    found = parse_duration(text)
+    if found != found or found is None:  # NaT: not a duration
+        raise UsageError(f"%k8s logs: --since takes a duration such as 5m or 2h, not {text!r}")
+    return int(found.total_seconds())
 
 
 @verb("logs", "logs of a pod (or of every pod a workload owns)")
@@ -34,8 +59,13 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("-c", "--container")
     parser.add_argument("--tail", type=int, help="last N lines")
     parser.add_argument("-p", "--previous", action="store_true", help="the previous container")
-    parser.add_argument("--since", type=int, metavar="SECONDS", help="only the last SECONDS")
+    parser.add_argument(
+        "--since", type=_seconds, metavar="DURATION", help="only the last 5m, 2h, 30s (or SECONDS)"
+    )
     parser.add_argument("--timestamps", action="store_true")
+    parser.add_argument(
+        "-f", "--follow", action="store_true", help="stream into the cell until interrupted"
+    )
     options = parser.parse(args)
     return current(context).logs(
         options.path,
@@ -44,17 +74,24 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         previous=options.previous,
         since_seconds=options.since,
         timestamps=options.timestamps,
+        follow=options.follow,
     )
 
 
 @verb("delete", "delete objects (a glob or -l selects several; a whole kind needs --all)")
 def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    parser = VerbParser("delete", "Delete objects. Example: %k8s delete pods/web-*")
+    parser = VerbParser(
+        "delete",
+        "Delete objects. Example: %k8s delete pods/web-* . A namespace, a cluster-scoped "
+        "object, a glob or a '.'/'..' path asks first: run the same delete again, or add --yes.",
+    )
     parser.add_argument("path")
     parser.add_argument("--all", action="store_true", help="every object of the kind")
     parser.add_argument("-l", "--selector")
     parser.add_argument("--grace-period", type=int)
     parser.add_argument("--wait", action="store_true", help="return once they are gone")
+    parser.add_argument("-y", "--yes", action="store_true", help="delete without asking")
+    parser.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
     options = parser.parse(args)
     return current(context).delete(
         options.path,
@@ -62,6 +99,53 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
         selector=options.selector,
         grace_period=options.grace_period,
         wait=options.wait,
+        yes=options.yes,
+        dry_run=options.dry_run,
+    )
+
+
+@verb("rollout", "rollout status PATH: follow a deployment/statefulset/daemonset rollout")
+def rollout_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("rollout", "Follow a rollout. Example: %k8s rollout status deploy/web")
+    parser.add_argument("action", choices=["status"])
+    parser.add_argument("path")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds (default 300)")
+    options = parser.parse(args)
+    current(context).rollout_status(options.path, timeout=options.timeout)
+    return None  # the steps were printed, as kubectl does
+
+
+@verb("wait", "until objects meet a condition or are deleted (--for=condition=Available)")
+def wait_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser(
+        "wait",
+        "Wait, as kubectl wait. Example: %k8s wait deploy/web --for=condition=Available",
+    )
+    parser.add_argument("path")
+    parser.add_argument(
+        "--for", dest="what", required=True, help="condition=NAME[=VALUE] or delete"
+    )
+    parser.add_argument("--all", action="store_true", help="every object of the kind")
+    parser.add_argument("-l", "--selector")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
+    options = parser.parse(args)
+    what = options.what
+    if what == "delete":
+        condition, value = None, "True"
+    elif what.startswith("condition="):
+        condition, _, value = what[len("condition=") :].partition("=")
+        if not condition:
+            raise UsageError("%k8s wait: --for=condition=NAME needs a NAME (Available, Ready)")
+    else:
+        raise UsageError(f"%k8s wait: --for takes condition=NAME[=VALUE] or delete, not {what!r}")
+    return current(context).wait(
+        options.path,
+        condition=condition,
+        value=value or "True",
+        delete=condition is None,
+        all=options.all,
+        selector=options.selector,
+        timeout=options.timeout,
     )
 
 
@@ -119,9 +203,16 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
             raise UsageError(
                 f"%k8s apply: cannot read {options.filename}: {err.strerror}"
             ) from None
-    result = current(context).apply(
-        cell or "", namespace=options.namespace, force=options.force, dry_run=options.dry_run
-    )
+    from kjupyter.errors import ApplyFailed
+
+    try:
+        result = current(context).apply(
+            cell or "", namespace=options.namespace, force=options.force, dry_run=options.dry_run
+        )
+    except ApplyFailed as failed:
+        if options.out:  # what was applied stays at hand beside the error
+            context.shell.user_ns[options.out] = failed.results
+        raise
     if options.out:
         context.shell.user_ns[options.out] = result
     return result

@@ -91,15 +91,31 @@ def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         "Example: pods = %k8s ls pods -l app=web",
     )
     parser.add_argument("path", nargs="?", default=".")
-    parser.add_argument("-w", "--wide", action="store_true", help="the wide columns too")
+    parser.add_argument("--wide", action="store_true", help="the wide columns too (-o wide)")
+    parser.add_argument("-o", "--output", choices=["wide"], help="wide: the wide columns too")
+    parser.add_argument(
+        "-w", "--watch", action="store_true", help="then each change, until interrupted"
+    )
     parser.add_argument("-l", "--selector", help="label selector (app=web,tier!=db)")
     parser.add_argument("--field-selector", help="field selector (status.phase=Running)")
     parser.add_argument("-A", "--all-namespaces", action="store_true")
+    parser.add_argument("-n", "--namespace", help="the path seen from /namespaces/NAMESPACE")
     parser.add_argument("--limit", type=int, default=500, help="page size (default 500)")
     options = parser.parse(args)
+    if options.namespace:
+        options.path = in_namespace(options.path, options.namespace)
+    wide = options.wide or options.output == "wide"
+    if options.watch:
+        return current(context).watch(
+            options.path,
+            wide=wide,
+            selector=options.selector,
+            field_selector=options.field_selector,
+            all_namespaces=options.all_namespaces,
+        )
     return current(context).ls(
         options.path,
-        wide=options.wide,
+        wide=wide,
         selector=options.selector,
         field_selector=options.field_selector,
         all_namespaces=options.all_namespaces,
@@ -114,6 +130,16 @@ def cat_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("--reveal", action="store_true", help="show Secrets' values")
     options = parser.parse(args)
     return current(context).cat(options.path, reveal=options.reveal)
+
+
+def in_namespace(path: str, namespace: str) -> str:
+    """`pods` with `-n web` -> `/namespaces/web/pods`, as kubectl's -n (absolute paths stay)."""
+    from IPython.core.error import UsageError
+
+    if path.startswith(("/", "~")):
+        raise UsageError(f"-n {namespace} with an absolute path ({path}): give one of them")
+    rest = "" if path in ("", ".") else f"/{path}"
+    return f"/namespaces/{namespace}{rest}"
 
 
 def complete_path(context: MagicContext, prefix: str) -> list[str]:
@@ -134,7 +160,7 @@ def complete_namespaces(context: MagicContext, prefix: str) -> list[str]:
     return [n.rstrip("/") for n in names if n.startswith(prefix)]
 
 
-for _name in ("cd", "ls", "get", "cat", "describe", "events", "logs", "delete", "scale",
+for _name in ("cd", "ls", "get", "cat", "describe", "events", "logs", "delete", "scale", "wait",
               "restart", "top", "exec", "enter", "can-i"):  # fmt: skip
 
     @completer(_name)
