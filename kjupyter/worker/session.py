@@ -199,6 +199,7 @@ class Session:
         self._parts: list[wire.Buffer] = []
         self._bytes = 0
         self._last_send = 0.0
+        self._results_lock = threading.Lock()  # the reader thread sends pending results too
         self.idle_expired = False
         self.read_lock = threading.Lock()  # held by whichever thread reads the channel
         self.busy = False  # user code runs (or is about to): the reader may take over
@@ -284,6 +285,10 @@ class Session:
             self._wake_reader.close()
 
     def _read_while_busy(self) -> None:
+        # A task has run for TAKE_OVER s: what finished before it goes out now. Otherwise, if
+        # this task never ends (the worker dies in it), the kernel would take a finished task
+        # still in its batch for the one that was running, and charge it the attempt.
+        self.send_results()
         watch = [self.channel, self._wake_reader]
         while self.busy and not self.reading_done:
             if not self.channel.pending():
@@ -555,17 +560,19 @@ class Session:
     ) -> None:
         """Queue one task's result; send the batch when it is due (see RESULT_DELAY)."""
         if wire.is_plain(value):
-            self._results.append((task_id, status, 0, err, tb, started, end, value))
-            self._bytes += len(value) if type(value) is str else 8
+            with self._results_lock:
+                self._results.append((task_id, status, 0, err, tb, started, end, value))
+                self._bytes += len(value) if type(value) is str else 8
         else:
             try:
                 parts = wire.pack_value(value)
             except BaseException as exc:
                 status, err = messages.ERROR, f"result cannot be pickled: {execute.error_line(exc)}"
                 tb, parts = execute.remote_traceback(exc), wire.pack_value(None)
-            self._results.append((task_id, status, len(parts), err, tb, started, end, None))
-            self._parts.extend(parts)
-            self._bytes += sum(len(p) for p in parts)
+            with self._results_lock:  # a result and its parts go in the same batch
+                self._results.append((task_id, status, len(parts), err, tb, started, end, None))
+                self._parts.extend(parts)
+                self._bytes += sum(len(p) for p in parts)
         now = time.monotonic()
         idle = not more and not self.queue
         if idle or self._bytes >= RESULT_BYTES or now - self._last_send >= RESULT_DELAY:
@@ -574,9 +581,12 @@ class Session:
     def send_results(self) -> None:
         if not self._results or self.lost:
             return
-        results, parts = self._results, self._parts
-        self._results, self._parts, self._bytes = [], [], 0
-        self._last_send = time.monotonic()
+        with self._results_lock:
+            results, parts = self._results, self._parts
+            self._results, self._parts, self._bytes = [], [], 0
+            self._last_send = time.monotonic()
+        if not results:
+            return  # the other thread sent them first
         try:
             self.channel.send(("done", results), parts)
         except (OSError, ChannelClosed):

@@ -129,3 +129,23 @@ def test_workers_that_die_together_are_found_together_and_replaced_at_once(tmp_p
     Engine(the_pool, job, 3, PausedKernel(pids, paused)).execute()
     assert [t.value for t in tasks] == list(range(60))
     assert the_pool.backend.starts == [3, 2]  # both replacements asked for in one start
+
+
+def test_the_task_a_worker_died_in_is_charged_not_one_that_finished_before_it(tmp_path):
+    marker = str(tmp_path / "died")
+
+    def die_once_in_40(x):
+        import os
+        import signal
+        import time
+
+        if x == 40 and not os.path.exists(marker):
+            open(marker, "w").close()
+            time.sleep(1.0)  # the workload: it runs a while, then the process dies in it
+            os.kill(os.getpid(), signal.SIGKILL)
+        return x
+
+    frame = kjupyter.map(die_once_in_40, range(100), workers=1, chunksize=100, quiet=True)
+    assert list(frame["value"]) == list(range(100))
+    assert frame.loc[40, "attempts"] == 2  # it ran twice
+    assert list(frame["attempts"].drop(40)) == [1] * 99  # the others ran once, even 0..39
