@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import queue
+import select
 import selectors
 import threading
 import time
@@ -97,6 +98,9 @@ class Engine:
         poison task is found by itself and takes none of its chunk-mates with it.
         """
         if worker in self.active:
+            self._drain(worker)  # what it sent before it died counts: those tasks are done
+            if worker not in self.active:
+                return  # lost while draining (its channel broke): that call did the rest
             self.active.remove(worker)
             self._unregister(worker)
         if not worker.ready:
@@ -297,13 +301,13 @@ class Engine:
         drops = self._evict(worker, sum(size for _, size in fresh))
         attachments.extend(args)
         run = (self.job.program, [t.id for t in chunk], len(args))
+        now = time.time()  # before the send: the worker may start the task before it returns
         try:
             worker.channel.send(("work", drops, puts, [run]), attachments)
         except BaseException:
             worker.channel.broken = True  # whatever was written, this channel is done
             raise
         worker.cached.update(fresh)
-        now = time.time()
         for task in chunk:
             task.status = "running"
             task.worker, task.host = worker.name, worker.host
@@ -349,6 +353,27 @@ class Engine:
         return drops
 
     # -- receiving --------------------------------------------------------------------------
+    def _drain(self, worker: Worker) -> None:
+        """Read every whole frame a lost worker sent before it went (its last results).
+
+        The process exit (pidfd) or the pod watch can be seen before the frames it wrote; a
+        result left unread would be run again, and its attempt charged to the wrong task.
+        """
+        channel = worker.channel
+        while not channel.broken and worker in self.active:
+            if not channel.pending() and not select.select([channel], [], [], 0)[0]:
+                return
+            try:
+                msg, atts = channel.recv(timeout=0.5)
+            except Exception:  # end of stream, or a partial frame: nothing more to take
+                return
+            if msg[0] == "done":
+                self._results(worker, msg[1], atts)
+            elif msg[0] == "out":
+                task = self.by_id.get(msg[1])
+                if task is not None:
+                    task.add_output(msg[2], msg[3])
+
     def _receive(self, worker: Worker) -> None:
         try:
             msg, atts = worker.channel.recv()

@@ -294,10 +294,13 @@ class Session:
             if not self.channel.pending():
                 left = self._silence_left()
                 wait = None if left is None else max(0.0, left)
+                # a tick: results of tasks that finish while this reader waits go out soon
+                wait = RESULT_DELAY if wait is None else min(wait, RESULT_DELAY)
                 ready = select.select(watch, [], [], wait)[0]
                 if not ready:
+                    self.send_results()
                     left = self._silence_left()
-                    if left is not None and left > 0:
+                    if left is None or left > 0:  # a results tick, not the kernel's silence
                         continue
                     self._expire()
                     self.reading_done = True
@@ -325,11 +328,14 @@ class Session:
                 self.reading_done = True
 
     def _set_busy(self) -> None:
+        """Once per batch. Under the condition's lock: the reader decides to sleep under it,
+        so a batch that starts while it is deciding cannot miss its wake-up (it did: the
+        first batch of a fresh worker then ran with no reader beside it)."""
         if not self.busy:
-            self.busy_since = time.monotonic()
-            self.busy = True
-            if self.reader_asleep:
-                with self.cond:
+            with self.cond:
+                self.busy_since = time.monotonic()
+                self.busy = True
+                if self.reader_asleep:
                     self.cond.notify()
 
     def _lose(self) -> None:

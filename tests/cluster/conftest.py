@@ -175,17 +175,22 @@ def no_leaked_workers(request):
 
     Autouse fixtures are set up first and torn down last: by now the test's namespace (and
     what it held) is deleted, so whatever is found lives on, in another namespace (the
-    restricted user's, default), after the test's pools were shut down.
+    restricted user's, default), after the test's pools and sessions were shut down.
     """
     if "cluster" not in request.fixturenames:
         yield
         return
     core_api = request.getfixturevalue("core_api")
     yield
-    from kjupyter.run import pool
+    from kjupyter.run import backends, pool, sessions
 
+    sessions.close_all()
     pool.shutdown_all()
-    selector = "app.kubernetes.io/managed-by=kjupyter"
+
+    # this test process's own pods and Secrets (its kernel session): the kernels a test starts
+    # as child processes answer for theirs, and a suite running beside this one for its own
+    session = backends.current_session().id
+    selector = f"app.kubernetes.io/managed-by=kjupyter,kjupyter.dev/session={session}"
     pods = [
         f"{p.metadata.namespace}/{p.metadata.name}"
         for p in core_api.list_pod_for_all_namespaces(label_selector=selector).items
