@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 
+from tests.cluster import interrupts
 from tests.cluster.conftest import await_ready_pods
 
 DEFAULT = "kubectl.kubernetes.io/default-container"
@@ -83,26 +84,13 @@ def _remote_running(k8s, pod: str, token: str) -> bool:
 
 
 def test_ctrl_c_during_exec_stops_the_remote_command(k8s, web):
-    import io
-    import os
-    import signal
     import uuid
 
     token = f"kjt-{uuid.uuid4().hex[:8]}"
 
-    class InterruptWhenStarted(io.StringIO):
-        """Output that sends us SIGINT (the notebook's interrupt) once the command started."""
-
-        def write(self, text: str) -> int:
-            written = super().write(text)
-            if "started" in self.getvalue() and not getattr(self, "sent", False):
-                self.sent = True
-                os.kill(os.getpid(), signal.SIGINT)
-            return written
-
     sleeper = ["python3", "-c", "import time; print('started', flush=True); time.sleep(600)"]
     with pytest.raises(KeyboardInterrupt) as raised:
-        k8s.exec(f"pods/{web[0]}", [*sleeper, token], out=InterruptWhenStarted())
+        k8s.exec(f"pods/{web[0]}", [*sleeper, token], out=interrupts.when_written("started"))
     assert getattr(raised.value, "stopped", False) is True
     assert not _remote_running(k8s, web[0], token)
 
@@ -134,9 +122,6 @@ def test_ctrl_c_during_the_exec_magic_is_one_line(shell, k8s, web):
 
 def test_logs_follow_streams_until_interrupted(shell, k8s, cluster, core_api):
     import contextlib
-    import io
-    import os
-    import signal
 
     k8s.apply(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: ticker, labels: {app: ticker}}\nspec:\n"
@@ -147,20 +132,10 @@ def test_logs_follow_streams_until_interrupted(shell, k8s, cluster, core_api):
     )
     await_ready_pods(core_api, k8s.namespace, "app=ticker", 1)
 
-    class InterruptAfter(io.StringIO):
-        """Output that sends us SIGINT (the notebook's interrupt) after three lines."""
-
-        def write(self, text: str) -> int:
-            written = super().write(text)
-            if self.getvalue().count("\n") >= 3 and not getattr(self, "sent", False):
-                self.sent = True
-                os.kill(os.getpid(), signal.SIGINT)
-            return written
-
-    out = InterruptAfter()
+    out = interrupts.InterruptOnce(lambda text: text.count("\n") >= 3)
     assert k8s.logs("pods/ticker", follow=True, out=out) is None  # ends quietly, as kubectl
     assert out.getvalue().startswith("tick 1\ntick 2\ntick 3\n")
-    magic_out = InterruptAfter()
+    magic_out = interrupts.InterruptOnce(lambda text: text.count("\n") >= 3)
     with contextlib.redirect_stdout(magic_out):
         shown = shell.run_line_magic("k8s", "logs pods/ticker -f --tail 1")
     ticks = [int(line.split()[1]) for line in magic_out.getvalue().splitlines()]

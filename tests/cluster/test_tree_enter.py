@@ -5,13 +5,12 @@ cell, an interpreter that exited or a pod that is gone is said in one line, Ctrl
 from __future__ import annotations
 
 import io
-import os
-import signal
 
 import pytest
 from IPython.utils.capture import capture_output
 
 from kjupyter.errors import KjupyterError
+from tests.cluster import interrupts
 
 
 def await_deleted(core_api, namespace: str, name: str) -> None:
@@ -79,17 +78,9 @@ def test_a_deleted_pod_says_the_container_is_gone(shell, web, core_api, namespac
 def test_ctrl_c_under_enter_is_one_line(shell, web):
     from kjupyter.magics.commands.enter import RUNNER_NAME
 
-    class InterruptWhenSleeping(io.StringIO):
-        def write(self, text: str) -> int:
-            written = super().write(text)
-            if "sleeping" in self.getvalue() and not getattr(self, "sent", False):
-                self.sent = True
-                os.kill(os.getpid(), signal.SIGINT)
-            return written
-
     run_cell(shell, f"%k8s enter pods/{web[0]}")
     runner = shell.user_ns[RUNNER_NAME]
-    out = InterruptWhenSleeping()
+    out = interrupts.when_written("sleeping")
     with pytest.raises(KjupyterError, match="interrupted") as raised:
         runner("import time\nprint('sleeping', flush=True)\ntime.sleep(600)", out)
     assert len(shown(shell, raised.value)) == 1

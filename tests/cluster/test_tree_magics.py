@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from IPython.utils.capture import capture_output
 
+from tests.cluster import interrupts
+
 
 def run_cell(shell, text: str):
     with capture_output() as captured:
@@ -99,27 +101,15 @@ def test_enter_shell_and_cell_exec(shell, web):
 
 def test_interrupt_stops_the_remote_cell_and_the_session_goes_on(k8s, web):
     import io
-    import os
-    import signal
 
     import pytest
 
     from kjupyter.cluster.operations.sessions import ContainerSession
 
-    class InterruptWhenSleeping(io.StringIO):
-        """Output that sends us SIGINT (the notebook's interrupt) once the cell says so."""
-
-        def write(self, text: str) -> int:
-            written = super().write(text)
-            if "sleeping" in self.getvalue() and not getattr(self, "sent", False):
-                self.sent = True
-                os.kill(os.getpid(), signal.SIGINT)
-            return written
-
     session = ContainerSession(k8s, k8s.resolve(f"pods/{web[0]}"))
     try:
         session.run("x = 1")
-        out = InterruptWhenSleeping()
+        out = interrupts.when_written("sleeping")
         with pytest.raises(KeyboardInterrupt):
             session.run("import time\nprint('sleeping', flush=True)\ntime.sleep(600)", out)
         assert "KeyboardInterrupt" in out.getvalue()
