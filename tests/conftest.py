@@ -55,7 +55,8 @@ def _load_cluster() -> ClusterInfo:
         kubeconfig=state["admin_kubeconfig"],
         restricted_kubeconfig=state["restricted_kubeconfig"],
         restricted_namespace=state["restricted_namespace"],
-        worker_image=state["worker_image"],
+        # A worktree's own build (`python -m tools.devcluster image`) may stand in for the default.
+        worker_image=os.environ.get("KJUPYTER_TEST_WORKER_IMAGE") or state["worker_image"],
         node_name=state["node_name"],
     )
 

@@ -1,4 +1,4 @@
-"""`python -m tools.devcluster up|down|status|env`: the local test cluster's one command."""
+"""`python -m tools.devcluster up|down|status|env|image`: the local test cluster's one command."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     down.add_argument("--purge", action="store_true", help="also wipe state (etcd, pki)")
     sub.add_parser("status", help="components and node readiness")
     sub.add_parser("env", help="print shell exports for the test kubeconfigs")
+    sub.add_parser(
+        "image",
+        help="build this tree's worker image into the running cluster and print its name "
+        "(the cluster's default image is left as it is)",
+    )
     args = parser.parse_args(argv)
     lay = layout.Layout.default()
     if args.command == "up":
@@ -33,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         report = cluster.status(lay)
         print(json.dumps(report, indent=2))
         return 0 if report.get("node_ready") is True else 3
+    elif args.command == "image":
+        try:
+            print(cluster.add_worker_image(lay))
+        except Exception as err:
+            print(f"devcluster image failed: {err}", file=sys.stderr)
+            return 1
     elif args.command == "env":
         state = json.loads(lay.cluster_file.read_text())
         print(f"export KUBECONFIG={state['admin_kubeconfig']}")

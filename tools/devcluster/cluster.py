@@ -274,6 +274,19 @@ def _default_service_account(lay: layout.Layout, namespace: str) -> bool:
         )
 
 
+def add_worker_image(lay: layout.Layout, log=print) -> str:
+    """Build this tree's worker image and import it into the running containerd.
+
+    For a branch's worker-side changes (`KJUPYTER_TEST_WORKER_IMAGE=<name>` in its tests):
+    the cluster's recorded default image stays, so other users of the cluster are unaffected.
+    """
+    if processes.running("containerd", lay.pids) is None:
+        raise RuntimeError("containerd is not running: `python -m tools.devcluster up` first")
+    name, archive = images.worker_image(lay, lambda *a, **k: None)
+    images.import_image(lay, name, archive)
+    return name
+
+
 def up(lay: layout.Layout, fresh: bool = False, log=print) -> dict[str, float]:
     """Build what is missing, start every component, wait for a Ready node; return timings."""
     timer = Timer(log)
