@@ -16,6 +16,16 @@ from kjupyter.cluster.connection import Connection, load
 from kjupyter.cluster.discovery import Discovery
 from kjupyter.cluster.kinds import Namespace
 from kjupyter.cluster.objects import ExecResult, KubeObject, Text
+from kjupyter.cluster.operations import (
+    access,
+    applying,
+    changing,
+    execution,
+    listing,
+    metrics,
+    reading,
+    rollouts,
+)
 from kjupyter.cluster.paths import Level, Location
 from kjupyter.errors import BadPath, Forbidden, NoSuchResource
 
@@ -105,8 +115,6 @@ class Cluster:
         if location.level is Level.MATCH:
             raise BadPath(f"cannot cd into a glob ({location.path})")
         if location.level in (Level.OBJECT, Level.NAMESPACE):
-            from kjupyter.cluster.operations import reading
-
             try:
                 reading.get_object(self, location)  # NotFound before we move
             except Forbidden:
@@ -140,8 +148,6 @@ class Cluster:
         limit: int = 500,
     ) -> Any:
         """A DataFrame of what `path` holds, with the columns `kubectl get` shows."""
-        from kjupyter.cluster.operations import listing
-
         return listing.ls(
             self,
             self.resolve(path),
@@ -167,8 +173,6 @@ class Cluster:
         until Ctrl-C; return the latest rows as a DataFrame."""
         import sys
 
-        from kjupyter.cluster.operations import listing
-
         return listing.watch(
             self,
             self.resolve(path),
@@ -182,29 +186,21 @@ class Cluster:
     @rediscovering
     def children(self, path: str = ".") -> list[str]:
         """Names one level below `path` (directories end with `/`): completion, widgets."""
-        from kjupyter.cluster.operations import listing
-
         return listing.children(self, self.resolve(path))
 
     @rediscovering
     def cat(self, path: str, *, reveal: bool = False) -> KubeObject | Text:
         """The object at `path`, shown as YAML; Secrets' values redacted unless `reveal`."""
-        from kjupyter.cluster.operations import reading
-
         return reading.cat(self, self.resolve(path), reveal=reveal)
 
     @rediscovering
     def describe(self, path: str) -> Any:
         """The object with its conditions, containers and events, as kubectl describe shows."""
-        from kjupyter.cluster.operations import reading
-
         return reading.describe(self, self.resolve(path))
 
     @rediscovering
     def events(self, path: str = ".", *, wide: bool = False) -> Any:
         """Events of the namespace, kind or object at `path`, oldest first."""
-        from kjupyter.cluster.operations import reading
-
         return reading.events(self, self.resolve(path), wide=wide)
 
     @rediscovering
@@ -227,8 +223,6 @@ class Cluster:
         """
         import sys
 
-        from kjupyter.cluster.operations import reading
-
         return reading.logs(
             self,
             self.resolve(path),
@@ -243,16 +237,12 @@ class Cluster:
     @rediscovering
     def top(self, path: str = ".") -> Any:
         """CPU and memory use of pods or nodes from the metrics API; one-line error without it."""
-        from kjupyter.cluster.operations import metrics
-
         return metrics.top(self, self.resolve(path))
 
     def can_i(
         self, verb: str | None = None, path: str | None = None, *, namespace: str | None = None
     ) -> Any:
         """What this identity may do in a namespace (a DataFrame), or whether it may `verb path`."""
-        from kjupyter.cluster.operations import access
-
         if verb is not None:
             return access.allowed(self, verb, self.resolve(path or "."))
         return access.rules(self, Namespace(namespace) if namespace else self.namespace)
@@ -277,8 +267,6 @@ class Cluster:
         A namespace, a cluster-scoped object, a glob's matches or a `.`/`..` path need `yes`
         or the same call repeated (the first raises `ConfirmationNeeded`, deleting nothing).
         """
-        from kjupyter.cluster.operations import changing
-
         return changing.delete(
             self,
             self.resolve(path),
@@ -297,8 +285,6 @@ class Cluster:
         """`kubectl rollout status`: print each step into `out` (default: stdout) until done."""
         import sys
 
-        from kjupyter.cluster.operations import rollouts
-
         return rollouts.status(self, self.resolve(path), timeout=timeout, out=out or sys.stdout)
 
     @rediscovering
@@ -314,8 +300,6 @@ class Cluster:
         timeout: float = 30.0,
     ) -> Any:
         """`kubectl wait`: until the object(s) have `condition` = `value`, or are gone."""
-        from kjupyter.cluster.operations import changing
-
         return changing.wait(
             self,
             self.resolve(path),
@@ -330,15 +314,11 @@ class Cluster:
     @rediscovering
     def scale(self, path: str, replicas: int) -> Any:
         """Set the replicas of a deployment, statefulset, replicaset (any kind with `/scale`)."""
-        from kjupyter.cluster.operations import changing
-
         return changing.scale(self, self.resolve(path), replicas)
 
     @rediscovering
     def restart(self, path: str) -> Any:
         """Rolling restart of a deployment, statefulset or daemonset (kubectl rollout restart)."""
-        from kjupyter.cluster.operations import changing
-
         return changing.restart(self, self.resolve(path))
 
     def apply(
@@ -350,8 +330,6 @@ class Cluster:
         dry_run: bool = False,
     ) -> Any:
         """Server-side apply every document of a YAML text; a DataFrame says what changed."""
-        from kjupyter.cluster.operations import applying
-
         return applying.apply(
             self,
             manifest,
@@ -376,8 +354,6 @@ class Cluster:
         `out` (a text stream) also gets stdout as it arrives. Ctrl-C stops the command there
         and raises `execution.Interrupted` (a KeyboardInterrupt).
         """
-        from kjupyter.cluster.operations import execution
-
         return execution.run(
             self,
             self.resolve(path),

@@ -17,6 +17,7 @@ from typing import Any
 from kjupyter import errors, preimport
 from kjupyter.cluster.statuses import error_for
 from kjupyter.errors import Unreachable
+from kjupyter.version import __version__
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds
@@ -27,8 +28,6 @@ WRITES = frozenset({"POST", "PUT", "PATCH"})
 
 
 def user_agent() -> str:
-    from kjupyter import __version__
-
     return f"kjupyter/{__version__}"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
-from kjupyter.magics import verbs
+from kjupyter.magics import dispatch, verbs
 
 
 @magics_class
@@ -35,7 +35,7 @@ class K8sMagics(Magics):
         In [3]: first = pods.index[0]
         In [4]: %k8s describe pods/{first}
         """
-        return verbs.dispatch(self.context, line, cell)
+        return dispatch.dispatch(self.context, line, cell)
 
 
 def register(ipython: Any) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kjupyter.magics import verbs
+from kjupyter.magics import dispatch, verbs
 
 # `%k8s ...`, `%%k8s ...` or `name = %k8s ...`: where a `%k8s` line starts
 _K8S_LINE = re.compile(r"^\s*(?:[\w.]+\s*=\s*)?(%%?k8s(?:\s.*)?)$", re.DOTALL)
@@ -34,7 +34,7 @@ def install(ipython: Any, context: verbs.MagicContext) -> None:
         if line is None:
             return {"completions": [], "suppress": False}
         prefix = "" if line.endswith((" ", "\t")) else line.split()[-1]
-        candidates = verbs.complete(context, line)
+        candidates = dispatch.complete(context, line)
         return {
             "completions": [SimpleCompletion(text=c, type="k8s") for c in candidates],
             "matched_fragment": prefix,

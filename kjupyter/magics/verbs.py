@@ -1,20 +1,17 @@
-"""The registry of `%k8s` verbs and the dispatcher that routes a magic line to one.
+"""The registry of `%k8s` verbs: what each module of `kjupyter.magics.commands` registers.
 
 Verbs are added by modules of `kjupyter.magics.commands`, found by name at first use, so a new
-verb is a new file and `%load_ext kjupyter` imports none of them.
+verb is a new file and `%load_ext kjupyter` imports none of them. The commands import this
+module; the dispatcher (`kjupyter.magics.dispatch`) imports the commands. Kept apart, so that
+neither imports the other in a circle (issue 13).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import pkgutil
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from IPython.core.error import UsageError
 
 Handler = Callable[["MagicContext", list[str], "str | None"], Any]
 
@@ -50,7 +47,6 @@ class MagicContext:
 _VERBS: dict[str, Verb] = {}
 Completer = Callable[["MagicContext", list[str], str], list[str]]
 _COMPLETERS: dict[str, Completer] = {}
-_loaded = False
 
 
 def verb(
@@ -85,102 +81,11 @@ def completer(name: str):
     return decorate
 
 
-def complete(context: MagicContext, line: str) -> list[str]:
-    """Candidates for the last word of a `%k8s` line (verbs first, then the verb's own)."""
-    table = load_commands()
-    words = line.split()
-    prefix = "" if line.endswith((" ", "\t")) else (words.pop() if words else "")
-    if words and words[0].lstrip("%") == "k8s":
-        words = words[1:]
-    if not words:
-        return sorted(name for name in table if name.startswith(prefix))
-    if prefix.startswith("-"):
-        return [flag for flag in flags(words[0]) if flag.startswith(prefix)]
-    fn = _COMPLETERS.get(words[0])
-    if fn is None:
-        return []
-    try:
-        return fn(context, words[1:], prefix)
-    except Exception:  # completion must never raise into the editor
-        return []
-
-
-_FLAGS: dict[str, list[str]] = {}
-
-
-def flags(name: str) -> list[str]:
-    """The options of verb `name`, long ones first, read from its parser (asked for `--help`)."""
-    if name not in _FLAGS:
-        from kjupyter.magics.args import HelpRequested
-
-        found = load_commands().get(name)
-        options: list[str] = []
-        if found is not None:
-            try:
-                found.handler(MagicContext(), ["--help"], None)
-            except HelpRequested as shown:
-                options = shown.options
-            except Exception:  # a verb that cannot show its help offers no flags
-                options = []
-        _FLAGS[name] = sorted(options, key=lambda flag: (not flag.startswith("--"), flag))
-    return _FLAGS[name]
-
-
-def load_commands() -> dict[str, Verb]:
-    """Import every module of `kjupyter.magics.commands` once; return the verb table."""
-    global _loaded
-    if not _loaded:
-        from kjupyter.magics import commands
-
-        for module in pkgutil.iter_modules(commands.__path__):
-            importlib.import_module(f"{commands.__name__}.{module.name}")
-        _loaded = True
+def registered() -> dict[str, Verb]:
+    """The verbs registered so far, by name (aliases too); `dispatch.load_commands` fills it."""
     return _VERBS
 
 
-def split_line(line: str) -> list[str]:
-    """Split a magic line as a shell would; an unbalanced quote is a usage error."""
-    try:
-        return shlex.split(line, posix=True)
-    except ValueError as err:
-        raise UsageError(f"cannot parse {line!r}: {err}; check the quotes") from None
-
-
-def expand_line(shell: Any, line: str) -> str:
-    """`{expr}` and `$name` from the notebook's names, as IPython expands other magics' lines.
-
-    `%k8s` is `@no_var_expand` so that run cells reach the workers as written; the tree verbs
-    expand here instead. As in IPython, a line that does not expand is kept as written.
-    """
-    if shell is None or ("{" not in line and "$" not in line):
-        return line
-    from IPython.utils.text import DollarFormatter
-
-    try:
-        return DollarFormatter().vformat(line, args=[], kwargs=dict(shell.user_ns))
-    except Exception:  # IPython's var_expand does the same: an unknown name keeps the text
-        return line
-
-
-def dispatch(context: MagicContext, line: str, cell: str | None) -> Any:
-    """Run `%k8s LINE` (with `cell` for `%%k8s`): look the verb up, call it, return its value."""
-    words = split_line(line)
-    table = load_commands()
-    if not words:
-        words = ["help"]
-    name = words[0]
-    found = table.get(name)
-    if found is not None and found.expand:
-        words = split_line(expand_line(context.shell, line))
-    args = words[1:]
-    if found is None:
-        known = ", ".join(sorted(table))
-        raise UsageError(f"unknown verb {name!r}; known verbs: {known} (see %k8s help)")
-    if cell is not None and not found.cell:
-        raise UsageError(f"%%k8s {name} takes no cell body; use the line magic %k8s {name}")
-    from kjupyter.magics.args import HelpRequested, HelpText
-
-    try:
-        return found.handler(context, args, cell)
-    except HelpRequested as shown:
-        return HelpText(shown.text)
+def completer_of(name: str) -> Completer | None:
+    """The completer registered for verb `name`, if any."""
+    return _COMPLETERS.get(name)

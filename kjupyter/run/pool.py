@@ -141,7 +141,9 @@ class Pool:
         self._heartbeat.start()
 
 
-_POOLS: dict[tuple[str, tuple[tuple[str, Any], ...]], Pool] = {}
+#: (backend name, `options_key(options)`): what a pool is found by
+PoolKey = tuple[str, tuple[tuple[str, Any], ...]]
+_POOLS: dict[PoolKey, Pool] = {}
 _atexit_registered = False
 
 
@@ -149,7 +151,7 @@ def get_pool(name: str | None = None, **options: Any) -> Pool:
     """The pool of backend `name` (the default backend when None) with these options."""
     global _atexit_registered
     name = name or backends.default_name()
-    key = (name, tuple(sorted((k, _freeze(v)) for k, v in options.items() if v is not None)))
+    key = (name, options_key(options))
     pool = _POOLS.get(key)
     if pool is None:
         pool = _POOLS[key] = Pool(backends.create(name, **options), backends.current_session())
@@ -157,6 +159,21 @@ def get_pool(name: str | None = None, **options: Any) -> Pool:
             atexit.register(_shutdown_at_exit)
             _atexit_registered = True
     return pool
+
+
+def pools() -> list[tuple[PoolKey, Pool]]:
+    """Every pool held now, with its key (a copy: the caller may close or forget them)."""
+    return list(_POOLS.items())
+
+
+def options_key(options: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The hashable form of a pool's options (None values dropped, as `get_pool` does)."""
+    return tuple(sorted((k, _freeze(v)) for k, v in options.items() if v is not None))
+
+
+def forget(key: PoolKey) -> Pool | None:
+    """Stop holding the pool of `key` (without closing it); the pool, or None if none was held."""
+    return _POOLS.pop(key, None)
 
 
 def _freeze(value: Any) -> Any:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kjupyter.cluster.operations.changing import restart_patch
+from kjupyter.cluster.operations import changing
 from kjupyter.errors import BadArgument, BadPath, Forbidden, NotFound
 from kjupyter.units import deps, waiting, workloads
 from kjupyter.units.workloads import SAVED_REPLICAS, Unit
@@ -125,13 +125,7 @@ def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) ->
         if target.desired == 0:
             rows.append(_row(target, "left stopped", 0, 0, started, role))
             continue
-        changed = cluster.connection.request(
-            "PATCH",
-            target.url,
-            body=restart_patch(),
-            content_type="application/merge-patch+json",
-            action=f"restart {target.ref}",
-        )
+        changed = changing.restart_one(cluster, target.url, target.ref)
         _await_rolled_out(cluster, target, int(changed["metadata"]["generation"]), timeout)
         rows.append(_row(target, "restart", target.desired, target.desired, started, role))
     return _frame(rows)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from kjupyter.magics import frames
+from kjupyter.cluster import display
 
 SECTIONS = (("Conditions", "conditions"), ("Containers", "containers"), ("Events", "events"))
 
@@ -30,7 +30,7 @@ def describe_html(description: Any) -> str:
         if not len(frame):
             parts.append('<div class="kj-none">&lt;none&gt;</div>')
             continue
-        frame = frames.shown(frame)  # ages as kubectl writes them
+        frame = display.shown(frame)  # ages as kubectl writes them
         if frame.index.name is not None:  # a named index (the condition type) is a column
             frame = frame.reset_index()
         parts.append(frame.to_html(classes="kj-table", border=0, index=False))  # escapes cells

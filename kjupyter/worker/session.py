@@ -30,6 +30,8 @@ from typing import Any
 from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
 from kjupyter.run import messages, rendezvous, wire
 from kjupyter.run.channel import IdleTimeout, StreamChannel
+from kjupyter.run.distributions import installed_versions
+from kjupyter.version import __version__
 from kjupyter.worker import execute, namespaces
 
 RESULT_DELAY = 0.005  # s: longest a finished result waits to share a frame with others
@@ -114,36 +116,14 @@ class OutputSink:
 
 def worker_info() -> dict[str, Any]:
     """What the kernel learns in the hello: who and where this worker is."""
-    import kjupyter
-
     return {
         "protocol": messages.PROTOCOL,
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "python": sys.version.split()[0],
-        "kjupyter": kjupyter.__version__,
+        "kjupyter": __version__,
         "packages": installed_versions(),
     }
-
-
-def installed_versions() -> dict[str, str]:
-    """Distribution name (normalised) -> version of what this worker has installed.
-
-    The kernel compares these with its own at hello time (cloudpickle, and the packages the
-    kernel has imported): a mismatch is why a pickled function breaks on a worker. Read from
-    the `NAME-VERSION.dist-info` directory names, not the metadata files: ~1 ms, not ~250.
-    """
-    found: dict[str, str] = {}
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for name in names:
-            if name.endswith(".dist-info") and "-" in name:
-                dist, _, version = name[: -len(".dist-info")].rpartition("-")
-                found.setdefault(dist.lower().replace("_", "-"), version)
-    return found
 
 
 def end_process_group() -> None:

@@ -62,7 +62,7 @@ def _other_kernel(options: dict, notebook: str) -> tuple[subprocess.Popen, list[
 def test_gc_keeps_another_live_kernels_pods_and_collects_them_once_it_died(
     backend_options, core_api, namespace
 ):
-    from kjupyter.run.k8s import admin
+    from kjupyter.run import kubernetes_admin as admin
 
     options = {k: v for k, v in backend_options.items() if k != "backend"}
     options.update(backend="kubernetes", idle_timeout=4)

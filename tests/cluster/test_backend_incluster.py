@@ -19,7 +19,7 @@ KERNEL = textwrap.dedent("""\
     from kjupyter.run import pool
     values = kjupyter.map(lambda x: x + 1, range(20), workers=2, values=True, quiet=True,
                           backend="kubernetes")
-    backend = next(iter(pool._POOLS.values())).backend
+    backend = pool.pools()[0][1].backend
     owners = {}
     for name in backend.workers:
         pod = backend.conn.request("GET", f"/api/v1/namespaces/{backend.namespace}/pods/{name}",

@@ -98,7 +98,7 @@ def test_a_refused_pool_down_is_reported_not_counted(
     least_privileged, cluster, core_api, namespace
 ):
     from kjupyter.errors import BackendError
-    from kjupyter.run.k8s import admin
+    from kjupyter.run import kubernetes_admin as admin
 
     options = {"backend": "kubernetes", "image": cluster.worker_image, "namespace": namespace,
                "kubeconfig": least_privileged}  # fmt: skip

@@ -31,7 +31,7 @@ def test_a_run_cell_and_its_line_stay_as_written(ip):
     ids=["name", "expression", "not-python", "unknown-name", "nothing-to-expand"],
 )
 def test_expand_line(ip, line, expanded):
-    from kjupyter.magics.verbs import expand_line
+    from kjupyter.magics.dispatch import expand_line
 
     ip.user_ns["first"] = "web-1"
     assert expand_line(ip, line) == expanded

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kjupyter.magics import completion, verbs
+from kjupyter.magics import completion, dispatch, verbs
 
 
 @pytest.mark.parametrize(
@@ -25,8 +25,8 @@ def test_lines_the_matcher_claims(line, words):
 
 def test_flags_come_from_the_verb_parser():
     context = verbs.MagicContext()
-    assert verbs.complete(context, "%k8s delete --y") == ["--yes"]
-    assert verbs.complete(context, "%k8s ls -") [:3] == ["--all-namespaces", "--field-selector",
+    assert dispatch.complete(context, "%k8s delete --y") == ["--yes"]
+    assert dispatch.complete(context, "%k8s ls -") [:3] == ["--all-namespaces", "--field-selector",
                                                          "--help"]  # fmt: skip
-    assert "-A" in verbs.complete(context, "%k8s ls -")
-    assert verbs.complete(context, "%k8s nosuchverb --") == []
+    assert "-A" in dispatch.complete(context, "%k8s ls -")
+    assert dispatch.complete(context, "%k8s nosuchverb --") == []

@@ -55,3 +55,31 @@ def test_importing_kjupyter_loads_no_heavy_dependency():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+WIRE_LAYER = {"buffers", "channel", "distributions", "messages", "rendezvous", "wire"}
+
+
+def _contract(name: str) -> dict[str, list[str]]:
+    import configparser
+
+    config = configparser.ConfigParser(inline_comment_prefixes=(";",))
+    config.read(PACKAGE.parent / ".importlinter")
+    section = config[f"importlinter:contract:{name}"]
+    return {key: section[key].split() for key in section}
+
+
+def test_every_run_module_is_wire_layer_or_forbidden_to_the_worker():
+    """A new module in kjupyter/run must be placed: the worker's contract lists modules by name."""
+    forbidden = set(_contract("worker-on-the-wire")["forbidden_modules"])
+    run = {
+        p.stem if p.name != "__init__.py" else p.parent.name
+        for p in (PACKAGE / "run").iterdir()
+        if (p.suffix == ".py" and p.name != "__init__.py") or (p / "__init__.py").exists()
+    }
+    unplaced = {m for m in run - WIRE_LAYER if f"kjupyter.run.{m}" not in forbidden}
+    assert not unplaced, (
+        f"kjupyter.run.{sorted(unplaced)} is neither in the wire layer nor forbidden to the "
+        "worker: add it to the worker-on-the-wire contract in .importlinter"
+    )
+    assert not {f"kjupyter.run.{m}" for m in WIRE_LAYER} & forbidden

@@ -16,7 +16,7 @@ def shell():
 
 
 def test_help_lists_every_verb_under_its_group(shell):
-    from kjupyter.magics.verbs import load_commands
+    from kjupyter.magics.dispatch import load_commands
 
     text = str(shell.run_line_magic("k8s", "help"))
     for title in ("the cluster as a tree:", "cells and functions as tasks:", "services as units:"):
@@ -41,8 +41,8 @@ def test_unknown_verbs_and_bad_quotes_are_one_line_usage_errors(shell):
 
 
 def test_completion_offers_verbs(shell):
-    from kjupyter.magics import verbs
+    from kjupyter.magics import dispatch
 
     context = shell.user_ns["_kjupyter_magics"].context
-    assert verbs.complete(context, "%k8s cr") == ["critical-chain"]
-    assert {"start", "status", "stop"} <= set(verbs.complete(context, "%k8s st"))
+    assert dispatch.complete(context, "%k8s cr") == ["critical-chain"]
+    assert {"start", "status", "stop"} <= set(dispatch.complete(context, "%k8s st"))

@@ -10,7 +10,7 @@ from kjupyter.cluster.paths import Level, Location
 from kjupyter.errors import BadArgument
 
 if TYPE_CHECKING:
-    from kjupyter.cluster.api import Cluster
+    from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 VERBS = frozenset(
     {"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*"}

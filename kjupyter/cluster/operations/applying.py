@@ -24,7 +24,7 @@ from kjupyter.errors import (
 )
 
 if TYPE_CHECKING:
-    from kjupyter.cluster.api import Cluster
+    from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 FIELD_MANAGER = "kjupyter"
 

@@ -16,7 +16,7 @@ from kjupyter.cluster.paths import Level, Location
 from kjupyter.errors import ApiError, BadArgument, BadPath, ConfirmationNeeded, NotFound
 
 if TYPE_CHECKING:
-    from kjupyter.cluster.api import Cluster
+    from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 RESTARTABLE = frozenset({("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets")})
@@ -225,6 +225,20 @@ def restart_patch() -> dict[str, Any]:
     return {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
 
 
+def restart_one(cluster: Cluster, url: str, what: str) -> dict[str, Any]:
+    """Roll the pods of the workload at `url` (named `what` in errors); the patched object.
+
+    What `restart` does per object, for callers that wait for its new generation (units).
+    """
+    return cluster.connection.request(
+        "PATCH",
+        url,
+        body=restart_patch(),
+        content_type="application/strategic-merge-patch+json",
+        action=f"restart {what}",
+    )
+
+
 def restart(cluster: Cluster, location: Location) -> Any:
     """Rolling restart, as `kubectl rollout restart`: stamp the pod template's annotations."""
     kind, namespace, chosen = targets(cluster, location, all_=False, selector=None, verb="restart")
@@ -233,16 +247,9 @@ def restart(cluster: Cluster, location: Location) -> Any:
             f"{kind.plural} cannot be restarted; restart takes deployments, "
             "statefulsets and daemonsets"
         )
-    patch = restart_patch()
     rows = []
     for name in chosen:
-        cluster.connection.request(
-            "PATCH",
-            kind.url(namespace, name),
-            body=patch,
-            content_type="application/strategic-merge-patch+json",
-            action=f"restart {kind.qualified}/{name}",
-        )
+        restart_one(cluster, kind.url(namespace, name), f"{kind.qualified}/{name}")
         rows.append(
             {"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": "restarted"}
         )

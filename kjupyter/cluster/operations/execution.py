@@ -13,8 +13,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-import yaml
-
 from kjupyter.cluster.kinds import Name, Namespace
 from kjupyter.cluster.objects import ExecResult
 from kjupyter.cluster.paths import Level, Location
@@ -22,7 +20,7 @@ from kjupyter.cluster.statuses import error_for
 from kjupyter.errors import ApiError, BadArgument, BadPath, Unreachable
 
 if TYPE_CHECKING:
-    from kjupyter.cluster.api import Cluster
+    from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 STDIN, STDOUT, STDERR, ERROR = 0, 1, 2, 3
 
@@ -127,6 +125,8 @@ def exit_code(client: Any) -> int:
     text = client.read_channel(ERROR) if hasattr(client, "read_channel") else ""
     if not text:
         return 0
+    import yaml  # lazy: importing the cluster API stays cheap
+
     status = yaml.safe_load(text) or {}
     if status.get("status") == "Success":
         return 0

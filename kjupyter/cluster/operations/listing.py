@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from kjupyter.cluster import paths, selectors, tables
 from kjupyter.cluster.kinds import Kind, Name, Namespace
+from kjupyter.cluster.operations import getting
 from kjupyter.cluster.paths import POD_OWNERS, Level, Location
 from kjupyter.errors import BadArgument, BadPath, NotFound
 
 if TYPE_CHECKING:
-    from kjupyter.cluster.api import Cluster
+    from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 
 def ls(
@@ -282,12 +283,10 @@ def kinds_frame(cluster: Cluster, kinds: Any) -> Any:
 
 
 def _ls_sub(cluster: Cluster, location: Location, **options: Any) -> Any:
-    from kjupyter.cluster.operations import reading
-
     kind, sub = location.kind, location.sub
     assert kind is not None and location.name is not None
     if sub == ("pods",):
-        owner = reading.get_object(
+        owner = getting.get_object(
             cluster,
             location.__class__(
                 location.path, Level.OBJECT, location.namespace, kind, location.name
@@ -303,7 +302,7 @@ def _ls_sub(cluster: Cluster, location: Location, **options: Any) -> Any:
             field_selector=options["field_selector"],
         )
     if sub[0] == "containers":
-        pod = reading.get_object(
+        pod = getting.get_object(
             cluster, Location(location.path, Level.OBJECT, location.namespace, kind, location.name)
         )
         frame = containers_frame(pod)
@@ -394,10 +393,8 @@ def children(cluster: Cluster, location: Location) -> list[str]:
 
 
 def _pod(cluster: Cluster, location: Location) -> dict[str, Any]:
-    from kjupyter.cluster.operations import reading
-
     assert location.kind is not None and location.name is not None
-    return reading.get_object(
+    return getting.get_object(
         cluster,
         Location(
             location.path, Level.OBJECT, location.namespace, location.kind, Name(location.name)

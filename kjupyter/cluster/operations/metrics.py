@@ -11,7 +11,7 @@ from kjupyter.cluster.paths import Level, Location
 from kjupyter.errors import BadPath, NotAvailable
 
 if TYPE_CHECKING:
-    from kjupyter.cluster.api import Cluster
+    from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 METRICS_GROUP = "metrics.k8s.io"
 

@@ -8,31 +8,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 from kjupyter.cluster import selectors
 from kjupyter.cluster.kinds import Kind, Name, Namespace
 from kjupyter.cluster.objects import KubeObject, Text, redact, to_yaml
+from kjupyter.cluster.operations import execution, listing
+from kjupyter.cluster.operations.getting import get_object, object_target
 from kjupyter.cluster.paths import POD_OWNERS, Level, Location
 from kjupyter.errors import BadArgument, BadPath, NotFound
 
 if TYPE_CHECKING:
-    from kjupyter.cluster.api import Cluster
-
-
-def object_target(cluster: Cluster, location: Location) -> tuple[Kind, Namespace | None, Name]:
-    """The (kind, namespace, name) of a location that names one object, or `BadPath`."""
-    if location.level is Level.NAMESPACE:
-        assert location.namespace is not None
-        return cluster.discovery.lookup("namespaces"), None, Name(location.namespace)
-    if location.level is Level.OBJECT:
-        assert location.kind is not None and location.name is not None
-        return location.kind, location.namespace, location.name
-    what = {Level.ROOT: "the root", Level.KIND: "a list", Level.MATCH: "a glob"}[location.level]
-    raise BadPath(f"{location.path} is {what}, not one object; name one object (ls lists them)")
-
-
-def get_object(cluster: Cluster, location: Location) -> dict[str, Any]:
-    """The object a location names, as the server's dict (sub-path ignored)."""
-    kind, namespace, name = object_target(cluster, location)
-    return cluster.connection.request(
-        "GET", kind.url(namespace, name), action=f"get {kind.qualified}/{name}"
-    )
+    from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 
 def cat(cluster: Cluster, location: Location, *, reveal: bool = False) -> KubeObject | Text:
@@ -106,8 +88,6 @@ def _oldest_first(frame: Any) -> Any:
 
 
 def _list(cluster: Cluster, kind: Kind, namespace: Namespace | None, **options: Any) -> Any:
-    from kjupyter.cluster.operations import listing
-
     return listing.list_table(cluster, kind, namespace, **options)
 
 
@@ -172,12 +152,11 @@ def logs(
         "sinceSeconds": since_seconds,
         "timestamps": "true" if timestamps else None,
     }
-    from kjupyter.cluster.operations.execution import default_container, pick_container
 
     if kind.group == "" and kind.plural == "pods":
         if not container:
             assert namespace is not None
-            query["container"] = pick_container(cluster, namespace, name)
+            query["container"] = execution.pick_container(cluster, namespace, name)
         if follow_to is not None:
             assert namespace is not None
             return follow(cluster, kind, namespace, name, query, follow_to)
@@ -192,8 +171,6 @@ def logs(
     if (kind.group, kind.plural) in POD_OWNERS:
         owner = get_object(cluster, location)
         pods = cluster.discovery.lookup("pods")
-        from kjupyter.cluster.operations import listing
-
         parts = []
         owned = sorted(
             listing.objects(cluster, pods, namespace, selectors.from_spec(owner)),
@@ -204,14 +181,14 @@ def logs(
                 raise NotFound(f"{location.path} has no pods to follow")
             first = owned[0]
             assert namespace is not None
-            picked = {**query, "container": container or default_container(first)}
+            picked = {**query, "container": container or execution.default_container(first)}
             return follow(cluster, pods, namespace, first["metadata"]["name"], picked, follow_to)
         for found in owned:
             pod = found["metadata"]["name"]
             data = cluster.connection.request(
                 "GET",
                 pods.url(namespace, Name(pod), "log"),
-                query={**query, "container": container or default_container(found)},
+                query={**query, "container": container or execution.default_container(found)},
                 raw=True,
                 action=f"read the log of pods/{pod}",
             )
@@ -301,8 +278,6 @@ def _pairs(mapping: dict[str, str] | None) -> str:
 def describe(cluster: Cluster, location: Location) -> Description:
     """The object (redacted) with its conditions, a pod's containers and its events."""
     import pandas as pd
-
-    from kjupyter.cluster.operations import listing
 
     if location.sub:
         raise BadPath(f"describe takes an object, not {location.path}")

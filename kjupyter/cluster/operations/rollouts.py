@@ -15,7 +15,7 @@ from kjupyter.cluster.paths import Level, Location
 from kjupyter.errors import ApiError, BadPath, NotFound
 
 if TYPE_CHECKING:
-    from kjupyter.cluster.api import Cluster
+    from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 ROLLABLE = frozenset({("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets")})
 

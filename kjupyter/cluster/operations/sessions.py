@@ -23,7 +23,7 @@ from kjupyter.cluster.operations import execution
 from kjupyter.errors import ApiError, CommandFailed, KjupyterError, NotFound
 
 if TYPE_CHECKING:
-    from kjupyter.cluster.api import Cluster
+    from kjupyter.cluster.handle import ClusterHandle as Cluster
     from kjupyter.cluster.paths import Location
 
 MARK = "\x1ekjupyter-cell-done "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from kjupyter.magics.args import HelpText
-from kjupyter.magics.verbs import MagicContext, load_commands, verb
+from IPython.core.error import UsageError
+
+from kjupyter.magics.args import HelpRequested, HelpText
+from kjupyter.magics.verbs import MagicContext, registered, verb
 
 GROUP_TITLES = {
     "tree": "the cluster as a tree",
@@ -19,18 +21,17 @@ GROUP_TITLES = {
 
 @verb("help", "list the verbs, or show one verb's help (%k8s help VERB)")
 def help_verb(context: MagicContext, args: list[str], cell: str | None) -> HelpText:
-    from kjupyter.magics.verbs import dispatch
-
-    table = load_commands()
+    table = registered()  # the dispatcher loaded every command before calling this one
     args = [a for a in args if a not in ("-h", "--help")]
     if args:
         if args[0] not in table:
             known = ", ".join(sorted(table))
-            from IPython.core.error import UsageError
-
             raise UsageError(f"unknown verb {args[0]!r}; known verbs: {known}")
-        shown = dispatch(context, f"{args[0]} --help", None)
-        return shown if isinstance(shown, HelpText) else HelpText(table[args[0]].summary)
+        try:
+            table[args[0]].handler(context, ["--help"], None)
+        except HelpRequested as shown:
+            return HelpText(shown.text)
+        return HelpText(table[args[0]].summary)
     lines = ["%k8s VERB [ARGS]"]
     width = max(len(name) for name in table)
     groups: dict[str, list[str]] = {}

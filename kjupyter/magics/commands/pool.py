@@ -90,7 +90,7 @@ def pool_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("--pool-idle", type=float, help="scale to zero after this idle time, s")
     add_pod_options(parser)
     options = parser.parse(args)
-    from kjupyter.run.k8s import admin
+    from kjupyter.run import kubernetes_admin as admin
 
     if options.action == "status":
         return admin.pool_status()
@@ -117,7 +117,7 @@ def ps_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     In [1]: %k8s ps
     """
     VerbParser("ps", "Worker pods held by this kernel.").parse(args)
-    from kjupyter.run.k8s import admin
+    from kjupyter.run import kubernetes_admin as admin
 
     return admin.ps()
 
@@ -130,7 +130,7 @@ def gc_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     In [1]: %k8s gc
     In [2]: %k8s gc -A
     """
-    from kjupyter.run.k8s import admin
+    from kjupyter.run import kubernetes_admin as admin
 
     parser = VerbParser(
         "gc", "Delete your leftover worker pods and orphaned session Secrets; returns them."
@@ -171,7 +171,7 @@ def timeline_verb(context: MagicContext, args: list[str], cell: str | None) -> A
     frame = context.shell.user_ns.get(options.results)
     if frame is None or not hasattr(frame, "columns") or "worker" not in frame.columns:
         raise UsageError(f"%k8s timeline: {options.results!r} is not a results DataFrame")
-    from kjupyter.run.k8s import timeline
+    from kjupyter.run import kubernetes_timeline as timeline
 
     table = timeline.timeline(frame)
     if options.plot:

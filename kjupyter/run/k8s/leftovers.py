@@ -8,7 +8,7 @@ live kernel, and an ended one (Succeeded, Failed) has none. A Pending pod is lef
 is older than `grace`: a kernel deletes pods that fail to start within its start timeout.
 Nothing here needs a permission beyond what running tasks needs, and no heartbeat object.
 
-Used by `%k8s gc` (`kjupyter.run.k8s.admin`) and, quietly, by each new kubernetes backend for
+Used by `%k8s gc` (`kjupyter.run.kubernetes_admin`) and, quietly, by each new kubernetes backend for
 its namespace, so what a dead kernel left is collected by the next kjupyter start there.
 """
 

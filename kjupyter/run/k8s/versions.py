@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kjupyter.errors import BackendError
+from kjupyter.run.distributions import installed_versions
 
 _warned: set[tuple[str, str, str]] = set()
 # the tooling around the kernel, not what tasks use: it differs harmlessly
@@ -50,8 +51,6 @@ def imported_distributions() -> dict[str, str]:
     Matches import names to distribution names by spelling (plus `ALIASES`): reading every
     distribution's file list (`packages_distributions`) costs about a second.
     """
-    from kjupyter.worker.session import installed_versions
-
     installed = installed_versions()
     found: dict[str, str] = {}
     for module in {name.partition(".")[0] for name in list(sys.modules)}:

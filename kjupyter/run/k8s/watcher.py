@@ -6,7 +6,7 @@ pod runs or shows why it cannot (ErrImageNeverPull, Unschedulable, ...), and a p
 deleted, evicted or ends while the engine uses it is reported through `on_gone` at once, so
 the engine retries its tasks without waiting for a TCP timeout. The times at which each phase
 was first seen (kernel clock, millisecond resolution, unlike the API's whole seconds) feed
-`kjupyter.run.k8s.timeline`.
+`kjupyter.run.kubernetes_timeline`.
 """
 
 from __future__ import annotations

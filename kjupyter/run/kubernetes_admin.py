@@ -116,7 +116,7 @@ def pool_status() -> Any:
 
     rows = []
     now = time.monotonic()
-    for (name, key), held in list(pool._POOLS.items()):
+    for (name, key), held in pool.pools():
         backend = held.backend
         if name != "kubernetes" or not isinstance(backend, KubernetesBackend):
             continue
@@ -147,12 +147,12 @@ def pool_down(**options: Any) -> int:
     refused to delete (after stopping everything it could), never a count that includes them.
     """
     stopped, refused = 0, []
-    key = tuple(sorted((k, pool._freeze(v)) for k, v in options.items() if v is not None))
-    for pool_key, held in list(pool._POOLS.items()):
+    key = pool.options_key(options)
+    for pool_key, held in pool.pools():
         name, held_key = pool_key
         if name != "kubernetes" or (options and held_key != key):
             continue
-        pool._POOLS.pop(pool_key, None)
+        pool.forget(pool_key)
         live = len([w for w in held.workers if not w.dead])
         try:
             held.close()
