@@ -30,18 +30,27 @@ def __getattr__(name: str) -> Any:
     `kjupyter.run` (a callable package, see `kjupyter.run`), `kjupyter.map`, `kjupyter.session`
     and `kjupyter.sessions` load the task engine on first use.
     """
+    value: Any
     if name == "run":
-        import kjupyter.run as value
+        import kjupyter.run
+
+        value = kjupyter.run
     elif name == "map":
-        from kjupyter.run.api import map as value
+        from kjupyter.run import api
+
+        value = api.map
     elif name in ("session", "sessions"):
         from kjupyter.run import sessions
 
         value = getattr(sessions, name)
     elif name == "combine":
-        from kjupyter.run.combine import combine as value
+        from kjupyter.run import combine
+
+        value = combine.combine
     elif name == "connect":
-        from kjupyter.cluster.api import connect as value
+        from kjupyter.cluster import api as cluster_api
+
+        value = cluster_api.connect
     else:
         raise AttributeError(f"module 'kjupyter' has no attribute {name!r}")
     globals()[name] = value  # later lookups skip this function (a trivial task's round trip)

@@ -36,7 +36,8 @@ def main() -> None:
     print("1. A cell run once per rank (as `%%k8s run -n 2` would):")
     started = time.perf_counter()
     cell = "import os\nprint(f'hello from rank {RANK} of {WORLD_SIZE}')\nos.getpid()"
-    ranks = kjupyter.run(cell, n=2, backend="local", progress=False)
+    # kjupyter.run is a callable module (run/__init__.py), which mypy cannot see
+    ranks = kjupyter.run(cell, n=2, backend="local", progress=False)  # type: ignore[operator]
     print(ranks[["rank", "status", "value", "stdout", "worker", "duration"]].to_string())
     print(f"   ({time.perf_counter() - started:.2f} s, workers started cold)\n")
 

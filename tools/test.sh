@@ -28,13 +28,14 @@ echo "test: set-up took $(( $(date +%s) - started )) s"
 
 lint=0
 "$PYTHON" -m ruff check kjupyter tests tools bench || lint=$?
-# the layers of DESIGN.md (.importlinter)
+# the layers of DESIGN.md (.importlinter) and the types (pyproject.toml [tool.mypy])
 "$PYTHON" -c "from importlinter.cli import lint_imports_command; lint_imports_command()" || lint=$?
+"$PYTHON" -m mypy || lint=$?
 summary="${TMPDIR:-/tmp}/kjupyter-pytest-$$.log"
 "$PYTHON" -m pytest "$@" 2>&1 | tee "$summary"
 tests=${PIPESTATUS[0]}
 stop_cluster
-echo "test: whole run took $(( $(date +%s) - started )) s; lint (ruff, lint-imports) exit $lint, pytest exit $tests"
+echo "test: whole run took $(( $(date +%s) - started )) s; lint (ruff, lint-imports, mypy) exit $lint, pytest exit $tests"
 tail -n 1 "$summary"  # pytest's closing summary line, last
 rm -f "$summary"
 (( lint == 0 && tests == 0 ))

@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from kjupyter import deprecation
 from kjupyter.cluster import paths
 from kjupyter.cluster.connection import Connection, load
 from kjupyter.cluster.discovery import Discovery
@@ -28,6 +29,9 @@ from kjupyter.cluster.operations import (
 )
 from kjupyter.cluster.paths import Level, Location
 from kjupyter.errors import BadPath, Forbidden, NoSuchResource
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
@@ -145,9 +149,17 @@ class Cluster:
         selector: str | None = None,
         field_selector: str | None = None,
         all_namespaces: bool = False,
-        limit: int = 500,
-    ) -> Any:
-        """A DataFrame of what `path` holds, with the columns `kubectl get` shows."""
+        chunk_size: int = 500,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """A DataFrame of what `path` holds, with the columns `kubectl get` shows.
+
+        Lists are read `chunk_size` objects a request (kubectl's `--chunk-size`); every page is
+        read. `limit=` is the deprecated spelling of `chunk_size=`.
+        """
+        if limit is not None:
+            deprecation.renamed("Cluster.ls", "limit", "chunk_size", stacklevel=4)  # (decorated)
+            chunk_size = limit
         return listing.ls(
             self,
             self.resolve(path),
@@ -155,7 +167,7 @@ class Cluster:
             selector=selector,
             field_selector=field_selector,
             all_namespaces=all_namespaces,
-            limit=limit,
+            chunk_size=chunk_size,
         )
 
     @rediscovering
@@ -168,7 +180,7 @@ class Cluster:
         selector: str | None = None,
         field_selector: str | None = None,
         all_namespaces: bool = False,
-    ) -> Any:
+    ) -> pd.DataFrame:
         """`kubectl get -w`: print the list and then each change into `out` (default: stdout)
         until Ctrl-C; return the latest rows as a DataFrame."""
         import sys
@@ -194,12 +206,12 @@ class Cluster:
         return reading.cat(self, self.resolve(path), reveal=reveal)
 
     @rediscovering
-    def describe(self, path: str) -> Any:
+    def describe(self, path: str) -> reading.Description:
         """The object with its conditions, containers and events, as kubectl describe shows."""
         return reading.describe(self, self.resolve(path))
 
     @rediscovering
-    def events(self, path: str = ".", *, wide: bool = False) -> Any:
+    def events(self, path: str = ".", *, wide: bool = False) -> pd.DataFrame:
         """Events of the namespace, kind or object at `path`, oldest first."""
         return reading.events(self, self.resolve(path), wide=wide)
 
@@ -235,13 +247,13 @@ class Cluster:
         )
 
     @rediscovering
-    def top(self, path: str = ".") -> Any:
+    def top(self, path: str = ".") -> pd.DataFrame:
         """CPU and memory use of pods or nodes from the metrics API; one-line error without it."""
         return metrics.top(self, self.resolve(path))
 
     def can_i(
         self, verb: str | None = None, path: str | None = None, *, namespace: str | None = None
-    ) -> Any:
+    ) -> pd.DataFrame | bool:
         """What this identity may do in a namespace (a DataFrame), or whether it may `verb path`."""
         if verb is not None:
             return access.allowed(self, verb, self.resolve(path or "."))
@@ -261,7 +273,7 @@ class Cluster:
         timeout: float = 120.0,
         yes: bool = False,
         dry_run: bool = False,
-    ) -> Any:
+    ) -> pd.DataFrame:
         """Delete the object(s) at `path`; a whole collection needs `all=True` (as kubectl).
 
         A namespace, a cluster-scoped object, a glob's matches or a `.`/`..` path need `yes`
@@ -298,7 +310,7 @@ class Cluster:
         all: bool = False,
         selector: str | None = None,
         timeout: float = 30.0,
-    ) -> Any:
+    ) -> pd.DataFrame:
         """`kubectl wait`: until the object(s) have `condition` = `value`, or are gone."""
         return changing.wait(
             self,
@@ -312,12 +324,12 @@ class Cluster:
         )
 
     @rediscovering
-    def scale(self, path: str, replicas: int) -> Any:
+    def scale(self, path: str, replicas: int) -> pd.DataFrame:
         """Set the replicas of a deployment, statefulset, replicaset (any kind with `/scale`)."""
         return changing.scale(self, self.resolve(path), replicas)
 
     @rediscovering
-    def restart(self, path: str) -> Any:
+    def restart(self, path: str) -> pd.DataFrame:
         """Rolling restart of a deployment, statefulset or daemonset (kubectl rollout restart)."""
         return changing.restart(self, self.resolve(path))
 
@@ -326,15 +338,23 @@ class Cluster:
         manifest: str,
         *,
         namespace: str | None = None,
-        force: bool = False,
+        force_conflicts: bool = False,
         dry_run: bool = False,
-    ) -> Any:
-        """Server-side apply every document of a YAML text; a DataFrame says what changed."""
+        force: bool | None = None,
+    ) -> pd.DataFrame:
+        """Server-side apply every document of a YAML text; a DataFrame says what changed.
+
+        `force_conflicts` takes over fields another manager owns (kubectl's
+        `--force-conflicts`); `force=` is its deprecated spelling.
+        """
+        if force is not None:
+            deprecation.renamed("Cluster.apply", "force", "force_conflicts")
+            force_conflicts = force
         return applying.apply(
             self,
             manifest,
             namespace=Namespace(namespace) if namespace else self.namespace,
-            force=force,
+            force=force_conflicts,
             dry_run=dry_run,
         )
 

@@ -118,12 +118,12 @@ class Connection:
             raise errors.Unreachable(
                 f"{action}: cannot reach the API server at {self.server} "
                 f"({_reason(err)}); is the cluster up, and is context {self.context!r} right?"
-            ) from None
+            ) from err
         except Exception as err:  # the client wraps TLS failures in ApiException(status=0)
             if getattr(err, "status", None) == 0:
                 raise errors.Unreachable(
                     f"{action}: cannot reach the API server at {self.server} ({_reason(err)})"
-                ) from None
+                ) from err
             raise
         response = result.response
         if response.status >= 400:
@@ -140,7 +140,7 @@ def read_body(response: Any, action: str, server: str) -> bytes:
     except (urllib3.exceptions.HTTPError, OSError) as err:
         raise Unreachable(
             f"{action}: the API server at {server} dropped the connection ({_reason(err)})"
-        ) from None
+        ) from err
     finally:
         response.release_conn()
 
@@ -180,10 +180,10 @@ def load(
     try:
         contexts, active = config.list_kube_config_contexts(config_file=path)
     except config.ConfigException as err:
-        raise errors.BadArgument(f"cannot read kubeconfig: {err}") from None
+        raise errors.BadArgument(f"cannot read kubeconfig: {err}") from err
     except (TypeError, KeyError, AttributeError, ValueError, OSError) as err:
         where = path or "the default kubeconfig"  # the client's own parse of a malformed file
-        raise errors.BadArgument(f"{where} is not a kubeconfig ({type(err).__name__})") from None
+        raise errors.BadArgument(f"{where} is not a kubeconfig ({type(err).__name__})") from err
     names = [c["name"] for c in contexts]
     chosen = next((c for c in contexts if c["name"] == context), None) if context else active
     if chosen is None:
@@ -196,7 +196,7 @@ def load(
             config_file=path, context=chosen["name"], client_configuration=configuration
         )
     except config.ConfigException as err:
-        raise errors.BadArgument(f"context {chosen['name']!r}: {err}") from None
+        raise errors.BadArgument(f"context {chosen['name']!r}: {err}") from err
     configuration.retries = False  # fail fast when the server is down; we report, not retry
     namespace = (chosen.get("context") or {}).get("namespace") or "default"
     return Connection(_api_client(configuration), chosen["name"], namespace, path, contexts=names)
@@ -223,12 +223,12 @@ def check_kubeconfig(path: str) -> None:
     try:
         document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as err:
-        raise errors.BadArgument(f"{path} is not a kubeconfig: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise errors.BadArgument(f"{path} is not a kubeconfig: it is not text") from None
+        raise errors.BadArgument(f"{path} is not a kubeconfig: {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise errors.BadArgument(f"{path} is not a kubeconfig: it is not text") from err
     except yaml.YAMLError as err:
         reason = " ".join(str(getattr(err, "problem", "") or "invalid YAML").split())
-        raise errors.BadArgument(f"{path} is not a kubeconfig: {reason}") from None
+        raise errors.BadArgument(f"{path} is not a kubeconfig: {reason}") from err
     if not isinstance(document, dict) or not {"clusters", "contexts", "users"} & set(document):
         raise errors.BadArgument(
             f"{path} is not a kubeconfig: no clusters, contexts or users in it"

@@ -82,7 +82,8 @@ class KubeObject(Mapping[str, Any]):
         return str(self._obj.get("kind", ""))
 
     def yaml(self) -> str:
-        first = {k: self._obj[k] for k in ("apiVersion", "kind", "metadata") if k in self._obj}
+        lead = ("apiVersion", "kind", "metadata")
+        first: dict[str, Any] = {k: self._obj[k] for k in lead if k in self._obj}
         shown = {**first, **self._obj}  # kubectl's order: apiVersion, kind, metadata, ...
         metadata = shown.get("metadata")
         if isinstance(metadata, dict) and any(k in metadata for k in _NOISY_METADATA):

@@ -117,7 +117,9 @@ def _typed(
         # The server humanises dates ("2y208d" ago) as kubectl prints them: a Timedelta.
         return [(name, pd.array([parse_duration(v) for v in values], dtype="timedelta64[ns]"))]
     if kind == "integer" or (kind == "string" and _all_counts(values)):
-        counts = [(name, pd.array([_as_int(v) for v in values], dtype="Int64"))]
+        counts: list[tuple[str, Any]] = [
+            (name, pd.array([_as_int(v) for v in values], dtype="Int64"))
+        ]
         agos = [_COUNT_AGO.fullmatch(v) if isinstance(v, str) else None for v in values]
         if any(agos):  # "3 (5m ago)": when the last one was, kept beside the count
             last = [parse_duration(a.group(1)) if a else pd.NaT for a in agos]

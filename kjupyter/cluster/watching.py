@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def events(
     connection: Connection,
     path: str,
-    query: dict[str, str],
+    query: dict[str, Any],  # as `Connection.open`: None values are left out
     *,
     action: str,
     timeout: Any,

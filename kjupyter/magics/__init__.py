@@ -48,14 +48,18 @@ def register(ipython: Any) -> None:
     if not any(isinstance(c, Kjupyter) for c in ipython.configurables):
         # listed by `%config` (`%config Kjupyter` shows the options and their help)
         ipython.configurables.append(Kjupyter(parent=ipython))
-    from kjupyter.magics import completion, frames
+    from kjupyter.magics import completion, frames, helptext
 
     completion.install(ipython, magics.context)
     frames.install(ipython)
+    helptext.install(ipython)
 
 
 def unregister(ipython: Any) -> None:
     """Close what the magics opened (worker pools, connections)."""
+    from kjupyter.magics import helptext
+
+    helptext.uninstall(ipython)
     magics = ipython.user_ns.pop("_kjupyter_magics", None)
     if magics is not None:
         magics.context.close()

@@ -13,8 +13,8 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from kjupyter.magics import commands, verbs
-from kjupyter.magics.args import HelpRequested, HelpText
+from kjupyter.magics import commands, helptext, verbs
+from kjupyter.magics.args import HelpRequested
 
 _loaded = False
 
@@ -73,7 +73,7 @@ def split_line(line: str) -> list[str]:
     try:
         return shlex.split(line, posix=True)
     except ValueError as err:
-        raise UsageError(f"cannot parse {line!r}: {err}; check the quotes") from None
+        raise UsageError(f"cannot parse {line!r}: {err}; check the quotes") from err
 
 
 def expand_line(shell: Any, line: str) -> str:
@@ -99,6 +99,8 @@ def dispatch(context: verbs.MagicContext, line: str, cell: str | None) -> Any:
     if not words:
         words = ["help"]
     name = words[0]
+    if name.endswith("?") and name.rstrip("?") in table:  # `%%k8s run?` (and `%k8s ls?`)
+        return helptext.of(context, table[name.rstrip("?")])
     found = table.get(name)
     if found is not None and found.expand:
         words = split_line(expand_line(context.shell, line))
@@ -111,4 +113,4 @@ def dispatch(context: verbs.MagicContext, line: str, cell: str | None) -> Any:
     try:
         return found.handler(context, args, cell)
     except HelpRequested as shown:
-        return HelpText(shown.text)
+        return helptext.text(found, shown.text)

@@ -34,7 +34,7 @@ class MagicContext:
 
     shell: Any = None
     state: dict[str, Any] = field(default_factory=dict)
-    closers: list[Callable[[], None]] = field(default_factory=list)
+    closers: list[Callable[[], object]] = field(default_factory=list)  # results ignored
 
     def close(self) -> None:
         """Run every closer registered by verbs (pools, port-forwards), newest first."""

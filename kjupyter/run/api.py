@@ -10,13 +10,17 @@ import builtins
 import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping, Sized
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from kjupyter import deprecation
 from kjupyter.errors import TaskError
 from kjupyter.run import capture, messages, pool, results, sources
 from kjupyter.run.engine import Engine
 from kjupyter.run.progress import Reporter
 from kjupyter.run.tasks import Job, Task, new_task_ids
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_CHUNK = 1000
 
@@ -26,35 +30,38 @@ def run(
     n: int = 4,
     *,
     backend: str | None = None,
-    namespace: Mapping[str, Any] | None = None,
+    names: Mapping[str, Any] | None = None,
+    namespace: str | Mapping[str, Any] | None = None,
     values: bool = False,
     stream: bool = True,
     progress: bool = True,
     quiet: bool = False,
-    max_attempts: int = 3,
+    retries: int = 2,
     cancel_grace: float = 2.0,
+    max_attempts: int | None = None,
     **backend_options: Any,
-) -> Any:
+) -> pd.DataFrame:
     """Run code (a cell's text) or a callable once on each of `n` workers.
 
     Each task sees `RANK` (0..n-1) and `WORLD_SIZE` (n) as variables (code) and in the
     environment; a callable gets `rank=` and `world_size=` if its signature names them. The
     value of a task is the code's last expression, or what the callable returns. Code reads
-    the names it uses from `namespace` (default: the caller's globals and locals). Other
-    keyword arguments are options of the backend (e.g. `cpu="1"`, `image=...` for
-    kubernetes; `namespace="ml"`, a string, is the Kubernetes namespace); each set of options
-    has its own warm pool.
+    the names it uses from `names` (default: the caller's globals and locals). `namespace`
+    is the Kubernetes namespace of the pods (as kubectl's `-n`). A task that fails because
+    its worker died is tried again up to `retries` times (`%%k8s run --retries`); an
+    exception in user code is not retried. Other keyword arguments are options of the
+    backend (e.g. `cpu="1"`, `image=...` for kubernetes); each set of options has its own
+    warm pool. Deprecated: `namespace=` a mapping (now `names=`), `k8s_namespace=` (now
+    `namespace=`), `max_attempts=` (now `retries=`, one fewer).
 
     >>> frame = kjupyter.run("import os; os.getpid()", n=2)
     """
     began = time.monotonic()  # the summary's time includes starting workers
     if n < 1:
         raise ValueError("n must be at least 1")
-    if isinstance(namespace, str):
-        # A string cannot be a namespace of names: it is the backend's (Kubernetes) namespace.
-        backend_options["namespace"], namespace = namespace, None
-    if "k8s_namespace" in backend_options:  # the same, when `namespace` holds the names
-        backend_options["namespace"] = backend_options.pop("k8s_namespace")
+    names, retries = _renamed_options(
+        "run", names, namespace, retries, max_attempts, backend_options
+    )
     the_pool = pool.get_pool(backend, **backend_options)
     if not values:
         results.preload()  # while workers start
@@ -72,9 +79,9 @@ def run(
         blobs = {blob.key: blob}
         functions = [code_or_callable]
     else:
-        if namespace is None:
-            namespace = capture.caller_namespace()
-        cell = capture.capture_cell(code_or_callable, namespace)
+        if names is None:
+            names = capture.caller_namespace()
+        cell = capture.capture_cell(code_or_callable, names)
         program = {
             "kind": "cell",
             "code": code_or_callable,
@@ -84,7 +91,7 @@ def run(
             "rendezvous": True,
         }
         blobs = cell.blobs
-        functions = [namespace[key] for key in cell.names if callable(namespace[key])]
+        functions = [names[key] for key in cell.names if callable(names[key])]
     tasks = [Task(i, r, r) for r, i in enumerate(new_task_ids(n))]
     job = Job(program, blobs, tasks, label="rank", chunksize=1, window=1, gang=True)
     job.functions = functions
@@ -96,10 +103,37 @@ def run(
         stream,
         progress,
         quiet,
-        max_attempts,
+        retries + 1,
         cancel_grace,
         began,
     )
+
+
+def _renamed_options(
+    where: str,
+    names: Mapping[str, Any] | None,
+    namespace: str | Mapping[str, Any] | None,
+    retries: int,
+    max_attempts: int | None,
+    backend_options: dict[str, Any],
+) -> tuple[Mapping[str, Any] | None, int]:
+    """The names and retries a call means, its old spellings warned about (issue 13).
+
+    `namespace` is the Kubernetes namespace (a backend option); a mapping there is the old
+    spelling of `names`, `k8s_namespace` the old one of `namespace`.
+    """
+    if namespace is not None and not isinstance(namespace, str):
+        deprecation.renamed(where, "namespace", "names", stacklevel=4)
+        names, namespace = namespace, None
+    if "k8s_namespace" in backend_options:
+        deprecation.renamed(where, "k8s_namespace", "namespace", stacklevel=4)
+        namespace = backend_options.pop("k8s_namespace")
+    if namespace is not None:
+        backend_options["namespace"] = namespace
+    if max_attempts is not None:
+        deprecation.renamed(where, "max_attempts", "retries", stacklevel=4)
+        retries = max_attempts - 1
+    return names, retries
 
 
 def map(
@@ -113,21 +147,24 @@ def map(
     stream: bool = True,
     progress: bool = True,
     quiet: bool = False,
-    max_attempts: int = 3,
+    retries: int = 2,
     cancel_grace: float = 2.0,
+    max_attempts: int | None = None,
     **backend_options: Any,
-) -> Any:
+) -> pd.DataFrame:
     """Call `fn(item)` for every item on a pool of workers; one task (and row) per item.
 
     `chunksize` items travel per message (default: enough for about eight messages per
     worker); `fn` and what it refers to are sent once per worker and reused while cached.
     Items without a length (a generator, an endless iterator) are pulled only as workers have
     room for them, one per message unless `chunksize` says more; interrupting such a map
-    returns what finished.
+    returns what finished. A task whose worker died is tried again up to `retries` times
+    (`max_attempts=`, one more, is its deprecated spelling).
 
     >>> kjupyter.map(lambda x: x * x, range(10), values=True)
     """
     began = time.monotonic()  # the summary's time includes starting workers
+    _, retries = _renamed_options("map", None, None, retries, max_attempts, backend_options)
     source = None
     if isinstance(items, Sized):
         items = list(items)
@@ -159,7 +196,7 @@ def map(
         stream,
         progress,
         quiet,
-        max_attempts,
+        retries + 1,
         cancel_grace,
         began,
     )

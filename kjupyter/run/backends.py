@@ -105,7 +105,7 @@ def create(name: str, **options: Any) -> Backend:
         try:
             importlib.import_module(_MODULES[name])
         except ImportError as err:
-            raise BackendError(f"backend {name!r} is not available: {err}") from None
+            raise BackendError(f"backend {name!r} is not available: {err}") from err
     if name not in _FACTORIES:
         known = ", ".join(sorted(set(_FACTORIES) | set(_MODULES)))
         raise BackendError(f"unknown backend {name!r}; known backends: {known}")

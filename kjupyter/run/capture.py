@@ -90,7 +90,7 @@ def capture_cell(code: str, namespace: Mapping[str, Any]) -> CapturedCell:
     try:
         found = names_in(code)
     except SyntaxError as err:
-        raise CaptureError(f"the cell is not valid Python: {err}") from None
+        raise CaptureError(f"the cell is not valid Python: {err}") from err
     names: dict[str, str] = {}
     modules: dict[str, str] = {}
     blobs: dict[str, Blob] = {}
@@ -109,7 +109,7 @@ def capture_cell(code: str, namespace: Mapping[str, Any]) -> CapturedCell:
             raise CaptureError(
                 f"cannot send {name!r} to the workers: {type(err).__name__}: {err} "
                 f"(a {type(value).__name__}); create it inside the cell or make it picklable"
-            ) from None
+            ) from err
         names[name] = blob.key
         blobs[blob.key] = blob
     return CapturedCell(names, modules, blobs)
@@ -131,7 +131,7 @@ def capture_callable(fn: Any) -> Blob:
         raise CaptureError(
             f"cannot send {label!r} to the workers: {type(err).__name__}: {err}; "
             "check what it refers to"
-        ) from None
+        ) from err
 
 
 def caller_namespace() -> dict[str, Any]:

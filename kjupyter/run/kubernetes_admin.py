@@ -9,7 +9,7 @@ pool functions wrap `kjupyter.run.pool` for the `%k8s pool` verbs.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster import connection
 from kjupyter.errors import BackendError
@@ -17,10 +17,13 @@ from kjupyter.run import pool
 from kjupyter.run.k8s import identity, leftovers
 from kjupyter.run.kubernetes import LIVE, KubernetesBackend
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 PS_COLUMNS = ["pod", "namespace", "node", "ip", "phase", "reach", "tasks", "image", "age_s"]
 
 
-def ps() -> Any:
+def ps() -> pd.DataFrame:
     """One row per worker pod this kernel holds (in any of its pools)."""
     import pandas as pd
 
@@ -60,7 +63,7 @@ def gc(
     context: str | None = None,
     all_namespaces: bool = False,
     grace: float = SECRET_GRACE,
-) -> Any:
+) -> pd.DataFrame:
     """Delete this user's leftover worker pods and orphaned session Secrets; list them.
 
     A pod is left over when no kernel can still use it: not held by this kernel, and ended
@@ -104,13 +107,13 @@ def gc(
     return frame
 
 
-def pool_up(count: int, **options: Any) -> Any:
+def pool_up(count: int, **options: Any) -> pd.DataFrame:
     """Start (or keep) `count` warm workers with these options; return `pool_status()`."""
     pool.get_pool("kubernetes", **options).acquire(count)
     return pool_status()
 
 
-def pool_status() -> Any:
+def pool_status() -> pd.DataFrame:
     """One row per kubernetes pool: its options, workers, and when it scales to zero."""
     import pandas as pd
 

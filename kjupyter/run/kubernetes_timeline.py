@@ -12,10 +12,13 @@ saying so when it is missing; the table works without it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kjupyter.errors import BackendError
 from kjupyter.run.kubernetes import CLOSED, LIVE
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 POD_PHASES = [
     "created",
@@ -45,7 +48,7 @@ def _pod_marks(name: str) -> dict[str, float]:
     return {}
 
 
-def timeline(results: Any) -> Any:
+def timeline(results: Any) -> pd.DataFrame:
     """One row per pod phase and per task phase of the run that produced `results`.
 
     Rows: worker, kind ("pod"/"task"), what (pod name or task id), phase, start, end (UTC
@@ -102,11 +105,11 @@ def plot(frame: Any, ax: Any = None) -> Any:
     """A Gantt-style chart of `timeline(...)`: one lane per worker, pod phases then tasks."""
     try:
         import matplotlib.pyplot as plt
-    except ImportError:
+    except ImportError as err:
         raise BackendError(
             "the timeline plot needs matplotlib (pip install matplotlib); the table from "
             "timeline() works without it"
-        ) from None
+        ) from err
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 0.5 + 0.4 * max(1, frame["worker"].nunique())))
     origin = frame["start"].min()

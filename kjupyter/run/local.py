@@ -61,7 +61,7 @@ class LocalBackend(Backend):
     def start(self, count: int, session: Session) -> list[Worker]:
         env = dict(os.environ, KJUPYTER_SECRET=self.worker_secret(session).hex())
         env.pop("KJUPYTER_SECRET_FILE", None)
-        workers = []
+        workers: list[Worker] = []
         for _ in range(count):
             parent, child = socket.socketpair()
             cmd = [self.python, "-m", "kjupyter.worker", "--fd", str(child.fileno())]

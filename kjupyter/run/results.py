@@ -26,11 +26,14 @@ attempts    how many times it ran: results received, plus worker deaths it was r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kjupyter import preimport
 from kjupyter.errors import TaskError
 from kjupyter.run.tasks import Task
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def preload() -> None:
@@ -76,7 +79,7 @@ def summary_line(tasks: list[Task], backend: str, workers: int, elapsed: float) 
     return line
 
 
-def to_frame(tasks: list[Task], label: str, attrs: dict[str, Any]) -> Any:
+def to_frame(tasks: list[Task], label: str, attrs: dict[str, Any]) -> pd.DataFrame:
     """The results DataFrame (see the module docstring for the columns)."""
     import pandas as pd
 

@@ -17,7 +17,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kjupyter.errors import CaptureError, KjupyterError, TaskError
 from kjupyter.run import backends, capture, messages, pool, rendezvous, results, scatter, sources
@@ -26,6 +26,9 @@ from kjupyter.run.engine import Engine
 from kjupyter.run.progress import Reporter
 from kjupyter.run.sessions_log import ReplayLog, Step, describe_cell
 from kjupyter.run.tasks import Job, Task, new_task_ids
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_NAME = "default"
 REBUILD_ATTEMPTS = 3  # replacement workers a rank gets, per rebuild, when they die mid-replay
@@ -192,7 +195,7 @@ class Session:
         chosen = self._ranks(ranks, live_only=True)
         return scatter.join(self.pull(name, chosen), chosen)
 
-    def status(self) -> Any:
+    def status(self) -> pd.DataFrame:
         """One row per rank: its worker, whether it is live or lost, and its logged steps."""
         import pandas as pd
 
@@ -477,7 +480,7 @@ def session(
     return made
 
 
-def sessions() -> Any:
+def sessions() -> pd.DataFrame:
     """One row per open session: name, backend, ranks, live, lost, logged steps, rebuilds."""
     import pandas as pd
 

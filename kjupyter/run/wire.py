@@ -49,10 +49,13 @@ import io
 import pickle
 import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
 from kjupyter.run.buffers import POOL, BufferPool, fresh_bytes
+
+if TYPE_CHECKING:  # imported when a key is set: `import kjupyter.run.wire` stays cheap
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = ["POOL", "BufferPool", "fresh_bytes"]  # re-exported: where received bytes land
 
@@ -103,7 +106,7 @@ class Signer:
         self.direction = direction
         self._keyed = hashlib.blake2b(key=key, digest_size=MAC_SIZE)  # copied per frame
         self._tagger = hashlib.blake2b(key=key, digest_size=TAG_SIZE, person=b"kjupyter-head")
-        self.aead: Any = None
+        self.aead: AESGCM | None = None
         if encrypt:
             from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -243,6 +246,7 @@ def seal_frame(
     header = header_for(parts)
     if _is_small(len(parts), sum(len(p) for p in parts)):
         body = parts[0] if len(parts) == 1 else b"".join(parts)
+        assert signer.aead is not None  # sealing is for signers with a key's AEAD
         return [header + signer.aead.encrypt(signer.nonce(seq, 0), body, header)]
     return _seal_segments(parts, header, signer, seq, out)
 
@@ -252,6 +256,7 @@ def _seal_segments(
 ) -> Iterator[memoryview]:
     head, header_tag = _tagged_header(header, signer, seq)
     aead, nonce = signer.aead, signer.nonce
+    assert aead is not None  # sealing is for signers with a key's AEAD
     lengths = [len(p) for p in parts]
     start = 0
     if len(head) <= SEAL_BUFFER - SEGMENT - TAG_SIZE:
@@ -430,7 +435,7 @@ class FrameReader:
         sealed = signer is not None and signer.aead is not None
         self._fill(total + (TAG_SIZE if sealed else MAC_SIZE))
         if sealed:
-            assert signer is not None
+            assert signer is not None and signer.aead is not None
             whole = memoryview(bytearray(total))
             try:
                 signer.aead.decrypt_into(
@@ -489,6 +494,7 @@ class FrameReader:
         invalid = _invalid_tag()
         parts, targets, pooled, starts = self._targets(fields, lengths)
         aead, nonce = signer.aead, signer.nonce
+        assert aead is not None  # only sealed frames come here
         counter = 0
         for a, b in segment_groups(lengths):
             # A large part alone, or a run of small parts: adjacent slices of the pooled buffer.
@@ -582,7 +588,9 @@ def unpack_value(parts: Sequence[Buffer]) -> Any:
         data = parts[1]
         if type(data) is bytes:
             return data
-        if type(data.obj) is bytes and len(data.obj) == len(data):  # see `fresh_bytes`
+        if (  # see `fresh_bytes`
+            isinstance(data, memoryview) and type(data.obj) is bytes and len(data.obj) == len(data)
+        ):
             return data.obj
         return bytes(data)
     return pickle.loads(parts[0], buffers=parts[1:])

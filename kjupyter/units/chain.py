@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from kjupyter.units import phases, workloads
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kjupyter.cluster.api import Cluster
 
 
@@ -69,7 +71,7 @@ class CriticalChain:
         printer.text(str(self))
 
 
-def pods_frame(pods: list[dict[str, Any]]) -> Any:
+def pods_frame(pods: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per pod: when each phase ended, what each took, and which pod was slowest."""
     import pandas as pd
 

@@ -22,6 +22,8 @@ from kjupyter.units import deps, waiting, workloads
 from kjupyter.units.workloads import SAVED_REPLICAS, Unit
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kjupyter.cluster.api import Cluster
 
 DEFAULT_TIMEOUT = 300.0
@@ -47,7 +49,7 @@ def _dependents_last(graph: deps.Graph, root: str) -> list[str]:
     return list(reversed(deps.dependents_first(graph, root)))
 
 
-def stop(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+def stop(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> pd.DataFrame:
     """Stop the unit at `path` and, first, every unit that requires it."""
     unit, units, plan = _plan(cluster, path, deps.dependents_first)
     rows = []
@@ -64,7 +66,7 @@ def stop(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> An
     return _frame(rows)
 
 
-def start(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+def start(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> pd.DataFrame:
     """Start the unit at `path` after every unit it requires is running and ready."""
     unit, units, plan = _plan(cluster, path, deps.requirements_first)
     rows = []
@@ -99,7 +101,7 @@ def restart_plan(cluster: Cluster, path: str) -> list[str]:
         ) from err
 
 
-def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> pd.DataFrame:
     """Roll the unit's pods, then those of each running unit that requires it, in order.
 
     Each unit is rolled out (every replica new and ready) before the next one starts, so a
@@ -131,7 +133,7 @@ def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) ->
     return _frame(rows)
 
 
-def status(cluster: Cluster, path: str) -> Any:
+def status(cluster: Cluster, path: str) -> pd.DataFrame:
     """The unit, what it requires and what requires it: desired/ready replicas and state."""
     import pandas as pd
 

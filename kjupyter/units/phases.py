@@ -48,7 +48,7 @@ def pod_phases(pod: dict[str, Any]) -> dict[str, datetime | None]:
         state = container.get("state") or {}
         begun = (state.get("running") or state.get("terminated") or {}).get("startedAt")
         starts.append(parse_time(begun))
-    found["started"] = max(starts) if starts and all(starts) else None
+    found["started"] = max(s for s in starts if s) if starts and all(starts) else None
     return {phase: found.get(phase) for phase in PHASES}
 
 

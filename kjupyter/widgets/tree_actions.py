@@ -83,8 +83,8 @@ def perform(cluster: Any, action: str, path: str, argument: Any = None) -> Outco
     if action == "scale":
         try:
             replicas = int(argument)
-        except (TypeError, ValueError):
-            raise BadArgument(f"scale needs a whole number of replicas, not {argument!r}") from None
+        except (TypeError, ValueError) as err:
+            raise BadArgument(f"scale needs a whole number of replicas, not {argument!r}") from err
         cluster.scale(path, replicas)
         return Outcome(status=f"scaled {path} to {replicas}")
     if action == "delete":

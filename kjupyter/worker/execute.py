@@ -26,8 +26,10 @@ class CompiledCell:
     def __init__(self, code: str, filename: str) -> None:
         tree = ast.parse(code, filename, "exec")
         last = None
-        if tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = ast.Expression(tree.body.pop().value)
+        final = tree.body[-1] if tree.body else None
+        if isinstance(final, ast.Expr):
+            tree.body.pop()
+            last = ast.Expression(final.value)
         self.body = compile(tree, filename, "exec")
         self.last = compile(last, filename, "eval") if last is not None else None
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)

@@ -269,7 +269,7 @@ class Session:
         # this task never ends (the worker dies in it), the kernel would take a finished task
         # still in its batch for the one that was running, and charge it the attempt.
         self.send_results()
-        watch = [self.channel, self._wake_reader]
+        watch: list[Any] = [self.channel, self._wake_reader]  # what select() takes: fileno()s
         while self.busy and not self.reading_done:
             if not self.channel.pending():
                 left = self._silence_left()
@@ -339,7 +339,9 @@ class Session:
 
     def _interrupt(self) -> None:
         if self.current is not None:
-            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            main = threading.main_thread().ident
+            assert main is not None  # (the main thread has started)
+            signal.pthread_kill(main, signal.SIGINT)
 
     def _on_interrupt(self, signum: int, frame: Any) -> None:
         """SIGINT on the main thread: interrupt the running task only if it was cancelled.

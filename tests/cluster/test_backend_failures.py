@@ -79,8 +79,7 @@ def test_interrupt_cancels_and_deletes_pods_that_do_not_stop(
         signal.pthread_kill(main, signal.SIGINT)
 
     threading.Thread(target=interrupt_when_both_run, daemon=True).start()
-    options = dict(backend_options, k8s_namespace=backend_options.pop("namespace"))
-    frame = kjupyter.run(code, n=2, namespace=names, cancel_grace=1.0, **options)
+    frame = kjupyter.run(code, n=2, names=names, cancel_grace=1.0, **backend_options)
     assert list(frame["status"]) == ["cancelled", "cancelled"]
     left = [(p.metadata.name, p.status.phase) for p in worker_pods(core_api, namespace)]
     assert left == [], (left, list(frame["worker"]))  # both pods were deleted

@@ -59,7 +59,7 @@ def test_apply_conflict_without_force(k8s, core_api, namespace):
     except ApplyFailed as err:  # the other document is applied all the same, as by kubectl
         assert "conflict" in str(err).lower() and "--force" in str(err)
         assert err.results.loc["two", "Result"] == "unchanged"
-        assert k8s.apply(changed, force=True).loc["one", "Result"] == "configured"
+        assert k8s.apply(changed, force_conflicts=True).loc["one", "Result"] == "configured"
     assert core_api.read_namespaced_config_map("one", namespace).data["a"] == "mine"
 
 

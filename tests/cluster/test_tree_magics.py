@@ -118,3 +118,26 @@ def test_interrupt_stops_the_remote_cell_and_the_session_goes_on(k8s, web):
         assert after.getvalue().strip() == "2"
     finally:
         session.close()
+
+
+def test_old_names_warn_and_still_work(shell, k8s, web, namespace):
+    """Issue 13's renames: kubectl's words, the old spellings kept with a DeprecationWarning."""
+    import warnings
+
+    import pytest
+
+    with pytest.warns(DeprecationWarning, match=r"Cluster\.ls\(limit=\.\.\.\) is deprecated"):
+        old = k8s.ls("pods", limit=1)
+    assert sorted(old.index) == sorted(k8s.ls("pods", chunk_size=1).index) == web
+    manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: renamed}\ndata: {a: '1'}\n"
+    with pytest.warns(DeprecationWarning, match=r"use Cluster\.apply\(force_conflicts=\.\.\.\)"):
+        assert k8s.apply(manifest, force=True).loc["renamed", "Result"] == "created"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the new names warn about nothing
+        assert k8s.apply(manifest, force_conflicts=True).loc["renamed", "Result"] == "unchanged"
+    # the magics take kubectl's flags, and the old ones
+    assert sorted(shell.run_line_magic("k8s", "ls pods --chunk-size 1").index) == web
+    assert sorted(shell.run_line_magic("k8s", "ls pods --limit 1").index) == web
+    applied = shell.run_cell(f"%%k8s apply --force-conflicts -o again\n{manifest}")
+    assert applied.error_in_exec is None
+    assert shell.user_ns["again"].loc["renamed", "Result"] == "unchanged"

@@ -27,8 +27,8 @@ def many_pending_pods(core_api, cluster, namespace):
 
 
 def test_ls_pages_through_a_large_list(k8s, many_pending_pods):
-    frame = k8s.ls("pods", limit=100)
+    frame = k8s.ls("pods", chunk_size=100)
     assert len(frame) == COUNT and frame.index.is_unique
     assert set(frame["Status"]) == {"Pending"}
-    assert len(k8s.ls("pods/p-001*", limit=250)) == 100
+    assert len(k8s.ls("pods/p-001*", chunk_size=250)) == 100
     assert len(k8s.children("pods")) == COUNT

@@ -36,7 +36,7 @@ def test_worker_that_always_dies_gives_up_after_the_limit():
 
         os._exit(3)
 
-    frame = kjupyter.map(die, [1], workers=1, max_attempts=2, quiet=True)
+    frame = kjupyter.map(die, [1], workers=1, retries=1, quiet=True)
     row = frame.iloc[0]
     assert row["status"] == "lost" and row["attempts"] == 2
     assert "exit code 3" in row["error"]
@@ -51,7 +51,7 @@ def test_rank_of_a_cell_is_retried_when_its_worker_dies(tmp_path):
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
         "RANK"
     )
-    frame = kjupyter.run(code, n=2, namespace={}, quiet=True)
+    frame = kjupyter.run(code, n=2, names={}, quiet=True)
     assert list(frame["value"]) == [0, 1]
     assert list(frame["attempts"]) == [1, 2]
 

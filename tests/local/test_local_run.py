@@ -95,10 +95,10 @@ def test_worker_side_load_error_fails_the_task_not_the_worker():
 
     ghost = types.ModuleType("no_such_module_here")
     ghost.__name__ = "no_such_module_here"
-    frame = kjupyter.run("ghost", n=1, namespace={"ghost": ghost}, quiet=True)
+    frame = kjupyter.run("ghost", n=1, names={"ghost": ghost}, quiet=True)
     assert frame.loc[0, "status"] == "error"
     assert "No module named 'no_such_module_here'" in frame.loc[0, "error"]
-    assert kjupyter.run("RANK + 1", n=1, namespace={}, values=True, quiet=True) == [1]
+    assert kjupyter.run("RANK + 1", n=1, names={}, values=True, quiet=True) == [1]
 
 
 def test_hundred_megabyte_result():

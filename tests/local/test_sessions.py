@@ -138,5 +138,5 @@ def test_combine_map_and_run_results():
     assert list(combined["square"]) == [0, 1, 4]
     assert list(combined.index.get_level_values("item")) == [0, 1, 2]
     code = "import numpy as np\nnp.full(2, RANK)"
-    joined = kjupyter.combine(kjupyter.run(code, n=2, namespace={}, quiet=True))
+    joined = kjupyter.combine(kjupyter.run(code, n=2, names={}, quiet=True))
     assert joined.tolist() == [0, 0, 1, 1]

@@ -81,7 +81,7 @@ def test_ranks_reach_each_other_through_it():
 
 
 def test_every_rank_of_a_run_gets_it_and_reaches_rank_0():
-    assert kjupyter.run(ALL_REDUCE, n=3, namespace={}, values=True) == [6, 6, 6]
+    assert kjupyter.run(ALL_REDUCE, n=3, names={}, values=True) == [6, 6, 6]
 
     def environ(rank):
         import os

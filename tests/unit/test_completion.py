@@ -26,7 +26,7 @@ def test_lines_the_matcher_claims(line, words):
 def test_flags_come_from_the_verb_parser():
     context = verbs.MagicContext()
     assert dispatch.complete(context, "%k8s delete --y") == ["--yes"]
-    assert dispatch.complete(context, "%k8s ls -") [:3] == ["--all-namespaces", "--field-selector",
-                                                         "--help"]  # fmt: skip
+    assert dispatch.complete(context, "%k8s ls -")[:3] == ["--all-namespaces", "--chunk-size",
+                                                        "--field-selector"]  # fmt: skip
     assert "-A" in dispatch.complete(context, "%k8s ls -")
     assert dispatch.complete(context, "%k8s nosuchverb --") == []

@@ -72,3 +72,33 @@ def test_a_file_that_is_no_kubeconfig_is_one_line(tmp_path, what):
     with pytest.raises(BadArgument, match="is not a kubeconfig") as raised:
         kjupyter.connect(kubeconfig=path)
     assert path in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_translated_error_keeps_its_cause_and_its_one_line(kubeconfig):
+    """Client errors are translated once, chained (`raise ... from err`): the user still sees
+    one line, and a debugger or a log sees what the client raised underneath."""
+    import urllib3
+
+    cluster = kjupyter.connect(kubeconfig=kubeconfig)
+    with pytest.raises(Unreachable) as caught:
+        cluster.ls("pods")
+    cause = caught.value.__cause__
+    assert isinstance(cause, (urllib3.exceptions.HTTPError, OSError)), repr(cause)
+    assert caught.value._render_traceback_() == [f"Unreachable: {caught.value}"]
+
+
+@pytest.mark.parametrize("what", ["binary", "bad yaml"])
+def test_a_bad_kubeconfig_error_keeps_its_cause(tmp_path, what):
+    from kjupyter.errors import BadArgument
+
+    path = tmp_path / "config"
+    if what == "binary":
+        path.write_bytes(b"\x00\xff\xfe\x81")
+    else:
+        path.write_text("clusters: [unclosed\n")
+    with pytest.raises(BadArgument, match="is not a kubeconfig") as raised:
+        kjupyter.connect(kubeconfig=str(path))
+    cause = type(raised.value.__cause__).__name__
+    assert cause == ("UnicodeDecodeError" if what == "binary" else "ParserError"), cause
+    assert raised.value._render_traceback_() == [f"BadArgument: {raised.value}"]
+    assert raised.value._render_traceback_() == [f"BadArgument: {raised.value}"]

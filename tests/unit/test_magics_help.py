@@ -25,10 +25,50 @@ def test_help_lists_every_verb_under_its_group(shell):
         assert f" {name} " in text
 
 
-def test_help_of_one_verb_is_its_usage(shell):
+def test_help_of_one_verb_is_its_docstring_then_its_usage(shell):
     text = str(shell.run_line_magic("k8s", "help critical-chain"))
-    assert text.startswith("usage: %k8s critical-chain")
-    assert str(shell.run_line_magic("k8s", "stop --help")).startswith("usage: %k8s stop")
+    assert text.startswith("Where start-up time went")
+    assert "\nusage: %k8s critical-chain" in text
+    assert "usage: %k8s stop" in str(shell.run_line_magic("k8s", "stop --help"))
+
+
+def _verbs():
+    from kjupyter.magics.dispatch import load_commands
+
+    return sorted(load_commands())
+
+
+@pytest.mark.parametrize("name", _verbs())
+def test_every_verb_has_a_docstring_with_an_example(name):
+    from kjupyter.magics.dispatch import load_commands
+
+    doc = load_commands()[name].handler.__doc__ or ""
+    assert "In [1]:" in doc and "%k8s" in doc, f"%k8s {name}: no docstring with an In [1]: example"
+
+
+@pytest.mark.parametrize("name", _verbs())
+def test_help_verb_dash_dash_help_and_question_mark_show_one_text(shell, name):
+    """`%k8s help VERB`, `%k8s VERB --help` and `%k8s VERB?` show the docstring and usage."""
+    import inspect
+
+    from kjupyter.magics.dispatch import load_commands
+
+    found = load_commands()[name]
+    by_help = str(shell.run_line_magic("k8s", f"help {name}"))
+    by_flag = str(shell.run_line_magic("k8s", f"{name} --help"))
+    asked = shell.run_cell(f"%k8s {name}?", store_history=False)
+    assert asked.error_in_exec is None and asked.error_before_exec is None
+    by_question = str(asked.result)
+    assert by_help == by_flag == by_question
+    assert by_help.startswith(inspect.cleandoc(found.handler.__doc__ or "").split("\n")[0])
+    if name != "help":  # `help` has no options of its own beyond -h
+        assert "usage: %k8s " in by_help
+
+
+def test_a_cell_verb_asked_with_a_question_mark_shows_its_help(shell):
+    result = shell.run_cell("%%k8s run?\nprint(1)\n", store_history=False)
+    assert result.error_in_exec is None
+    assert "usage: %k8s run" in str(result.result)
 
 
 def test_unknown_verbs_and_bad_quotes_are_one_line_usage_errors(shell):

@@ -10,6 +10,8 @@ from kjupyter.cluster.paths import Level, Location
 from kjupyter.errors import BadArgument
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 VERBS = frozenset(
@@ -17,7 +19,7 @@ VERBS = frozenset(
 )
 
 
-def rules(cluster: Cluster, namespace: Namespace) -> Any:
+def rules(cluster: Cluster, namespace: Namespace) -> pd.DataFrame:
     """SelfSubjectRulesReview as kubectl auth can-i --list shows it: one row per rule."""
     import pandas as pd
 

@@ -24,6 +24,8 @@ from kjupyter.errors import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 FIELD_MANAGER = "kjupyter"
@@ -41,7 +43,7 @@ def documents(text: str) -> list[dict[str, Any]]:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise BadArgument(f"the manifest is not valid YAML{where}: {problem}") from None
+        raise BadArgument(f"the manifest is not valid YAML{where}: {problem}") from err
     found: list[dict[str, Any]] = []
     for number, doc in enumerate(loaded, 1):
         if doc is None:
@@ -92,7 +94,7 @@ def apply(
     namespace: Namespace,
     force: bool = False,
     dry_run: bool = False,
-) -> Any:
+) -> pd.DataFrame:
     """Apply each object with server-side apply; a DataFrame of created/configured/unchanged.
 
     Objects the server refuses are reported, beside the others' results, by `ApplyFailed`.
@@ -121,7 +123,11 @@ def apply(
         raise ApplyFailed(
             f"{len(failed)} of {len(rows)} objects failed: {'; '.join(failed)}. "
             f"Applied: {', '.join(applied) or 'nothing'} (every row in .results)"
-            + ("; --force (force=True) takes conflicting fields over" if conflicts else ""),
+            + (
+                "; --force-conflicts (force_conflicts=True) takes conflicting fields over"
+                if conflicts
+                else ""
+            ),
             frame,
         )
     return frame

@@ -16,13 +16,15 @@ from kjupyter.cluster.paths import Level, Location
 from kjupyter.errors import ApiError, BadArgument, BadPath, ConfirmationNeeded, NotFound
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 RESTARTABLE = frozenset({("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets")})
 
 
-def changes_frame(rows: list[dict[str, Any]]) -> Any:
+def changes_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """What a change did, one row per object: Kind, Namespace, Result, name as index."""
     import pandas as pd
 
@@ -45,8 +47,8 @@ def targets(
         return kind, namespace, [name]
     if location.level is Level.ROOT:
         raise BadPath(f"{verb} needs a kind or an object, not /")
+    assert location.kind is not None
     kind = location.kind
-    assert kind is not None
     if location.level is Level.KIND and not (all_ or selector):
         how = "add --all (all=True) or a selector, or " if verb == "delete" else ""
         raise BadArgument(
@@ -101,7 +103,7 @@ def delete(
     yes: bool = False,
     dry_run: bool = False,
     dotted: bool = False,
-) -> Any:
+) -> pd.DataFrame:
     """Delete each target; with `wait`, return once the server no longer has them.
 
     Deletes that reach wide (see `confirmation_reason`) need `yes`, or the same delete
@@ -193,7 +195,7 @@ def _await_gone(
             delay = min(delay * 2, 1.0)
 
 
-def scale(cluster: Cluster, location: Location, replicas: int) -> Any:
+def scale(cluster: Cluster, location: Location, replicas: int) -> pd.DataFrame:
     """Set `spec.replicas` through the `scale` sub-resource of each target."""
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
         raise BadArgument(f"replicas must be a non-negative integer, not {replicas!r}")
@@ -239,7 +241,7 @@ def restart_one(cluster: Cluster, url: str, what: str) -> dict[str, Any]:
     )
 
 
-def restart(cluster: Cluster, location: Location) -> Any:
+def restart(cluster: Cluster, location: Location) -> pd.DataFrame:
     """Rolling restart, as `kubectl rollout restart`: stamp the pod template's annotations."""
     kind, namespace, chosen = targets(cluster, location, all_=False, selector=None, verb="restart")
     if (kind.group, kind.plural) not in RESTARTABLE:
@@ -266,7 +268,7 @@ def wait(
     all_: bool = False,
     selector: str | None = None,
     timeout: float = 30.0,
-) -> Any:
+) -> pd.DataFrame:
     """`kubectl wait`: until each target has `condition` = `value`, or is gone (`delete`).
 
     Watched from a list's resourceVersion (no change in between is missed), never polled.

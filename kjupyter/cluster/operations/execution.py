@@ -70,7 +70,7 @@ def command_words(command: str | list[str]) -> list[str]:
         try:
             words = shlex.split(command)
         except ValueError as err:
-            raise BadArgument(f"cannot split command {command!r}: {err}") from None
+            raise BadArgument(f"cannot split command {command!r}: {err}") from err
     elif isinstance(command, list | tuple) and all(isinstance(w, str) for w in command):
         words = list(command)
     else:
@@ -115,9 +115,9 @@ def open_exec(
             api_client.configuration, get_websocket_url(url), headers, capture_all=False
         )
     except WebSocketBadStatusException as err:
-        raise error_for(err.status_code, err.resp_body, action) from None
+        raise error_for(err.status_code, err.resp_body, action) from err
     except OSError as err:
-        raise Unreachable(f"{action}: cannot reach the API server ({err})") from None
+        raise Unreachable(f"{action}: cannot reach the API server ({err})") from err
 
 
 def exit_code(client: Any) -> int:

@@ -17,6 +17,8 @@ from kjupyter.cluster.paths import POD_OWNERS, Level, Location
 from kjupyter.errors import BadArgument, BadPath, NotFound
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 
@@ -28,11 +30,11 @@ def ls(
     selector: str | None = None,
     field_selector: str | None = None,
     all_namespaces: bool = False,
-    limit: int = 500,
-) -> Any:
+    chunk_size: int = 500,
+) -> pd.DataFrame:
     """A DataFrame of the kinds (at `/` and in a namespace) or objects at `location`."""
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise BadArgument(f"limit must be a positive integer, not {limit!r}")
+    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise BadArgument(f"chunk_size must be a positive integer, not {chunk_size!r}")
     level = location.level
     if level is Level.ROOT:
         return kinds_frame(
@@ -60,7 +62,7 @@ def ls(
         wide=wide,
         selector=selector,
         field_selector=field_selector,
-        limit=limit,
+        limit=chunk_size,
     )
     if level is Level.OBJECT:
         if frame.empty and not (selector or all_namespaces):
@@ -83,7 +85,7 @@ def watch(
     selector: str | None = None,
     field_selector: str | None = None,
     all_namespaces: bool = False,
-) -> Any:
+) -> pd.DataFrame:
     """`kubectl get -w`: print the list, then each change as one row, until Ctrl-C.
 
     Returns the latest rows as a DataFrame. Watches from the list's resourceVersion, so no
@@ -176,7 +178,7 @@ def list_table(
     selector: str | None = None,
     field_selector: str | None = None,
     limit: int = 500,
-) -> Any:
+) -> pd.DataFrame:
     """Every object of `kind` (in `namespace`, or all) as kubectl's table, page by page."""
     if not kind.can("list"):
         raise BadPath(
@@ -263,7 +265,7 @@ def objects(
             return found
 
 
-def kinds_frame(cluster: Cluster, kinds: Any) -> Any:
+def kinds_frame(cluster: Cluster, kinds: Any) -> pd.DataFrame:
     """The kinds found at a directory (`/` or a namespace), one row each, plural as index."""
     import pandas as pd
 
@@ -318,7 +320,7 @@ def _ls_sub(cluster: Cluster, location: Location, **options: Any) -> Any:
     raise BadPath(f"{location.path} is not a list; use cat (or logs) on it")
 
 
-def containers_frame(pod: dict[str, Any]) -> Any:
+def containers_frame(pod: dict[str, Any]) -> pd.DataFrame:
     """The containers of a pod (init, regular, ephemeral) with their state, one row each."""
     import pandas as pd
 
@@ -335,7 +337,8 @@ def containers_frame(pod: dict[str, Any]) -> Any:
     ):
         for container in spec.get(key) or []:
             state = statuses.get(container["name"], {})
-            current = state.get("state") or {}
+            current: dict[str, Any] = state.get("state") or {}
+            detail = (next(iter(current.values())) or {}) if current else {}
             rows.append(
                 {
                     "Name": container["name"],
@@ -343,7 +346,7 @@ def containers_frame(pod: dict[str, Any]) -> Any:
                     "Image": container.get("image", ""),
                     "Ready": bool(state.get("ready", False)),
                     "State": next(iter(current), "waiting"),
-                    "Reason": next(iter(current.values()), {}).get("reason", "") if current else "",
+                    "Reason": detail.get("reason", ""),
                     "Restarts": int(state.get("restartCount", 0)),
                 }
             )

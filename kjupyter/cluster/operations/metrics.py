@@ -11,12 +11,14 @@ from kjupyter.cluster.paths import Level, Location
 from kjupyter.errors import BadPath, NotAvailable
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 METRICS_GROUP = "metrics.k8s.io"
 
 
-def top(cluster: Cluster, location: Location) -> Any:
+def top(cluster: Cluster, location: Location) -> pd.DataFrame:
     """Pods' use (a namespace, pods, one pod: per container) or nodes' use (`/`, `/nodes`)."""
 
     kind = location.kind

@@ -14,6 +14,8 @@ from kjupyter.cluster.paths import POD_OWNERS, Level, Location
 from kjupyter.errors import BadArgument, BadPath, NotFound
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kjupyter.cluster.handle import ClusterHandle as Cluster
 
 
@@ -22,7 +24,9 @@ def cat(cluster: Cluster, location: Location, *, reveal: bool = False) -> KubeOb
     kind, namespace, name = object_target(cluster, location)
     sub = location.sub
     if sub and (sub[-1] == "log"):
-        return logs(cluster, location)
+        text = logs(cluster, location)
+        assert text is not None  # (only a followed log returns None)
+        return text
     if sub and sub[0] == "containers":
         if len(sub) == 1:
             raise BadPath(f"{location.path} is a list; ls it, or cat containers/<name>")
@@ -56,7 +60,7 @@ def _container(pod: dict[str, Any], pod_name: str, container: str) -> dict[str, 
     raise NotFound(f"pod {pod_name} has no container {container!r}; containers: {', '.join(names)}")
 
 
-def events(cluster: Cluster, location: Location, *, wide: bool = False) -> Any:
+def events(cluster: Cluster, location: Location, *, wide: bool = False) -> pd.DataFrame:
     """Events of a namespace or kind (all of them) or about one object, oldest first."""
     core_events = cluster.discovery.lookup("events")
     if location.level is Level.OBJECT:
@@ -74,7 +78,7 @@ def events(cluster: Cluster, location: Location, *, wide: bool = False) -> Any:
 
 def object_events(
     cluster: Cluster, kind: Kind, namespace: Namespace | None, name: Name, *, wide: bool = False
-) -> Any:
+) -> pd.DataFrame:
     """Events whose involvedObject is this one object, oldest first."""
     core_events = cluster.discovery.lookup("events")
     field = f"involvedObject.name={name},involvedObject.kind={kind.kind}"
@@ -159,7 +163,8 @@ def logs(
             query["container"] = execution.pick_container(cluster, namespace, name)
         if follow_to is not None:
             assert namespace is not None
-            return follow(cluster, kind, namespace, name, query, follow_to)
+            follow(cluster, kind, namespace, name, query, follow_to)
+            return None
         data = cluster.connection.request(
             "GET",
             kind.url(namespace, name, "log"),
@@ -182,7 +187,8 @@ def logs(
             first = owned[0]
             assert namespace is not None
             picked = {**query, "container": container or execution.default_container(first)}
-            return follow(cluster, pods, namespace, first["metadata"]["name"], picked, follow_to)
+            follow(cluster, pods, namespace, first["metadata"]["name"], picked, follow_to)
+            return None
         for found in owned:
             pod = found["metadata"]["name"]
             data = cluster.connection.request(

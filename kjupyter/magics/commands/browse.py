@@ -11,6 +11,11 @@ from kjupyter.magics.verbs import MagicContext, verb
 
 @verb("browse", "a tree widget of the cluster: expand, select, look, act")
 def browse_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Draw the cluster tree as a widget: expand, select, look and act with the mouse.
+
+    In [1]: %k8s browse
+    In [2]: %k8s browse /namespaces/ml --height 600
+    """
     parser = VerbParser("browse", "Open the cluster tree as a widget (default: at /).")
     parser.add_argument("path", nargs="?", default="/", help="where the tree starts")
     parser.add_argument("--height", type=int, default=420, help="height of the tree in pixels")

@@ -24,6 +24,11 @@ RUNNER_NAME = "_kjupyter_run_in_container"
     "exec", "run a command in a pod: %k8s exec POD -- CMD; %%k8s exec POD runs the cell", cell=True
 )
 def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Run a command in a pod's container; its output and exit code come back.
+
+    In [1]: %k8s exec pods/web-7d9f -- ls /app
+    In [2]: %k8s exec pods/web-7d9f -c sidecar --shell -- 'echo $HOSTNAME'
+    """
     parser = VerbParser(
         "exec",
         "Run a command (or, as %%k8s exec, the cell) in a container, in kubectl's order: "
@@ -71,11 +76,17 @@ def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         fate = "stopped it" if stopped.stopped else "it may still run there (no sh to signal it)"
         raise CommandFailed(
             f"interrupted: {options.command[0]} in {stopped.where}; {fate}"
-        ) from None
+        ) from stopped
 
 
 @verb("enter", "run the following cells in a container (python or shell) until %k8s exit")
 def enter_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Enter a container: the cells that follow run there, until `%k8s exit`.
+
+    In [1]: %k8s enter pods/web-7d9f --shell
+    In [2]: !ls /app
+    In [3]: %k8s exit
+    """
     parser = VerbParser("enter", "Send the following cells to a container until %k8s exit.")
     parser.add_argument("path", help="pods/<name>")
     parser.add_argument("-c", "--container")
@@ -107,6 +118,11 @@ def enter_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 @verb("exit", "leave the container %k8s enter entered")
 def exit_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Leave the container `%k8s enter` entered: cells run in the notebook again.
+
+    In [1]: %k8s enter pods/web-7d9f
+    In [2]: %k8s exit
+    """
     VerbParser("exit", "Stop sending cells to the container.").parse(args)
     if context.state.get(SESSION_KEY) is None:
         raise UsageError("%k8s exit: not inside a container (%k8s enter POD first)")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from IPython.core.error import UsageError
 
-from kjupyter.magics.args import HelpRequested, HelpText
+from kjupyter.magics import helptext
+from kjupyter.magics.args import HelpText, VerbParser
 from kjupyter.magics.verbs import MagicContext, registered, verb
 
 GROUP_TITLES = {
@@ -21,17 +22,22 @@ GROUP_TITLES = {
 
 @verb("help", "list the verbs, or show one verb's help (%k8s help VERB)")
 def help_verb(context: MagicContext, args: list[str], cell: str | None) -> HelpText:
+    """List the verbs by group, or show one verb's help: its docstring, then its options.
+
+    `%k8s VERB --help` and `%k8s VERB?` show the same text as `%k8s help VERB`.
+
+    In [1]: %k8s help
+    In [2]: %k8s help ls
+    """
+    parser = VerbParser("help", "List the verbs, or show one verb's help.")
+    parser.add_argument("verb", nargs="?", help="the verb to explain")
+    options = parser.parse(args)
     table = registered()  # the dispatcher loaded every command before calling this one
-    args = [a for a in args if a not in ("-h", "--help")]
-    if args:
-        if args[0] not in table:
+    if options.verb:
+        if options.verb not in table:
             known = ", ".join(sorted(table))
-            raise UsageError(f"unknown verb {args[0]!r}; known verbs: {known}")
-        try:
-            table[args[0]].handler(context, ["--help"], None)
-        except HelpRequested as shown:
-            return HelpText(shown.text)
-        return HelpText(table[args[0]].summary)
+            raise UsageError(f"unknown verb {options.verb!r}; known verbs: {known}")
+        return helptext.of(context, table[options.verb])
     lines = ["%k8s VERB [ARGS]"]
     width = max(len(name) for name in table)
     groups: dict[str, list[str]] = {}

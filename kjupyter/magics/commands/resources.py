@@ -13,13 +13,24 @@ from kjupyter.magics.verbs import MagicContext, verb
 
 @verb("describe", "an object with its conditions, containers and events")
 def describe_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """One object with its conditions, containers and events, as `kubectl describe` shows.
+
+    In [1]: %k8s describe pods/web-7d9f
+    In [2]: %k8s describe /nodes/node-1
+    """
     parser = VerbParser("describe", "Describe one object.")
     parser.add_argument("path")
-    return current(context).describe(parser.parse(args).path)
+    path = parser.parse(args).path  # --help before connecting: it needs no cluster
+    return current(context).describe(path)
 
 
 @verb("events", "events of the namespace, a kind or one object")
 def events_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Events of the namespace, a kind or one object, oldest first; -w follows new ones.
+
+    In [1]: %k8s events
+    In [2]: %k8s events pods/web-7d9f -o wide
+    """
     parser = VerbParser("events", "Events (oldest first, as kubectl) as a DataFrame.")
     parser.add_argument("path", nargs="?", default=".")
     parser.add_argument("--wide", action="store_true", help="the wide columns too (-o wide)")
@@ -54,6 +65,11 @@ def _seconds(text: str) -> int:
 
 @verb("logs", "logs of a pod (or of every pod a workload owns)")
 def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Logs of a pod (or of each pod a workload owns), as text; -f follows until Ctrl-C.
+
+    In [1]: %k8s logs pods/web-7d9f --tail 20
+    In [2]: %k8s logs deployments/web -c app --since 5m
+    """
     parser = VerbParser("logs", "Read logs. Example: %k8s logs pods/web -c app --tail 20")
     parser.add_argument("path")
     parser.add_argument("-c", "--container")
@@ -80,6 +96,13 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 @verb("delete", "delete objects (a glob or -l selects several; a whole kind needs --all)")
 def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Delete the object(s) at a path; a whole kind needs --all, as in kubectl.
+
+    A namespace, a cluster-scoped object or a glob's matches need -y or the same line again.
+
+    In [1]: %k8s delete pods/web-7d9f
+    In [2]: %k8s delete pods --all -l app=web --wait
+    """
     parser = VerbParser(
         "delete",
         "Delete objects. Example: %k8s delete pods/web-* . A namespace, a cluster-scoped "
@@ -106,6 +129,11 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
 
 @verb("rollout", "rollout status PATH: follow a deployment/statefulset/daemonset rollout")
 def rollout_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """`kubectl rollout status`: each step of a rollout, as it happens, until it is done.
+
+    In [1]: %k8s rollout status deploy/web
+    In [2]: %k8s rollout status statefulsets/db --timeout 600
+    """
     parser = VerbParser("rollout", "Follow a rollout. Example: %k8s rollout status deploy/web")
     parser.add_argument("action", choices=["status"])
     parser.add_argument("path")
@@ -117,6 +145,11 @@ def rollout_verb(context: MagicContext, args: list[str], cell: str | None) -> An
 
 @verb("wait", "until objects meet a condition or are deleted (--for=condition=Available)")
 def wait_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """`kubectl wait`: until the object(s) have a condition, or are deleted.
+
+    In [1]: %k8s wait deployments/web --for condition=Available
+    In [2]: %k8s wait pods -l app=web --all --for delete --timeout 60
+    """
     parser = VerbParser(
         "wait",
         "Wait, as kubectl wait. Example: %k8s wait deploy/web --for=condition=Available",
@@ -151,6 +184,11 @@ def wait_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 @verb("scale", "set the replicas of a deployment, statefulset, replicaset")
 def scale_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Set the replicas of a deployment, statefulset or replicaset (any kind with /scale).
+
+    In [1]: %k8s scale deployments/web 3
+    In [2]: %k8s scale deploy/web --replicas 0
+    """
     parser = VerbParser("scale", "Scale. Example: %k8s scale deploy/web 3 (or --replicas 3)")
     parser.add_argument("path")
     parser.add_argument("replicas", nargs="?", type=int)
@@ -164,6 +202,11 @@ def scale_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 @verb("restart", "rolling restart of a workload, then of the units that require it, in order")
 def restart_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Rolling restart of a workload, then of the units that require it (--no-deps: it alone).
+
+    In [1]: %k8s restart deployments/db
+    In [2]: %k8s restart deploy/web --no-deps
+    """
     parser = VerbParser(
         "restart",
         "Rolling restart (kubectl rollout restart). A unit that others require "
@@ -184,10 +227,25 @@ def restart_verb(context: MagicContext, args: list[str], cell: str | None) -> An
 
 @verb("apply", "server-side apply YAML: %%k8s apply (cell) or %k8s apply -f FILE", cell=True)
 def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Server-side apply a YAML manifest (the cell, or -f FILE); a DataFrame says what changed.
+
+    As `kubectl apply --server-side`: fields another manager owns are a conflict unless
+    --force-conflicts; --dry-run asks the server and changes nothing.
+
+    In [1]: %%k8s apply
+       ...: apiVersion: v1
+       ...: kind: ConfigMap
+       ...: metadata: {name: settings}
+       ...: data: {level: debug}
+    In [2]: %k8s apply -f deploy.yaml --dry-run
+    """
     parser = VerbParser("apply", "Server-side apply every document of the cell (or a file).")
     parser.add_argument("-f", "--filename", help="a YAML file instead of the cell")
     parser.add_argument("-n", "--namespace", help="for documents without one")
-    parser.add_argument("--force", action="store_true", help="take over conflicting fields")
+    parser.add_argument(
+        "--force-conflicts", "--force", dest="force_conflicts", action="store_true",
+        help="take over fields another manager owns (--force is the old spelling)",
+    )  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="ask the server, change nothing")
     parser.add_argument("-o", "--out", help="also store the result under this name")
     options = parser.parse(args)
@@ -202,12 +260,15 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         except OSError as err:
             raise UsageError(
                 f"%k8s apply: cannot read {options.filename}: {err.strerror}"
-            ) from None
+            ) from err
     from kjupyter.errors import ApplyFailed
 
     try:
         result = current(context).apply(
-            cell or "", namespace=options.namespace, force=options.force, dry_run=options.dry_run
+            cell or "",
+            namespace=options.namespace,
+            force_conflicts=options.force_conflicts,
+            dry_run=options.dry_run,
         )
     except ApplyFailed as failed:
         if options.out:  # what was applied stays at hand beside the error
@@ -220,13 +281,26 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 @verb("top", "CPU and memory of pods or nodes (needs the metrics API)")
 def top_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """CPU and memory use of pods here, or of nodes at / and /nodes (needs the metrics API).
+
+    In [1]: %k8s top
+    In [2]: %k8s top /nodes
+    """
     parser = VerbParser("top", "CPU and memory use: pods here, or nodes at / and /nodes.")
     parser.add_argument("path", nargs="?", default=".")
-    return current(context).top(parser.parse(args).path)
+    path = parser.parse(args).path  # --help before connecting: it needs no cluster
+    return current(context).top(path)
 
 
 @verb("can-i", "what you may do here (a DataFrame), or: can-i VERB PATH -> bool")
 def can_i_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """What you may do in a namespace (a DataFrame), or whether you may do one thing (a bool).
+
+    As `kubectl auth can-i`: the server answers for the identity of the current context.
+
+    In [1]: %k8s can-i
+    In [2]: %k8s can-i delete pods
+    """
     parser = VerbParser("can-i", "Your permissions. Example: %k8s can-i delete pods")
     parser.add_argument("verb", nargs="?")
     parser.add_argument("path", nargs="?")

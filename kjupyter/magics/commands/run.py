@@ -75,16 +75,14 @@ def run_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     from kjupyter.run import api
 
     _ensure_closer(context)
-    picked = backend_options(context, options)
-    if "namespace" in picked:  # run's own `namespace` is the cell's names
-        picked["k8s_namespace"] = picked.pop("namespace")
+    picked = backend_options(context, options)  # `namespace` among them: the pods'
     result = api.run(
         cell,
         n=options.n,
-        namespace=context.shell.user_ns,
+        names=context.shell.user_ns,
         values=options.values,
         stream=not options.no_stream,
-        max_attempts=options.retries + 1,
+        retries=options.retries,
         **picked,
     )
     shown = _store(context, options.out, result)
@@ -136,7 +134,7 @@ def map_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         chunksize=options.chunksize,
         values=options.values,
         stream=not options.no_stream,
-        max_attempts=options.retries + 1,
+        retries=options.retries,
         **backend_options(context, options),
     )
     return _store(context, options.out, result)

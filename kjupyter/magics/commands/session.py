@@ -32,7 +32,7 @@ def _session(name: str | None) -> Any:
     try:
         return sessions.get(name)
     except KjupyterError as err:
-        raise UsageError(str(err)) from None
+        raise UsageError(str(err)) from err
 
 
 @verb("session", "stateful ranks: session up -n N [--name S] [pod options] | status | down")
@@ -74,7 +74,7 @@ def session_verb(context: MagicContext, args: list[str], cell: str | None) -> An
     try:
         return sessions.session(options.n, name=options.name, **picked)
     except KjupyterError as err:
-        raise UsageError(str(err)) from None
+        raise UsageError(str(err)) from err
 
 
 def parse_ranks(text: str | None) -> list[int] | None:
@@ -83,8 +83,8 @@ def parse_ranks(text: str | None) -> list[int] | None:
         return None
     try:
         return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(f"--ranks takes rank numbers like 0,2, not {text!r}") from None
+    except ValueError as err:
+        raise UsageError(f"--ranks takes rank numbers like 0,2, not {text!r}") from err
 
 
 @verb("px", "run the cell on every rank of a session, in the rank's own namespace", cell=True)
@@ -124,7 +124,7 @@ def px_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
             stream=not options.no_stream,
         )
     except KjupyterError as err:
-        raise UsageError(str(err)) from None
+        raise UsageError(str(err)) from err
     if options.out:
         context.shell.user_ns[options.out] = result
     return result

@@ -44,6 +44,11 @@ def set_current(context: MagicContext, cluster: Any) -> Any:
 
 @verb("connect", "connect to a cluster: --kubeconfig PATH, --context NAME (or in-cluster)")
 def connect_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Connect to a cluster (a kubeconfig context, or in-cluster); later verbs use it.
+
+    In [1]: %k8s connect
+    In [2]: %k8s connect --kubeconfig ~/.kube/lab --context admin
+    """
     parser = VerbParser("connect", "Connect to a cluster; later verbs use it.")
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube)")
     parser.add_argument("--context", help="context of the kubeconfig (default: current)")
@@ -55,6 +60,10 @@ def connect_verb(context: MagicContext, args: list[str], cell: str | None) -> An
 
 @verb("use", "switch to another context of the same kubeconfig")
 def use_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Switch to another context of the current kubeconfig.
+
+    In [1]: %k8s use staging
+    """
     parser = VerbParser("use", "Switch to another context of the current kubeconfig.")
     parser.add_argument("context", help="context name")
     options = parser.parse(args)
@@ -63,6 +72,11 @@ def use_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 @verb("ns", "change to a namespace (%k8s ns NAME; no name: the context's default)")
 def ns_verb(context: MagicContext, args: list[str], cell: str | None) -> str:
+    """Go to a namespace (`cd /namespaces/NAME`), or show the current one.
+
+    In [1]: %k8s ns ml
+    In [2]: %k8s ns
+    """
     parser = VerbParser("ns", "Change the current directory to a namespace.")
     parser.add_argument("namespace", nargs="?", help="namespace (default: the context's)")
     options = parser.parse(args)
@@ -72,19 +86,39 @@ def ns_verb(context: MagicContext, args: list[str], cell: str | None) -> str:
 
 @verb("cd", "change the current directory of the cluster tree (default: ~)")
 def cd_verb(context: MagicContext, args: list[str], cell: str | None) -> str:
+    """Change the current directory of the cluster tree: a namespace, a kind or an object.
+
+    In [1]: %k8s cd /namespaces/ml/pods
+    In [2]: %k8s cd ..
+    In [3]: %k8s cd
+    """
     parser = VerbParser("cd", "Change the current directory (a namespace, kind or object).")
     parser.add_argument("path", nargs="?", default="~")
-    return current(context).cd(parser.parse(args).path)
+    path = parser.parse(args).path  # --help before connecting: it needs no cluster
+    return current(context).cd(path)
 
 
 @verb("pwd", "the current directory of the cluster tree")
 def pwd_verb(context: MagicContext, args: list[str], cell: str | None) -> str:
+    """The current directory of the cluster tree.
+
+    In [1]: %k8s pwd
+    """
     VerbParser("pwd", "Print the current directory.").parse(args)
     return current(context).pwd()
 
 
 @verb("ls", "list a directory as kubectl get would, as a DataFrame", aliases=("get",))
 def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """What a path holds, as a DataFrame with the columns `kubectl get` shows.
+
+    Kinds at `/` and in a namespace, objects in a kind; -l and --field-selector filter as
+    kubectl's, -A lists every namespace, -w watches (as `kubectl get -w`) until Ctrl-C.
+
+    In [1]: %k8s ls
+    In [2]: pods = %k8s ls pods -l app=web
+    In [3]: %k8s ls deployments -A -o wide
+    """
     parser = VerbParser(
         "ls",
         "List kinds (at / and in a namespace) or objects with kubectl's columns. "
@@ -100,7 +134,10 @@ def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("--field-selector", help="field selector (status.phase=Running)")
     parser.add_argument("-A", "--all-namespaces", action="store_true")
     parser.add_argument("-n", "--namespace", help="the path seen from /namespaces/NAMESPACE")
-    parser.add_argument("--limit", type=int, default=500, help="page size (default 500)")
+    parser.add_argument(
+        "--chunk-size", "--limit", dest="chunk_size", type=int, default=500,
+        help="objects per request, as kubectl's (default 500; --limit is the old spelling)",
+    )  # fmt: skip
     options = parser.parse(args)
     if options.namespace:
         options.path = in_namespace(options.path, options.namespace)
@@ -119,12 +156,18 @@ def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         selector=options.selector,
         field_selector=options.field_selector,
         all_namespaces=options.all_namespaces,
-        limit=options.limit,
+        chunk_size=options.chunk_size,
     )
 
 
 @verb("cat", "show one object as YAML (Secrets redacted unless --reveal)")
 def cat_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """The object at a path, shown as YAML; Secrets' values stay redacted unless --reveal.
+
+    In [1]: %k8s cat deployments/web
+    In [2]: web = %k8s cat deployments/web
+    In [3]: web["spec"]["replicas"]
+    """
     parser = VerbParser("cat", "Show an object (or a container, a log) as YAML.")
     parser.add_argument("path")
     parser.add_argument("--reveal", action="store_true", help="show Secrets' values")

@@ -175,8 +175,8 @@ def _items(value: Any) -> Iterable[Any]:
 def _positive_float(name: str, value: Any) -> float:
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise BadArgument(f"{name} must be a number of seconds, not {value!r}") from None
+    except (TypeError, ValueError) as err:
+        raise BadArgument(f"{name} must be a number of seconds, not {value!r}") from err
     if number <= 0:
         raise BadArgument(f"{name} must be positive, not {value!r}")
     return number
@@ -185,8 +185,8 @@ def _positive_float(name: str, value: Any) -> float:
 def _positive_int(name: str, value: Any) -> int:
     try:
         number = int(value)
-    except (TypeError, ValueError):
-        raise BadArgument(f"{name} must be a whole number, not {value!r}") from None
+    except (TypeError, ValueError) as err:
+        raise BadArgument(f"{name} must be a whole number, not {value!r}") from err
     if number < 1:
         raise BadArgument(f"{name} must be at least 1, not {value!r}")
     return number

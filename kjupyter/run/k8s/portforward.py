@@ -53,8 +53,8 @@ class PortForward:
                 raise BackendError(
                     f"port-forward to pod {pod} forbidden: this identity lacks create on "
                     f"pods/portforward in {namespace}"
-                ) from None
-            raise BackendError(f"port-forward to pod {pod} failed: {err}") from None
+                ) from err
+            raise BackendError(f"port-forward to pod {pod} failed: {err}") from err
         self.port = port
         self.error = ""
         self.socket, self._mine = socket.socketpair()

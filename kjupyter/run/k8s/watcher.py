@@ -264,7 +264,7 @@ class PodWatcher:
             ):  # fmt: skip
                 if self._stopped.is_set():
                     break
-                kind, obj = event.get("type"), event.get("object") or {}
+                kind, obj = str(event.get("type")), event.get("object") or {}
                 if kind == "ERROR":
                     return ""  # 410 Gone: list again
                 version = obj.get("metadata", {}).get("resourceVersion", version)
