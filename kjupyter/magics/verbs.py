@@ -56,7 +56,7 @@ def verb(
     cell: bool = False,
     aliases: tuple[str, ...] = (),
     expand: bool = True,
-):
+) -> Callable[[Handler], Handler]:
     """Decorator registering `handler(context, args, cell)` as `%k8s NAME`.
 
     `expand=False` keeps the line as written: verbs that ship code to workers (run, map).
@@ -71,7 +71,7 @@ def verb(
     return decorate
 
 
-def completer(name: str):
+def completer(name: str) -> Callable[[Completer], Completer]:
     """Decorator registering `fn(context, words_before, prefix) -> candidates` for a verb."""
 
     def decorate(fn: Completer) -> Completer:

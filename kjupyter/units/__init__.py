@@ -9,10 +9,12 @@ running. `critical_chain` shows, pod by pod, where a workload's start-up time we
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["critical_chain", "start", "status", "stop"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name == "critical_chain":
         from kjupyter.units.chain import critical_chain
 

@@ -16,7 +16,9 @@ def requirements_first(graph: Graph, root: str) -> list[str]:
     return order
 
 
-def _visit(graph: Graph, ref: str, order: list[str], path: list[str], needed_by: str | None):
+def _visit(
+    graph: Graph, ref: str, order: list[str], path: list[str], needed_by: str | None
+) -> None:
     if ref in order:
         return
     if ref in path:

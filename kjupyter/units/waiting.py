@@ -41,7 +41,15 @@ def until(
     return items
 
 
-def _watch_once(cluster, url, query, items, version, left, done) -> str:
+def _watch_once(
+    cluster: Cluster,
+    url: str,
+    query: dict[str, str],
+    items: Items,
+    version: str,
+    left: float,
+    done: Callable[[Items], bool],
+) -> str:
     watch_query = {
         **query,
         "resourceVersion": version,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pathlib
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import anywidget
@@ -201,7 +202,7 @@ class TreeBrowser(anywidget.AnyWidget):
         node = self.nodes.get(path)
         return path if node and node["dir"] else path.rsplit("/", 1)[0] or "/"
 
-    def _guard(self, call):
+    def _guard(self, call: Callable[[], Any]) -> Any:
         """Run a cluster call; a kjupyter error becomes the one-line `error` trait."""
         try:
             result = call()
