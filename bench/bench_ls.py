@@ -114,18 +114,24 @@ def fill(kubeconfig: str, namespace: str, count: int) -> None:
 def raw_table_seconds(connection, url: str, limit: int) -> float:
     """Seconds to download every page of a Table list as bytes (official client, no parsing
     beyond each page's `continue` token): the wire's and the API server's limit."""
+    return raw_table(connection, url, limit)[0]
+
+
+def raw_table(connection, url: str, limit: int) -> tuple[float, int]:
+    """(seconds, bytes) of downloading every page of a Table list (see raw_table_seconds)."""
     from kjupyter.cluster import paging, tables
 
     started = time.perf_counter()
-    token = None
+    token, size = None, 0
     while True:
         data = connection.request(
             "GET", url, accept=tables.TABLE_ACCEPT, query={"limit": limit, "continue": token},
             action="raw list", raw=True,
         )  # fmt: skip
+        size += len(data)
         token = paging.next_token(data)
         if not token:
-            return time.perf_counter() - started
+            return time.perf_counter() - started, size
 
 
 def best(repeat: int, fn) -> float:

@@ -365,8 +365,8 @@ def up(
         "timings": timer.figures,
     }
     lay.cluster_file.write_text(json.dumps(state, indent=2))
-    if fake_nodes is None and kwok.existing(lay):
-        fake_nodes = len(kwok.existing(lay))  # KWOK again for the fake nodes `down` left
+    if fake_nodes is None:
+        fake_nodes = len(kwok.existing(lay)) or None  # KWOK again for fake nodes `down` left
     if fake_nodes is not None:
         started = time.monotonic()
         kwok.set_fake_nodes(lay, fake_nodes, log=log)
