@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 
-class _Readable(msgspec.Struct):
+class _Readable(msgspec.Struct, gc=False):
     """Read like the dict it stands for (`row.get("cells")`, `meta["name"]`), so that
     `tables.to_frame` takes decoded rows as they are, with no dict built per row."""
 
@@ -41,19 +41,19 @@ class Row(_Readable):
     object: RowObject | None = None
 
 
-class ListMetadata(msgspec.Struct):
+class ListMetadata(msgspec.Struct, gc=False):
     resourceVersion: Any = None
     next: Any = msgspec.field(default=None, name="continue")
 
 
-class Table(msgspec.Struct):
+class Table(msgspec.Struct, gc=False):
     kind: Any = None
     metadata: ListMetadata | None = None
     columnDefinitions: list[dict[str, Any]] = []
     rows: list[Row] | None = None
 
 
-class Head(msgspec.Struct):
+class Head(msgspec.Struct, gc=False):
     """A page's list metadata only: the `continue` token, before its rows are decoded."""
 
     metadata: ListMetadata | None = None
