@@ -97,17 +97,40 @@ def main() -> None:
         rows += creation_rows(k, kubeconfig, namespace, options, state["pause_image"])
     finally:
         if not options.keep:
-            for name in [namespace, *cm_namespaces]:
-                try:
-                    k.delete(f"/namespaces/{name}", yes=True)
-                except Exception as err:  # keep cleaning up the rest
-                    print(f"cleanup: {err}", file=sys.stderr)
+            cleanup(k, kubeconfig, [namespace, *cm_namespaces])
             kwok.set_fake_nodes(lay, 0, log=lambda *_: None)
         k.close()
     width = max(len(r[0]) for r in rows) if rows else 10
     print(f"\n{'row':<{width}}  {'figure':>14}  baseline / ratio")
     for name, figure, note in rows:
         print(f"{name:<{width}}  {figure:>14}  {note}")
+
+
+def cleanup(k, kubeconfig: str, namespaces: list[str]) -> None:
+    """Delete the namespaces and wait until they are gone, while KWOK still runs: pods on fake
+    nodes need their "kubelet" to go (without it the pod GC deletes them, ~10 a second)."""
+    from kubernetes import client
+
+    from tools.devcluster import processes
+
+    for name in namespaces:
+        try:
+            k.delete(f"/namespaces/{name}", yes=True)
+        except Exception as err:  # keep cleaning up the rest
+            print(f"cleanup: {err}", file=sys.stderr)
+    api = _core(kubeconfig)
+
+    def gone() -> bool:
+        for name in namespaces:
+            try:
+                api.read_namespace(name)
+                return False
+            except client.ApiException as err:
+                if err.status != 404:
+                    raise
+        return True
+
+    processes.wait_for("bench namespaces deleted", gone, 1800)
 
 
 def _core(kubeconfig: str):
