@@ -6,9 +6,12 @@ Creates a namespace with N pods kept Pending by a nodeSelector no node matches (
 run; never `nodeName`, which the pod GC deletes), times:
   * kjupyter in-process: `Cluster.ls("pods")` (Table format, pages of 500) into a DataFrame;
   * kjupyter whole process: `python -c "import kjupyter; kjupyter.connect().ls(...)"`;
-  * `kubectl get pods -n NS` (whole process, output to /dev/null);
+  * the raw paged download of the same Table with the official client (bytes only, the same
+    page size: what the wire and the API server allow);
+  * `kubectl get pods -n NS` (whole process, output to /dev/null), the cluster's own kubectl
+    (`kubectl` in state/cluster.json, built at the cluster's version);
 prints best-of-N seconds and the ratios, then deletes the namespace. Figures only: the test
-suite never asserts on speed. Target (issue 5): kjupyter <= 0.5x kubectl.
+suite never asserts on speed. Targets (issue 12): kjupyter <= 0.4x kubectl, <= 1.1x raw.
 """
 
 from __future__ import annotations
@@ -33,8 +36,11 @@ def main() -> None:
     parser.add_argument("--kubeconfig", default=None)
     parser.add_argument("--namespace", default=None, help="reuse a namespace holding the pods")
     parser.add_argument("--keep", action="store_true", help="do not delete the namespace")
+    parser.add_argument("--page", type=int, default=500, help="page size (limit)")
     options = parser.parse_args()
-    kubeconfig = options.kubeconfig or json.loads(STATE.read_text())["admin_kubeconfig"]
+    state = json.loads(STATE.read_text())
+    kubeconfig = options.kubeconfig or state["admin_kubeconfig"]
+    kubectl_path = state.get("kubectl", "kubectl")
 
     import kjupyter
 
@@ -44,8 +50,14 @@ def main() -> None:
         if not options.namespace:
             fill(kubeconfig, namespace, options.pods)
         print(f"{options.pods} pods in {namespace} on {k.connection.server}")
-        inproc = best(options.repeat, lambda: k.ls(f"/namespaces/{namespace}/pods"))
-        frame = k.ls(f"/namespaces/{namespace}/pods")
+        path, url = f"/namespaces/{namespace}/pods", f"/api/v1/namespaces/{namespace}/pods"
+        frame = k.ls(path, limit=options.page)
+        inproc = raw = float("inf")
+        for _ in range(options.repeat):  # interleaved: both see the same load
+            raw = min(raw, raw_table_seconds(k.connection, url, options.page))
+            started = time.perf_counter()
+            k.ls(path, limit=options.page)
+            inproc = min(inproc, time.perf_counter() - started)
         script = (
             "import kjupyter; "
             f"f = kjupyter.connect(kubeconfig={kubeconfig!r}).ls('/namespaces/{namespace}/pods'); "
@@ -54,10 +66,14 @@ def main() -> None:
         whole = best(options.repeat, lambda: run([sys.executable, "-c", script]))
         kubectl = best(
             options.repeat,
-            lambda: run(["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-n", namespace]),
+            lambda: run([kubectl_path, "--kubeconfig", kubeconfig, "get", "pods", "-n", namespace]),
         )
         print(f"rows in DataFrame            {len(frame)}")
-        print(f"kjupyter ls, in process      {inproc:6.2f} s   {inproc / kubectl:.2f}x kubectl")
+        print(
+            f"kjupyter ls, in process      {inproc:6.3f} s   {inproc / kubectl:.2f}x kubectl, "
+            f"{inproc / raw:.2f}x raw Table"
+        )
+        print(f"raw paged Table download     {raw:6.3f} s   pages of {options.page}")
         print(f"kjupyter ls, whole process   {whole:6.2f} s   {whole / kubectl:.2f}x kubectl")
         print(f"kubectl get pods             {kubectl:6.2f} s")
     finally:
@@ -93,6 +109,29 @@ def fill(kubeconfig: str, namespace: str, count: int) -> None:
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(create, range(count)))
     print(f"created {count} pods in {time.monotonic() - started:.1f} s")
+
+
+def raw_table_seconds(connection, url: str, limit: int) -> float:
+    """Seconds to download every page of a Table list as bytes (official client, no parsing
+    beyond each page's `continue` token): the wire's and the API server's limit."""
+    return raw_table(connection, url, limit)[0]
+
+
+def raw_table(connection, url: str, limit: int) -> tuple[float, int]:
+    """(seconds, bytes) of downloading every page of a Table list (see raw_table_seconds)."""
+    from kjupyter.cluster import paging, tables
+
+    started = time.perf_counter()
+    token, size = None, 0
+    while True:
+        data = connection.request(
+            "GET", url, accept=tables.TABLE_ACCEPT, query={"limit": limit, "continue": token},
+            action="raw list", raw=True,
+        )  # fmt: skip
+        size += len(data)
+        token = paging.next_token(data)
+        if not token:
+            return time.perf_counter() - started, size
 
 
 def best(repeat: int, fn) -> float:

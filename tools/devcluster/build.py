@@ -12,7 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
-from tools.devcluster import layout
+from tools.devcluster import kwok, layout
 from tools.devcluster.processes import run
 
 KUBE_COMMANDS = (
@@ -64,8 +64,13 @@ def _build(module_dir: Path, packages: list[str], ldflags: str, out: Path) -> No
     scratch.rmdir()
 
 
-def ensure_binaries(lay: layout.Layout, log=print) -> dict[str, float]:
-    """Build whatever binary is missing or out of date; return seconds spent per module."""
+def ensure_binaries(
+    lay: layout.Layout, log=print, only: tuple[str, ...] | None = None
+) -> dict[str, float]:
+    """Build whatever binary is missing or out of date; return seconds spent per module.
+
+    `only` names the modules to consider (`fake-nodes` builds KWOK alone on a running cluster).
+    """
     lay.bin.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     jobs = [
@@ -84,8 +89,13 @@ def ensure_binaries(lay: layout.Layout, log=print) -> dict[str, float]:
             "",
             ("metrics-server",),
         ),
-    ]
+        # fake nodes for scale tests; its Stages come from the same module (kwok.write_stages)
+        ("kwok", layout.GOBUILD / "kwok", ["sigs.k8s.io/kwok/cmd/kwok"], "",
+         ("kwok", kwok.STAGES_FILE)),
+    ]  # fmt: skip
     for name, module_dir, packages, ldflags, outputs in jobs:
+        if only is not None and name not in only:
+            continue
         stamp = lay.bin / f".{name}.key"
         key = _pin_key(module_dir)
         present = all((lay.bin / output).exists() for output in outputs)
@@ -96,6 +106,8 @@ def ensure_binaries(lay: layout.Layout, log=print) -> dict[str, float]:
         _build(module_dir, packages, ldflags, lay.bin)
         if name == "etcd":
             (lay.bin / "server").replace(lay.bin / "etcd")  # named after the path before /v3
+        if name == "kwok":
+            kwok.write_stages(lay)
         timings[name] = time.monotonic() - started
         stamp.write_text(key)
         log(f"built {name} in {timings[name]:.0f} s")

@@ -10,7 +10,17 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tools.devcluster import build, configs, images, layout, metrics, network, pki, processes
+from tools.devcluster import (
+    build,
+    configs,
+    images,
+    kwok,
+    layout,
+    metrics,
+    network,
+    pki,
+    processes,
+)
 
 COMPONENTS = (
     "containerd",
@@ -287,8 +297,14 @@ def add_worker_image(lay: layout.Layout, log=print) -> str:
     return name
 
 
-def up(lay: layout.Layout, fresh: bool = False, log=print) -> dict[str, float]:
-    """Build what is missing, start every component, wait for a Ready node; return timings."""
+def up(
+    lay: layout.Layout, fresh: bool = False, log=print, fake_nodes: int | None = None
+) -> dict[str, float]:
+    """Build what is missing, start every component, wait for a Ready node; return timings.
+
+    `fake_nodes` N: also N KWOK nodes, Ready (0 removes them); None leaves fake nodes as they
+    are (KWOK restarted if it managed some before, so they stay Ready).
+    """
     timer = Timer(log)
     recorded = [name for name in COMPONENTS if (lay.pids / f"{name}.pid").exists()]
     running = [name for name in recorded if processes.running(name, lay.pids) is not None]
@@ -349,7 +365,24 @@ def up(lay: layout.Layout, fresh: bool = False, log=print) -> dict[str, float]:
         "timings": timer.figures,
     }
     lay.cluster_file.write_text(json.dumps(state, indent=2))
+    if fake_nodes is None:
+        fake_nodes = len(kwok.existing(lay)) or None  # KWOK again for fake nodes `down` left
+    if fake_nodes is not None:
+        started = time.monotonic()
+        kwok.set_fake_nodes(lay, fake_nodes, log=log)
+        timer.mark("fake nodes Ready", time.monotonic() - started)
     return timer.figures
+
+
+def fake_nodes(lay: layout.Layout, count: int, log=print) -> dict[str, float]:
+    """Add or remove KWOK nodes on a running cluster (building KWOK first if needed)."""
+    if processes.running("kube-apiserver", lay.pids) is None:
+        raise RuntimeError("the cluster is not up: `python -m tools.devcluster up` first")
+    figures = {f"go build {n}": s for n, s in build.ensure_binaries(lay, log, ("kwok",)).items()}
+    started = time.monotonic()
+    kwok.set_fake_nodes(lay, count, log=log)
+    figures["fake nodes Ready"] = round(time.monotonic() - started, 2)
+    return figures
 
 
 def _remove_pod_containers(lay: layout.Layout) -> int:
@@ -378,6 +411,8 @@ def _remove_pod_containers(lay: layout.Layout) -> int:
 
 def down(lay: layout.Layout, purge: bool = False, log=print) -> None:
     """Stop what `up` started (by PID), its pods, mounts and network; `purge` wipes state."""
+    if kwok.stop(lay):  # fake nodes stay in etcd: the next `up` restarts KWOK for them
+        log("stopped kwok")
     for name in ("metrics-server", "kube-proxy", "kubelet"):
         if processes.stop(name, lay.pids):
             log(f"stopped {name}")
@@ -424,6 +459,7 @@ def _kill_orphan_shims(lay: layout.Layout) -> None:
 def status(lay: layout.Layout) -> dict[str, object]:
     """Which components run (PIDs), and whether the node is Ready."""
     report: dict[str, object] = {name: processes.running(name, lay.pids) for name in COMPONENTS}
+    report[kwok.NAME] = kwok.running(lay)
     try:
         report["node_ready"] = _node_ready(lay)
     except Exception as err:

@@ -203,11 +203,14 @@ def table_pages(
     field_selector: str | None = None,
     limit: int = 500,
 ) -> Iterator[dict[str, Any]]:
-    """The Table pages of a list, following `continue` tokens."""
+    """The Table pages of a list, following `continue` tokens (the next page downloading
+    while the caller reads this one: `paging`)."""
+    from kjupyter.cluster import paging
+
     where = f" in {namespace}" if namespace else ""
-    token: str | None = None
-    while True:
-        page = cluster.connection.request(
+
+    def fetch(token: str | None) -> bytes:
+        return cluster.connection.request(
             "GET",
             kind.url(namespace),
             accept=tables.TABLE_ACCEPT,
@@ -218,11 +221,11 @@ def table_pages(
                 "fieldSelector": field_selector,
             },
             action=f"list {kind.qualified}{where}",
+            raw=True,
         )
-        yield page
-        token = tables.continue_token(page)
-        if not token:
-            return
+
+    for data in paging.prefetched(fetch):
+        yield paging.decode(data)
 
 
 def names(
