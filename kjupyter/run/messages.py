@@ -12,10 +12,13 @@ Worker → kernel
     ("hello", info)               first frame: pid, host, protocol, versions (sent only once
                                   the kernel has proved the key in the channel handshake).
     ("out", task_id, stream, text) live stdout/stderr of a running task.
-    ("done", results)             results: [(task_id, status, nparts, error, traceback, started,
+    ("done", results, columns)    results: [(task_id, status, nparts, error, traceback, started,
                                   finished, inline)]; attachments: each value blob's parts in
                                   order. nparts 0: the value is `inline` (a plain int, float,
-                                  bool, None or short str), with no blob.
+                                  bool, None or short str), with no blob. columns: None, or the
+                                  batch's successful tasks with plain values as four columns
+                                  (task_ids, started, finished, values); the times are float64
+                                  arrays as bytes: no tuple per task on either side.
 
 A program is a dict: {"kind": "cell", "code": str, "names": {name: key}, "modules": {name: mod},
 "world_size": n} runs a cell once per rank in the argument blob; {"kind": "call", "fn": key,
@@ -31,9 +34,12 @@ argument: the rank) returns one.
 
 from __future__ import annotations
 
+import array
+
 # 2: BLAKE2b frame MACs, versioned greeting; 3: the kernel proves the key before the worker
-# says anything, lead and header tags before any length is trusted, sealed (AES-GCM) frames.
-PROTOCOL = 3
+# says anything, lead and header tags before any length is trusted, sealed (AES-GCM) frames;
+# 4: result batches carry their plain successes as columns.
+PROTOCOL = 4
 
 #: A kernel that reaches a worker through the API server's port-forward, where no Secret could
 #: carry the session key, sends this prefix and the key (`PEER_KEY_SIZE` bytes) before the
@@ -45,3 +51,21 @@ OK = "ok"
 ERROR = "error"
 CANCELLED = "cancelled"
 LOST = "lost"
+
+
+def result_rows(done: tuple) -> list[tuple]:
+    """Every result of a "done" message as a row, its columns too (rows first, then columns).
+
+    Row: (task_id, status, nparts, error, traceback, started, finished, inline). For readers
+    off the hot path (tests, tools); the engine reads the columns as they are.
+    """
+
+    rows = list(done[1])
+    if done[2] is not None:
+        ids, started_bytes, finished_bytes, values = done[2]
+        started, finished = array.array("d"), array.array("d")
+        started.frombytes(started_bytes)
+        finished.frombytes(finished_bytes)
+        for row in zip(ids, started, finished, values, strict=True):
+            rows.append((row[0], OK, 0, "", "", row[1], row[2], row[3]))
+    return rows

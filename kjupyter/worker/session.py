@@ -13,6 +13,7 @@ every few milliseconds, or when they grow large.
 
 from __future__ import annotations
 
+import array
 import collections
 import contextlib
 import importlib
@@ -39,6 +40,10 @@ LOST_GRACE = 2.0  # s: a task still running this long after its kernel left ends
 TAKE_OVER = 0.005  # s a task runs before the reader thread starts reading beside it
 ASLEEP_AFTER = 1.0  # s without tasks after which the reader stops looking every TAKE_OVER
 IDLE_SPIN = 0.0005  # s the main thread polls for the next frame before it sleeps (channel.spin)
+
+
+_FORKS = [0]  # forks of this process so far, counted in each child
+os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
 
 
 @dataclass
@@ -188,6 +193,7 @@ class Session:
         self.namespaces = namespaces.Namespaces()  # of sessions: live across tasks
         self.cancelled: set[int] = set()
         self.pid = os.getpid()
+        self.forks = _FORKS[0]  # changes in a child forked later (cheaper than os.getpid())
         self.cancel_all = False
         self.current: int | None = None
         self.guard = execute.Interruptible()
@@ -197,6 +203,11 @@ class Session:
         self.stderr = OutputSink(self, "stderr")
         self._results: list[tuple[Any, ...]] = []
         self._parts: list[wire.Buffer] = []
+        # plain successful results, as columns (see messages: "done"): per task, four appends
+        self._col_ids: list[int] = []
+        self._col_values: list[Any] = []
+        self._col_started = array.array("d")
+        self._col_finished = array.array("d")
         self._bytes = 0
         self._last_send = 0.0
         self._results_lock = threading.Lock()  # the reader thread sends pending results too
@@ -536,7 +547,7 @@ class Session:
                     status, value, err, tb = execute.run_user(
                         fn, arg, self.guard, self._current_cancelled
                     )
-                    if os.getpid() != self.pid:
+                    if _FORKS[0] != self.forks and os.getpid() != self.pid:
                         # A copy made by a bare os.fork() in the task: it must not serve the
                         # kernel too (it would write into the worker's channel). Issue 16, 4.
                         os._exit(0)
@@ -565,7 +576,14 @@ class Session:
         more: bool = False,
     ) -> None:
         """Queue one task's result; send the batch when it is due (see RESULT_DELAY)."""
-        if wire.is_plain(value):
+        if status == messages.OK and not err and not tb and wire.is_plain(value):
+            with self._results_lock:
+                self._col_ids.append(task_id)
+                self._col_values.append(value)
+                self._col_started.append(started)
+                self._col_finished.append(end)
+                self._bytes += len(value) if type(value) is str else 8
+        elif wire.is_plain(value):  # a failed or cancelled task: a row of its own
             with self._results_lock:
                 self._results.append((task_id, status, 0, err, tb, started, end, value))
                 self._bytes += len(value) if type(value) is str else 8
@@ -585,15 +603,21 @@ class Session:
             self.send_results()
 
     def send_results(self) -> None:
-        if not self._results or self.lost:
+        if not (self._results or self._col_ids) or self.lost:
             return
         with self._results_lock:
             results, parts = self._results, self._parts
+            columns = None
+            if self._col_ids:
+                started, finished = self._col_started.tobytes(), self._col_finished.tobytes()
+                columns = (self._col_ids, started, finished, self._col_values)
+                self._col_ids, self._col_values = [], []
+                self._col_started, self._col_finished = array.array("d"), array.array("d")
             self._results, self._parts, self._bytes = [], [], 0
             self._last_send = time.monotonic()
-        if not results:
+        if not results and columns is None:
             return  # the other thread sent them first
         try:
-            self.channel.send(("done", results), parts)
+            self.channel.send(("done", results, columns), parts)
         except (OSError, ChannelClosed):
             self._lose()
