@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kjupyter.errors import AuthenticationError, BackendError, ChannelClosed, ProtocolError
+from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
 from kjupyter.run import messages, rendezvous, wire
 from kjupyter.run.backends import Worker
 from kjupyter.run.pool import Pool
@@ -324,7 +324,7 @@ class Engine:
         run = (self.job.program, [t.id for t in chunk], len(args))
         now = time.time()  # before the send: the worker may start the task before it returns
         try:
-            worker.channel.send(("work", drops, puts, [run]), attachments)
+            worker.channel.send(messages.work(drops, puts, [run]), attachments)
         except BaseException:
             worker.channel.broken = True  # whatever was written, this channel is done
             raise
@@ -385,45 +385,45 @@ class Engine:
             if not channel.pending() and not select.select([channel], [], [], 0)[0]:
                 return
             try:
-                msg, atts = channel.recv(timeout=0.5)
+                raw, atts = channel.recv(timeout=0.5)
+                msg = messages.parse(raw)
             except Exception:  # end of stream, or a partial frame: nothing more to take
                 return
-            if msg[0] == "done":
-                self._results(worker, msg[1], atts)
-                if msg[2] is not None:
-                    self._columns(worker, msg[2])
-            elif msg[0] == "out":
-                task = self.by_id.get(msg[1])
+            if type(msg) is messages.Done:
+                self._results(worker, msg.rows, atts)
+                if msg.columns is not None:
+                    with contextlib.suppress(ProtocolError, ValueError, TypeError):
+                        self._columns(worker, msg.columns)  # a lost worker's last word
+            elif type(msg) is messages.Out:
+                task = self.by_id.get(msg.task_id)
                 if task is not None:
-                    task.add_output(msg[2], msg[3])
+                    task.add_output(msg.stream, msg.text)
 
     def _receive(self, worker: Worker) -> None:
         try:
-            msg, atts = worker.channel.recv()
+            raw, atts = worker.channel.recv()
+            msg = messages.parse(raw)
         except AuthenticationError:
             self._lose(worker, KEY_MISMATCH)
             return
         except (ChannelClosed, ProtocolError, OSError):
             self._lose(worker, "")
             return
-        kind = msg[0]
-        if kind == "done":
-            self._results(worker, msg[1], atts)
-            if msg[2] is not None:
-                self._columns(worker, msg[2])
-        elif kind == "out":
-            task = self.by_id.get(msg[1])
+        kind = type(msg)
+        if kind is messages.Done:
+            self._results(worker, msg.rows, atts)
+            if msg.columns is not None:
+                try:
+                    self._columns(worker, msg.columns)
+                except (ProtocolError, ValueError, TypeError) as err:
+                    self._lose(worker, f"sent a malformed result batch: {err}")
+        elif kind is messages.Out:
+            task = self.by_id.get(msg.task_id)
             if task is not None:
-                task.add_output(msg[2], msg[3])
-                self.reporter.output(task, msg[2], msg[3])
-        elif kind == "hello":
-            info = msg[1]
-            if info.get("protocol") != messages.PROTOCOL:
-                raise BackendError(
-                    f"worker {worker.name} speaks protocol {info.get('protocol')}, this kernel "
-                    f"{messages.PROTOCOL}: run the same kjupyter version on both sides "
-                    f"(worker has {info.get('kjupyter')})"
-                )
+                task.add_output(msg.stream, msg.text)
+                self.reporter.output(task, msg.stream, msg.text)
+        elif kind is messages.Hello:
+            info = msg.info  # its protocol was checked in the channel's greeting
             worker.info = info
             worker.host = info.get("host", worker.host)
             worker.ready = True
@@ -594,7 +594,7 @@ class Engine:
                 self._lose(worker, "interrupted mid-frame")
             elif worker.inflight:
                 try:  # by task id: a cancel must never reach a task of a later run
-                    worker.channel.send(("cancel", list(worker.inflight)))
+                    worker.channel.send(messages.cancel(list(worker.inflight)))
                 except (OSError, ChannelClosed):
                     self._lose(worker, "")
         deadline = time.monotonic() + self.cancel_grace
