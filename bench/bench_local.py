@@ -4,9 +4,11 @@
 
 Prints one table; every engine is measured in the same run, and ratios are to
 ProcessPoolExecutor (">1" means better than it). Rows: cold start of a pool (to the first
-result), single-task round trip (median, p99), throughput of 5,000 trivial tasks, gathering 20
-results of 5 MB, a 50 MB array captured by a closure sent to 20 tasks, and the raw pipe/socket
-figures that bound them all; last, the channel alone over loopback TCP, signed-only against
+result; kjupyter's by its warm fork server, as after `%load_ext kjupyter`, against PPE's fork;
+then both by spawn, kjupyter as before the extension is loaded), single-task round trip
+(median, p99), throughput of 5,000 trivial tasks, gathering 20 results of 5 MB, a 50 MB
+array captured by a closure sent to 20 tasks, and the raw pipe/socket figures that bound them
+all; last, the channel alone over loopback TCP, signed-only against
 sealed (encrypted), in the same run. See ../shared/notes/benchmarks.md: this machine's timings are
 noisy; read the ratios, not the absolute numbers.
 """
@@ -21,6 +23,7 @@ import multiprocessing
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -56,7 +59,13 @@ def clock(fn: Callable[[], Any]) -> float:
 class Engine:
     name = "?"
 
+    def prepare(self) -> None:
+        """Untimed set-up before the cold start (imports the engine's module did already)."""
+
     def start(self) -> None: ...
+    def spawn_start(self) -> float:
+        return float("nan")
+
     def submit1(self, x: int) -> Any: ...
     def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]: ...
     def closure(self, array: np.ndarray, n: int) -> list[Any]:
@@ -68,11 +77,42 @@ class Engine:
 class Kjupyter(Engine):
     name = "kjupyter local"
 
-    def start(self) -> None:
+    def prepare(self) -> None:
+        """What `%load_ext kjupyter` did before the first cell (`kjupyter.run.local.warm_up`)."""
+        import cloudpickle  # noqa: F401  (imported by the warm-up in the background)
+
         import kjupyter
+        import kjupyter.run.api  # imported by the warm-up in the background
+        from kjupyter.run import forkserver
 
         self.k = kjupyter
+        server = forkserver.warm_up()
+        while server is not None and server.pid is None and server.alive:
+            time.sleep(0.005)
+
+    def start(self) -> None:
+        """Workers by fork from the warm server, as after `%load_ext kjupyter`."""
         self.k.map(trivial, [0, 1], workers=WORKERS, values=True, quiet=True, progress=False)
+
+    def spawn_start(self) -> float:
+        """Cold start with no fork server (the extension not loaded): spawned workers."""
+        from kjupyter.run import forkserver, pool
+
+        pool.shutdown_all()
+        forkserver.shutdown()
+        os.environ["KJUPYTER_FORK_SERVER"] = "0"
+        try:
+            took = clock(
+                lambda: self.k.map(
+                    trivial, [0, 1], workers=WORKERS, values=True, quiet=True, progress=False
+                )
+            )
+        finally:
+            del os.environ["KJUPYTER_FORK_SERVER"]
+            pool.shutdown_all()
+        self.prepare()
+        self.start()  # the rows below run on forked workers again
+        return took
 
     def submit1(self, x: int) -> Any:
         return self.k.map(trivial, [x], workers=1, values=True, quiet=True, progress=False)[0]
@@ -90,8 +130,16 @@ class PPE(Engine):
     name = "ProcessPoolExecutor"
 
     def start(self) -> None:
-        self.ex = cf.ProcessPoolExecutor(WORKERS)
+        self.ex = cf.ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork"))
         self.ex.submit(trivial, 0).result()
+
+    def spawn_start(self) -> float:
+        def start() -> None:
+            ex = cf.ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
+            ex.submit(trivial, 0).result()
+            ex.shutdown()
+
+        return clock(start)
 
     def submit1(self, x: int) -> Any:
         return self.ex.submit(trivial, x).result()
@@ -175,7 +223,14 @@ class Ray(Engine):
 
 def measure(engine: Engine, quick: bool) -> dict[str, float]:
     row: dict[str, float] = {}
-    row["cold start s"] = clock(engine.start)
+    engine.prepare()
+    colds = [clock(engine.start)]
+    if isinstance(engine, (Kjupyter, PPE)):  # cheap to restart: a median of 5, not one draw
+        for _ in range(4):
+            engine.close()
+            colds.append(clock(engine.start))
+    row["cold start s"] = statistics.median(colds)
+    row["cold start s (spawn)"] = engine.spawn_start()
     n = 100 if quick else 1000
     for i in range(50):  # steady state: first calls fill caches and import lazily, in every engine
         engine.submit1(i)
@@ -206,7 +261,7 @@ def measure(engine: Engine, quick: bool) -> dict[str, float]:
 HIGHER_IS_BETTER = {"tasks/s (5,000 trivial)", "gather GB/s (20 x 5 MB)"}
 
 
-def raw_limits() -> list[str]:
+def raw_limits() -> tuple[list[str], float]:
     """The physical limits: socketpair ping-pong latency and pipe/socket bandwidth."""
     a, b = socket.socketpair()
 
@@ -253,7 +308,75 @@ def raw_limits() -> list[str]:
     os.close(r)
     os.close(w)
     lines.append(f"os.pipe to another process {size / elapsed / 1e9:.2f} GB/s")
-    return lines
+    return lines, size / elapsed / 1e9
+
+
+def _echo_child(sock: socket.socket, other: socket.socket) -> None:
+    other.close()  # the parent's end: its close must reach us as end of stream
+    with contextlib.suppress(Exception):
+        while True:
+            data = sock.recv(64)
+            if not data:
+                break
+            sock.sendall(data)
+    os._exit(0)
+
+
+def physical_limits(gather_rate: float) -> dict[str, float]:
+    """What the machine itself does for each row, measured now: the column beside the engines.
+
+    Cold start: fork WORKERS children of this process until each has written a byte (fork),
+    or start WORKERS bare interpreters (`python -c pass`, spawn). Round trip: a byte
+    ping-pong with a forked child over a socketpair (median, p99). Gather and the closure:
+    `gather_rate`, a raw os.pipe between two processes (the closure: 50 MB once per worker).
+    """
+    ctx = multiprocessing.get_context("fork")
+    forks = []
+    for _ in range(5):
+        start = time.perf_counter()
+        r, w = os.pipe()
+        pids = []
+        for _ in range(WORKERS):
+            pid = os.fork()
+            if pid == 0:
+                os.write(w, b"x")
+                os._exit(0)
+            pids.append(pid)
+        got = 0
+        while got < WORKERS:
+            got += len(os.read(r, WORKERS))
+        forks.append(time.perf_counter() - start)
+        for pid in pids:
+            os.waitpid(pid, 0)
+        os.close(r)
+        os.close(w)
+    start = time.perf_counter()
+    bare = [subprocess.Popen([sys.executable, "-c", "pass"]) for _ in range(WORKERS)]
+    for proc in bare:
+        proc.wait()
+    spawn = time.perf_counter() - start
+    a, b = socket.socketpair()
+    child = ctx.Process(target=_echo_child, args=(b, a))
+    child.start()
+    b.close()
+    trips = []
+    for _ in range(3000):
+        start = time.perf_counter()
+        a.sendall(b"x")
+        a.recv(64)
+        trips.append(time.perf_counter() - start)
+    a.close()
+    child.join()
+    trips = sorted(trips[100:])
+    return {
+        "cold start s": statistics.median(forks),
+        "cold start s (spawn)": spawn,
+        "round trip ms (median)": statistics.median(trips) * 1e3,
+        "round trip ms (p99)": trips[int(0.99 * (len(trips) - 1))] * 1e3,
+        "tasks/s (5,000 trivial)": float("nan"),
+        "gather GB/s (20 x 5 MB)": gather_rate,
+        "50 MB closure to 20 tasks s": WORKERS * 50 * MB / (gather_rate * 1e9),
+    }
 
 
 def _channel_peer(port: int, encrypt: bool, block: bytes) -> None:
@@ -322,6 +445,73 @@ def channel_sealing(quick: bool) -> list[str]:
     ]
 
 
+def round_trip_phases(quick: bool) -> list[str]:
+    """Where a kjupyter round trip's time goes, for the median trip and the slowest 1%.
+
+    Phases from the task's own timestamps (time.time on both sides: one clock on one machine):
+    the API before the engine, the engine until the frame is sent, the frame's way to the
+    worker (a wake-up and a read), the task, its way back (batching, a wake-up, a read, the
+    engine's end), the API after. Collections of the cyclic GC are counted inside the slowest.
+    """
+    import gc
+
+    import kjupyter
+    from kjupyter.run import engine
+
+    trips: list[dict[str, float]] = []
+    original = engine.Engine.execute
+
+    def execute(self: engine.Engine) -> Any:
+        enter = time.time()
+        result = original(self)
+        task = self.job.tasks[0]
+        trips[-1].update(enter=enter, leave=time.time(), sub=task.submitted)
+        trips[-1].update(st=task.started, fin=task.finished)
+        return result
+
+    collections: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            collections.append(time.time())
+
+    engine.Engine.execute = execute  # type: ignore[method-assign]
+    gc.callbacks.append(on_gc)
+    try:
+        for i in range(300 if quick else 3000):
+            trips.append({"t0": time.time()})
+            kjupyter.map(trivial, [i], workers=1, values=True, quiet=True, progress=False)
+            trips[-1]["t1"] = time.time()
+    finally:
+        engine.Engine.execute = original  # type: ignore[method-assign]
+        gc.callbacks.remove(on_gc)
+    trips = trips[50:]  # warm caches first, as the round trip row does
+    total = sorted(t["t1"] - t["t0"] for t in trips)
+    p99 = total[int(0.99 * (len(total) - 1))]
+    slow = [t for t in trips if t["t1"] - t["t0"] >= p99]
+    slow_mean = statistics.mean(t["t1"] - t["t0"] for t in slow)
+    phases = {
+        "API before the engine": ("t0", "enter"),
+        "engine until sent": ("enter", "sub"),
+        "to the worker (wake-up, read)": ("sub", "st"),
+        "the task": ("st", "fin"),
+        "back (batch, wake-up, read, end)": ("fin", "leave"),
+        "API after the engine": ("leave", "t1"),
+    }
+    in_gc = sum(any(t["t0"] <= c <= t["t1"] for c in collections) for t in slow)
+    lines = [
+        f"{len(trips)} trips, median {statistics.median(total) * 1e3:.3f} ms, p99 "
+        f"{p99 * 1e3:.3f} ms, load average {os.getloadavg()[0]:.1f}; slowest 1% with a GC "
+        f"collection inside: {in_gc} of {len(slow)}",
+        f"{'phase':34}{'median us':>10}{'slowest 1% mean us':>20}{'share':>7}",
+    ]
+    for name, (a, b) in phases.items():
+        median = statistics.median(t[b] - t[a] for t in trips) * 1e6
+        tail = statistics.mean(t[b] - t[a] for t in slow)
+        lines.append(f"{name:34}{median:10.0f}{tail * 1e6:20.0f}{tail / slow_mean:7.0%}")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -352,7 +542,9 @@ def main() -> None:
     rows = list(next(iter(table.values())).keys()) if table else []
     names = list(table)
     width = 30
-    print(f"{'':{width}}" + "".join(f"{n:>24}" for n in names))
+    raw_lines, pipe_rate = raw_limits()
+    limits = physical_limits(pipe_rate)
+    print(f"{'':{width}}" + "".join(f"{n:>24}" for n in names) + f"{'machine (raw)':>16}")
     for row in rows:
         cells = []
         for name in names:
@@ -362,14 +554,24 @@ def main() -> None:
                 r = value / base[row] if row in HIGHER_IS_BETTER else base[row] / value
                 ratio = f" ({r:.1f}x)"
             cells.append(f"{value:.3g}{ratio}".rjust(24))
-        print(f"{row:{width}}" + "".join(cells))
+        limit = limits.get(row, float("nan"))
+        print(
+            f"{row:{width}}"
+            + "".join(cells)
+            + ("-" if limit != limit else f"{limit:.3g}").rjust(16)
+        )
     for name in missing:
         print(f"{name}: not installed")
     print("ratios: times better than ProcessPoolExecutor in this run (>1 is better)")
-    for line in raw_limits():
+    print("machine (raw): what a bare fork/spawn, byte ping-pong and os.pipe do, measured now")
+    for line in raw_lines:
         print("raw: " + line)
     for line in channel_sealing(opts.quick):
         print("channel over loopback TCP: " + line)
+    if Kjupyter.name in table:
+        print("kjupyter round trip by phase:")
+        for line in round_trip_phases(opts.quick):
+            print("  " + line)
 
 
 if __name__ == "__main__":

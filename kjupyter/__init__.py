@@ -64,6 +64,9 @@ def load_ipython_extension(ipython: Any) -> None:
 
     register(ipython)
     connection.warm_up()
+    from kjupyter.run import local
+
+    local.warm_up()  # the fork server imports the worker while the user writes the first cell
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kjupyter import deprecation
 from kjupyter.errors import TaskError
 from kjupyter.run import capture, messages, pool, results, sources
-from kjupyter.run.engine import Engine
+from kjupyter.run.engine import Engine, gc_paused
 from kjupyter.run.progress import Reporter
 from kjupyter.run.tasks import Job, Task, new_task_ids
 
@@ -183,23 +183,24 @@ def map(
         the_pool.prestart(n_workers)  # cold workers boot while the function is pickled
     blob = capture.capture_callable(fn)
     program = {"kind": "call", "fn": blob.key}
-    ids = new_task_ids(len(items))
-    tasks = list(builtins.map(Task, ids, range(len(items)), items))
-    job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=2)
-    job.source = source
-    job.functions = [fn]
-    return _execute(
-        job,
-        the_pool,
-        n_workers,
-        values,
-        stream,
-        progress,
-        quiet,
-        retries + 1,
-        cancel_grace,
-        began,
-    )
+    with gc_paused():  # see there: a big map's task records would be walked again and again
+        ids = new_task_ids(len(items))
+        tasks = list(builtins.map(Task, ids, range(len(items)), items))
+        job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=2)
+        job.source = source
+        job.functions = [fn]
+        return _execute(
+            job,
+            the_pool,
+            n_workers,
+            values,
+            stream,
+            progress,
+            quiet,
+            retries + 1,
+            cancel_grace,
+            began,
+        )
 
 
 def _execute(

@@ -395,15 +395,13 @@ class KubernetesBackend(Backend):
                         f"cannot reach worker pod {name} ({self.reach}): {err}"
                     ) from None
                 time.sleep(RETRY)  # the worker process is still starting: try again
-        if msg[0] != "hello":
+        try:
+            hello = messages.parse(msg)
+        except ProtocolError as err:
+            raise BackendError(f"worker pod {name} sent a malformed first frame: {err}") from None
+        if not isinstance(hello, messages.Hello):
             raise BackendError(f"worker pod {name} sent {msg[0]!r} before its hello")
-        info = msg[1]
-        if info.get("protocol") != messages.PROTOCOL:
-            raise BackendError(
-                f"worker pod {name} speaks protocol {info.get('protocol')}, this kernel "
-                f"{messages.PROTOCOL}: use an image with the same kjupyter "
-                f"(the image has {info.get('kjupyter')})"
-            )
+        info = hello.info  # its protocol was checked in the channel's greeting
         versions.check(name, self.image, info)
         handle.marks["hello"] = time.time()
         worker = Worker(name, channel, host=state.node or info.get("host", ""), handle=handle)

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from kjupyter.errors import BackendError, KjupyterError
-from kjupyter.run import backends
+from kjupyter.run import backends, messages
 from kjupyter.run.backends import Backend, Worker
 
 
@@ -90,7 +90,7 @@ class Pool:
             workers, self.workers = self.workers, []
         for worker in workers:
             with contextlib.suppress(Exception):
-                worker.channel.send(("bye",))
+                worker.channel.send(messages.BYE)
         refused: list[str] = []
         for worker in workers:
             worker.dead = True
@@ -120,7 +120,7 @@ class Pool:
         for worker in workers:
             worker.dead = True
             with contextlib.suppress(Exception):
-                worker.channel.send(("bye",))
+                worker.channel.send(messages.BYE)
             with contextlib.suppress(Exception):
                 self.backend.stop(worker, force=False)
 
@@ -135,7 +135,7 @@ class Pool:
                 for worker in list(self.workers):
                     if worker.ready and not worker.dead:
                         with contextlib.suppress(Exception):
-                            worker.channel.send(("ping",))
+                            worker.channel.send(messages.PING)
 
         self._heartbeat = threading.Thread(target=beat, name="kjupyter-heartbeat", daemon=True)
         self._heartbeat.start()

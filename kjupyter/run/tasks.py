@@ -22,28 +22,47 @@ def new_task_ids(n: int) -> range:
 class Task:
     """One task and everything known about its outcome.
 
-    A plain class whose unset fields read their class defaults: a map of 100,000 items makes
-    100,000 tasks, and three assignments each cost a fraction of a dataclass's fifteen.
+    Slots, not a dict: a map of 100,000 items makes 100,000 tasks, and the engine sets ten of
+    their fields as each is sent and answered; a slot store costs a fifth of adding a key to an
+    instance dict (measured: ~0.25 us a task to send and to record, against ~1.3 us each).
     """
 
-    status: str = "pending"
-    value: Any = None
-    error: str = ""
-    traceback: str = ""
-    stdout: list[str] | tuple[()] = ()  # becomes a list on the first output
-    stderr: list[str] | tuple[()] = ()
-    worker: str = ""
-    host: str = ""
-    submitted: float = math.nan
-    started: float = math.nan
-    finished: float = math.nan
-    attempts: int = 0  # runs: results received, plus the deaths of workers running it
-    suspect: bool = False  # in flight on a worker that died: retried alone
+    __slots__ = (
+        "arg",
+        "attempts",
+        "error",
+        "finished",
+        "host",
+        "id",
+        "index",
+        "started",
+        "status",
+        "stderr",
+        "stdout",
+        "submitted",
+        "suspect",
+        "traceback",
+        "value",
+        "worker",
+    )
 
     def __init__(self, id: int, index: int, arg: Any) -> None:
         self.id = id
         self.index = index
         self.arg = arg
+        self.status: str = "pending"
+        self.value: Any = None
+        self.error: str = ""
+        self.traceback: str = ""
+        self.stdout: list[str] | tuple[()] = ()  # becomes a list on the first output
+        self.stderr: list[str] | tuple[()] = ()
+        self.worker: str = ""
+        self.host: str = ""
+        self.submitted: float = math.nan
+        self.started: float = math.nan
+        self.finished: float = math.nan
+        self.attempts: int = 0  # runs: results received, plus the deaths of workers running it
+        self.suspect: bool = False  # in flight on a worker that died: retried alone
 
     def add_output(self, stream: str, text: str) -> None:
         """Keep a piece of the task's stdout or stderr."""

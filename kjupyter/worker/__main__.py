@@ -4,6 +4,7 @@
     python -m kjupyter.worker --connect HOST:PORT         dial a kernel that listens
     python -m kjupyter.worker --listen HOST:PORT [--idle-timeout S] [--secret-file PATH]
     python -m kjupyter.worker --listen 127.0.0.1:PORT --secret-from-peer [--idle-timeout S]
+    python -m kjupyter.worker --fork-server FD            fork local workers (see forkserver)
     (--handshake-timeout S: how long an unproven peer of --listen may take over the handshake,
     default 10 s; a worker on --fd or --connect waits for its kernel as long as --idle-timeout)
 
@@ -37,6 +38,7 @@ import threading
 from kjupyter.errors import ChannelClosed, ProtocolError
 from kjupyter.run import messages
 from kjupyter.run.channel import HANDSHAKE_TIMEOUT, IdleTimeout, StreamChannel
+from kjupyter.worker import forkserver
 from kjupyter.worker.session import Session, end_process_group
 
 MIN_SECRET = 16
@@ -66,11 +68,12 @@ def split_address(text: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
-def peer_is_parent(sock: socket.socket) -> bool:
+def peer_is_parent(sock: socket.socket, parent: int | None = None) -> bool:
     """True when `sock` is a unix socketpair end whose peer is our parent process (Linux).
 
     SO_PEERCRED of a socketpair names the process that created it: the kernel that spawned
-    this worker. Anything else (TCP, an unknown peer, no SO_PEERCRED) returns False.
+    this worker (or, for a worker the fork server forked, `parent`: the server's parent).
+    Anything else (TCP, an unknown peer, no SO_PEERCRED) returns False.
     """
     peercred = getattr(socket, "SO_PEERCRED", None)
     if sock.family != socket.AF_UNIX or peercred is None:
@@ -80,7 +83,7 @@ def peer_is_parent(sock: socket.socket) -> bool:
     except OSError:
         return False
     pid, uid, _ = struct.unpack("3i", creds)
-    return pid == os.getppid() and uid == os.getuid()
+    return pid == (parent or os.getppid()) and uid == os.getuid()
 
 
 def read_peer_key(conn: socket.socket, timeout: float | None) -> bytes | None:
@@ -195,12 +198,14 @@ def serve_listening(
             return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, parent_pid: int | None = None) -> int:
+    """The worker; `parent_pid` names the kernel when it is not our parent (a forked worker)."""
     parser = argparse.ArgumentParser(prog="python -m kjupyter.worker", description=__doc__)
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--fd", type=int, help="inherited connected socket")
     where.add_argument("--connect", metavar="HOST:PORT", help="connect to a kernel")
     where.add_argument("--listen", metavar="HOST:PORT", help="wait for kernels")
+    where.add_argument("--fork-server", type=int, metavar="FD", help="fork workers on request")
     parser.add_argument("--secret-file", help="file holding the session secret")
     parser.add_argument("--idle-timeout", type=float, default=None, help="dead-man switch, s")
     parser.add_argument("--session", help="session label (shown in process lists)")
@@ -216,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         help="s an unproven peer of --listen may take over the handshake",
     )
     opts = parser.parse_args(argv)
+    if opts.fork_server is not None:
+        return forkserver.serve(opts.fork_server, main)
     if opts.secret_from_peer:
         if not opts.listen or split_address(opts.listen)[0] not in ("127.0.0.1", "::1"):
             parser.error("--secret-from-peer needs --listen on 127.0.0.1 or ::1")
@@ -227,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     if opts.fd is not None:
         sock = socket.socket(fileno=opts.fd)
         sock.set_inheritable(False)
-        private = peer_is_parent(sock)
+        private = peer_is_parent(sock, parent_pid)
     else:
         sock = socket.create_connection(split_address(opts.connect))
     # On a socketpair shared with the kernel that started us the OS vouches for both ends and

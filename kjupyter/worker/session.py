@@ -13,8 +13,10 @@ every few milliseconds, or when they grow large.
 
 from __future__ import annotations
 
+import array
 import collections
 import contextlib
+import enum
 import importlib
 import os
 import select
@@ -41,6 +43,19 @@ LOST_GRACE = 2.0  # s: a task still running this long after its kernel left ends
 TAKE_OVER = 0.005  # s a task runs before the reader thread starts reading beside it
 ASLEEP_AFTER = 1.0  # s without tasks after which the reader stops looking every TAKE_OVER
 IDLE_SPIN = 0.0005  # s the main thread polls for the next frame before it sleeps (channel.spin)
+
+
+_FORKS = [0]  # forks of this process so far, counted in each child
+os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
+
+
+class State(enum.IntEnum):
+    """Where a session is; it only moves forward (a later state never gives way to an earlier)."""
+
+    SERVING = 0  # reading frames and running work
+    STOPPING = 1  # goodbye read (or serving ended): queued work finishes, nothing more is read
+    LOST = 2  # the kernel is gone: everything is dropped
+    EXPIRED = 3  # lost by the dead-man switch: no word from the kernel for idle_timeout s
 
 
 @dataclass
@@ -95,7 +110,7 @@ class OutputSink:
             task_id = self.task_id
         # If the kernel is gone, the reader thread ends the session; nothing to do here.
         with contextlib.suppress(OSError, ChannelClosed):
-            self.session.channel.send(("out", task_id, self.name, text))
+            self.session.channel.send(messages.out(task_id, self.name, text))
 
     def isatty(self) -> bool:
         return False
@@ -160,14 +175,14 @@ class Session:
         self.last_frame = clock()  # when the kernel last said anything
         self.queue: collections.deque[Run] = collections.deque()
         self.cond = threading.Condition()
-        self.stopping = False
-        self.lost = False  # the kernel is gone: drop everything
+        self.state = State.SERVING
         self.raw: dict[str, list[memoryview]] = {}
         self.objects: dict[str, Any] = {}
         self.compiled: dict[str, execute.CompiledCell] = {}
         self.namespaces = namespaces.Namespaces()  # of sessions: live across tasks
         self.cancelled: set[int] = set()
         self.pid = os.getpid()
+        self.forks = _FORKS[0]  # changes in a child forked later (cheaper than os.getpid())
         self.cancel_all = False
         self.current: int | None = None
         self.guard = execute.Interruptible()
@@ -177,18 +192,42 @@ class Session:
         self.stderr = OutputSink(self, "stderr")
         self._results: list[tuple[Any, ...]] = []
         self._parts: list[wire.Buffer] = []
+        # plain successful results, as columns (see messages: "done"): per task, four appends
+        self._col_ids: list[int] = []
+        self._col_values: list[Any] = []
+        self._col_started = array.array("d")
+        self._col_finished = array.array("d")
         self._bytes = 0
         self._last_send = 0.0
         self._results_lock = threading.Lock()  # the reader thread sends pending results too
-        self.idle_expired = False
         self.read_lock = threading.Lock()  # held by whichever thread reads the channel
         self.busy = False  # user code runs (or is about to): the reader may take over
         self.busy_since = 0.0  # monotonic time `busy` last became True
         self.reader_asleep = False  # the reader waits for a notify, not polling
         self.reader_active = False  # the reader holds `read_lock` and reads
-        self.reading_done = False  # goodbye read, or the kernel lost: nobody reads any more
         self._wake_main, self._wake_reader = socket.socketpair()  # ends the reader's turn
         self._wake_reader.setblocking(False)
+
+    # -- state ------------------------------------------------------------------------------
+    def _become(self, state: State) -> None:
+        if state > self.state:
+            self.state = state
+
+    @property
+    def stopping(self) -> bool:
+        """Goodbye read, the kernel lost, or serving over: no frame is read any more."""
+        return self.state is not State.SERVING
+
+    reading_done = stopping
+
+    @property
+    def lost(self) -> bool:
+        """The kernel is gone (or fell silent): drop everything."""
+        return self.state >= State.LOST
+
+    @property
+    def idle_expired(self) -> bool:
+        return self.state is State.EXPIRED
 
     # -- reading ----------------------------------------------------------------------------
     def _read_one(self) -> bool:
@@ -227,7 +266,7 @@ class Session:
         return self.idle_timeout - (self.clock() - self.last_frame)
 
     def _expire(self) -> None:
-        self.idle_expired = True
+        self._become(State.EXPIRED)
         print(
             f"kjupyter worker: no word from the kernel for {self.idle_timeout} s; exiting",
             file=sys.__stderr__,
@@ -283,15 +322,13 @@ class Session:
                     if left is None or left > 0:  # a results tick, not the kernel's silence
                         continue
                     self._expire()
-                    self.reading_done = True
                     return
                 if self._wake_reader in ready:
                     with contextlib.suppress(OSError):
                         self._wake_reader.recv(4096)
                 if self.channel not in ready:
                     continue
-            if not self._read_one():
-                self.reading_done = True
+            self._read_one()
 
     def _read_idle(self) -> None:
         """The main thread, out of work: send what is finished, then read the next frame."""
@@ -301,11 +338,10 @@ class Session:
             with contextlib.suppress(OSError):
                 self._wake_main.send(b"!")
         with self.read_lock:
-            if self.queue or self.reading_done or self.stopping or self.lost:
+            if self.queue or self.stopping:
                 return  # the reader queued work (or ended) while giving the lock back
             self.channel.spin(IDLE_SPIN)
-            if not self._read_one():
-                self.reading_done = True
+            self._read_one()
 
     def _set_busy(self) -> None:
         """Once per batch. Under the condition's lock: the reader decides to sleep under it,
@@ -320,8 +356,7 @@ class Session:
 
     def _lose(self) -> None:
         with self.cond:
-            self.lost = True
-            self.stopping = True
+            self._become(State.LOST)
             self.queue.clear()
             self.cancel_all = True
         self._interrupt()
@@ -353,47 +388,44 @@ class Session:
         if self._current_cancelled():
             self.guard.handler(signum, frame)
 
-    def handle(self, msg: tuple[Any, ...], atts: list[memoryview]) -> bool:
-        kind = msg[0]
-        if kind == "work":
-            _, drops, puts, runs = msg
+    def handle(self, raw: tuple[Any, ...], atts: list[memoryview]) -> bool:
+        msg = messages.parse(raw)
+        if type(msg) is messages.Work:
             pos = 0
-            for key in drops:
+            for key in msg.drops:
                 self.raw.pop(key, None)
                 self.objects.pop(key, None)
-            for key, n in puts:
+            for key, n in msg.puts:
                 self.raw[key] = atts[pos : pos + n]
                 pos += n
             batch = []
-            for program, ids, n in runs:
+            for program, ids, n in msg.runs:
                 batch.append(Run(program, ids, atts[pos : pos + n]))
                 pos += n
             with self.cond:
                 self.queue.extend(batch)
                 self.cancel_all = False
-        elif kind == "cancel":
+        elif type(msg) is messages.Cancel:
             with self.cond:
-                if msg[1] is None:
+                if msg.task_ids is None:
                     self.cancel_all = True
                     for run in self.queue:
                         self.cancelled.update(run.task_ids)
                 else:
-                    self.cancelled.update(msg[1])
+                    self.cancelled.update(msg.task_ids)
                 current = self.current
             if current is not None and (self.cancel_all or current in self.cancelled):
                 self._interrupt()
-        elif kind == "bye":
-            self.stopping = True
+        elif type(msg) is messages.Bye:
+            self._become(State.STOPPING)
             return False
-        elif kind != "ping":
-            raise ProtocolError(f"unknown message {kind!r}")
-        return True
+        return True  # Ping: its arrival reset the dead-man switch
 
     # -- main thread ------------------------------------------------------------------------
     def serve(self) -> None:
         """Say hello, then run work until the session ends."""
         try:
-            self.channel.send(("hello", worker_info()))
+            self.channel.send(messages.hello(worker_info()))
         except (OSError, ChannelClosed):
             return  # the kernel left before the hello (a pool closed at once): nothing to do
         reader = threading.Thread(target=self.read_loop, name="kjupyter-reader", daemon=True)
@@ -408,7 +440,7 @@ class Session:
             self.finished.set()
             self.flush_soon.set()
             with self.cond:
-                self.reading_done = True
+                self._become(State.STOPPING)  # serving is over: the reader ends too
                 self.cond.notify()
             with contextlib.suppress(OSError):
                 self._wake_main.send(b"!")
@@ -518,7 +550,7 @@ class Session:
                     status, value, err, tb = execute.run_user(
                         fn, arg, self.guard, self._current_cancelled
                     )
-                    if os.getpid() != self.pid:
+                    if _FORKS[0] != self.forks and os.getpid() != self.pid:
                         # A copy made by a bare os.fork() in the task: it must not serve the
                         # kernel too (it would write into the worker's channel). Issue 16, 4.
                         os._exit(0)
@@ -547,7 +579,14 @@ class Session:
         more: bool = False,
     ) -> None:
         """Queue one task's result; send the batch when it is due (see RESULT_DELAY)."""
-        if wire.is_plain(value):
+        if status == messages.OK and not err and not tb and wire.is_plain(value):
+            with self._results_lock:
+                self._col_ids.append(task_id)
+                self._col_values.append(value)
+                self._col_started.append(started)
+                self._col_finished.append(end)
+                self._bytes += len(value) if type(value) is str else 8
+        elif wire.is_plain(value):  # a failed or cancelled task: a row of its own
             with self._results_lock:
                 self._results.append((task_id, status, 0, err, tb, started, end, value))
                 self._bytes += len(value) if type(value) is str else 8
@@ -567,15 +606,21 @@ class Session:
             self.send_results()
 
     def send_results(self) -> None:
-        if not self._results or self.lost:
+        if not (self._results or self._col_ids) or self.lost:
             return
         with self._results_lock:
             results, parts = self._results, self._parts
+            columns = None
+            if self._col_ids:
+                started, finished = self._col_started.tobytes(), self._col_finished.tobytes()
+                columns = (self._col_ids, started, finished, self._col_values)
+                self._col_ids, self._col_values = [], []
+                self._col_started, self._col_finished = array.array("d"), array.array("d")
             self._results, self._parts, self._bytes = [], [], 0
             self._last_send = time.monotonic()
-        if not results:
+        if not results and columns is None:
             return  # the other thread sent them first
         try:
-            self.channel.send(("done", results), parts)
+            self.channel.send(messages.done(results, columns), parts)
         except (OSError, ChannelClosed):
             self._lose()

@@ -74,9 +74,7 @@ def test_gc_keeps_another_live_kernels_pods_and_collects_them_once_it_died(
         assert sorted(kept["name"]) == sorted(pods)
         assert set(kept["notebook"]) == {"other.ipynb"}
         assert "other.ipynb" in frame.attrs["summary"]
-        assert {p.metadata.name for p in core_api.list_namespaced_pod(namespace).items} >= set(
-            pods
-        )
+        assert {p.metadata.name for p in core_api.list_namespaced_pod(namespace).items} >= set(pods)
         os.kill(kernel.pid, signal.SIGKILL)
         for name in pods:  # its workers end by their dead-man switch
             waiting.pod_phase(core_api, namespace, name, {"Succeeded", "Failed"})

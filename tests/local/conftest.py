@@ -16,13 +16,9 @@ import pytest
 from kjupyter.run import pool
 
 
-def worker_pids() -> set[int]:
-    """Live (non-zombie) `python -m kjupyter.worker` processes this test run started.
-
-    Only our children: other test runs share the machine, and their workers are theirs.
-    """
-    pids = set()
-    me = os.getpid()
+def _processes() -> dict[int, tuple[bytes, str, int]]:
+    """pid -> (cmdline, state, parent pid) of every process we may read."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -31,9 +27,42 @@ def worker_pids() -> set[int]:
             state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
         except OSError:
             continue
-        if b"kjupyter.worker" in cmdline and state != "Z" and int(parent) == me:
-            pids.add(int(entry.name))
-    return pids
+        found[int(entry.name)] = (cmdline, state, int(parent))
+    return found
+
+
+def fork_server_pids() -> set[int]:
+    """Our live fork servers (`python -m kjupyter.worker --fork-server`): one per test run."""
+    me = os.getpid()
+    return {
+        pid
+        for pid, (cmdline, state, parent) in _processes().items()
+        if b"--fork-server" in cmdline and state != "Z" and parent == me
+    }
+
+
+def worker_pids() -> set[int]:
+    """Live (non-zombie) `python -m kjupyter.worker` processes this test run started.
+
+    Only ours, spawned or forked by our fork server: other test runs share the machine, and
+    their workers are theirs. The fork server itself is not a worker (it lives as long as
+    the test process, as it lives as long as a kernel).
+    """
+    me = os.getpid()
+    procs = _processes()
+    servers = {
+        pid
+        for pid, (cmdline, _, parent) in procs.items()
+        if b"--fork-server" in cmdline and parent == me
+    }
+    return {
+        pid
+        for pid, (cmdline, state, parent) in procs.items()
+        if b"kjupyter.worker" in cmdline
+        and b"--fork-server" not in cmdline
+        and state != "Z"
+        and (parent == me or parent in servers)
+    }
 
 
 def wait_for(condition, timeout: float = 10.0, what: str = "condition"):
@@ -61,6 +90,7 @@ def no_leaked_workers() -> Iterator[None]:
         for pid in pids:
             os.kill(pid, 9)
         pytest.fail(f"worker processes left behind: {sorted(pids)}")
+    assert len(fork_server_pids()) <= 1, "more than one fork server runs for this process"
 
 
 @pytest.fixture

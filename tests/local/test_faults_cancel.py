@@ -29,7 +29,7 @@ def results_of(channel, ids: set[int]) -> dict[int, str]:
     while not ids <= got.keys():
         msg, _ = channel.recv(timeout=60)
         if msg[0] == "done":
-            for task_id, status, _n, error, *_ in msg[1]:
+            for task_id, status, _n, error, *_ in messages.result_rows(msg):
                 got[task_id] = (status, error)
     return got
 

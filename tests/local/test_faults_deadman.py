@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from kjupyter.errors import ChannelClosed
-from kjupyter.run import capture, wire
+from kjupyter.run import capture, messages, wire
 from kjupyter.run.channel import StreamChannel
 
 pytestmark = pytest.mark.timeout(120)
@@ -62,7 +62,7 @@ def test_silence_during_a_task_counts_towards_the_dead_man_switch():
         run = ({"kind": "call", "fn": blob.key}, [1], len(args))
         channel.send(("work", [], [(blob.key, len(blob.parts))], [run]), [*blob.parts, *args])
         msg, _ = channel.recv(timeout=60)
-        assert msg[0] == "done" and msg[1][0][1] == "ok"
+        assert msg[0] == "done" and messages.result_rows(msg)[0][1] == "ok"
         # An hour without a frame from us: the worker must be gone, not serve this.
         args = wire.pack_value([2])
         run = ({"kind": "call", "fn": blob.key}, [2], len(args))

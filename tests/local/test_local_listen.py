@@ -18,7 +18,7 @@ import pytest
 
 from kjupyter.errors import AuthenticationError
 from kjupyter.run import channel as channels
-from kjupyter.run import wire
+from kjupyter.run import messages, wire
 
 SECRET = os.urandom(32).hex().encode()  # no edge whitespace: the worker strips its file
 
@@ -86,7 +86,7 @@ def run_one(chan: channels.StreamChannel, code: str) -> tuple:
     while True:
         msg, atts = chan.recv(timeout=30)
         if msg[0] == "done":
-            _, status, nparts, error, _, _, _, inline = msg[1][0]
+            _, status, nparts, error, _, _, _, inline = messages.result_rows(msg)[0]
             value = wire.unpack_value(atts[:nparts]) if nparts else inline  # 0: a plain value
             return status, value, error
 

@@ -1,0 +1,191 @@
+"""Issue 12, Deliver 1: local workers forked by the warm fork server, indistinguishable from
+spawned ones, and spawned again when the server is gone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+import kjupyter
+from kjupyter.run import forkserver, pool
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def server() -> forkserver.ForkServer:
+    """A warm fork server that has said ready (what `%load_ext kjupyter` starts)."""
+    running = forkserver.warm_up()
+    assert running is not None
+    wait_for(lambda: running.pid is not None, what="the fork server to be ready")
+    return running
+
+
+def fingerprint(_: object) -> dict:
+    """What a task can see of the process it runs in, minus what differs by nature (pids)."""
+    import contextlib
+    import gc
+    import os
+    import signal
+    import sys
+    import threading
+
+    from kjupyter.run.channel import StreamChannel
+
+    def handler(sig: signal.Signals) -> str:
+        h = signal.getsignal(sig)
+        return getattr(h, "__qualname__", repr(h))
+
+    fds = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor is gone
+            fds.append(os.readlink(f"/proc/self/fd/{fd}").split(":")[0])
+    channels = [o for o in gc.get_objects() if type(o) is StreamChannel]
+    return {
+        "fds": sorted(fds),
+        "signals": {s.name: handler(s) for s in signal.Signals if s not in (9, 19)},
+        "wakeup_fd": signal.set_wakeup_fd(-1),
+        "leads_session": os.getsid(0) == os.getpid() == os.getpgid(0),
+        "argv": [sys.argv[1], sys.argv[3:]],
+        "path0": sys.path[0],
+        "cwd": os.getcwd(),
+        "environ": dict(os.environ),
+        "threads": sorted(t.name for t in threading.enumerate()),
+        "channels": [(c.role, c._sign, c._verify) for c in channels],
+    }
+
+
+def test_workers_are_forked_by_the_warm_server(server):
+    parents = kjupyter.map(lambda _: os.getppid(), range(2), workers=2, values=True, quiet=True)
+    assert parents == [server.pid, server.pid]
+
+
+def test_a_forked_worker_is_indistinguishable_from_a_spawned_one(server, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # moved since the server started: the worker follows
+    monkeypatch.setenv("KJUPYTER_TEST_MARK", "set after the server started")
+    forked = kjupyter.map(fingerprint, [0], workers=1, values=True, quiet=True)[0]
+    pool.shutdown_all()
+    monkeypatch.setenv("KJUPYTER_FORK_SERVER", "0")
+    forkserver.shutdown()
+    spawned = kjupyter.map(fingerprint, [0], workers=1, values=True, quiet=True)[0]
+    assert forked["cwd"] == str(tmp_path)
+    assert forked["environ"]["KJUPYTER_TEST_MARK"] == "set after the server started"
+    assert "KJUPYTER_SECRET" not in forked["environ"]
+    assert forked["leads_session"]
+    assert forked["signals"]["SIGCHLD"] == repr(signal.SIG_DFL)
+    assert forked["channels"] == [("worker", False, True)]  # the kernel is its socket's peer
+    spawned["environ"].pop("KJUPYTER_FORK_SERVER")
+    assert forked == spawned
+
+
+def test_an_interrupt_cancels_a_task_on_a_forked_worker(server, tmp_path):
+    started = tmp_path / "started"
+    main = threading.main_thread().ident
+
+    def interrupt() -> None:
+        wait_for(started.exists, what="the task to start")
+        signal.pthread_kill(main, signal.SIGINT)
+
+    def slow(_):
+        import time
+
+        open(started, "w").close()
+        time.sleep(60)
+
+    watcher = threading.Thread(target=interrupt, daemon=True)
+    watcher.start()
+    frame = kjupyter.map(slow, [0], workers=1, quiet=True)
+    watcher.join()
+    assert frame.loc[0, "status"] == "cancelled"
+    # the worker stopped its task and serves the next run
+    assert kjupyter.map(os.getppid, [], workers=1, values=True, quiet=True) == []
+    assert kjupyter.map(lambda _: os.getppid(), [0], workers=1, values=True) == [server.pid]
+
+
+def test_a_forked_worker_killed_mid_run_is_replaced_and_said_how(server, tmp_path, capsys):
+    marker = str(tmp_path / "killed")
+
+    def die_once(x):
+        import os
+        import signal
+
+        if x == 1 and not os.path.exists(marker):
+            open(marker, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return os.getppid()
+
+    frame = kjupyter.map(die_once, range(3), workers=1, chunksize=1)
+    assert list(frame["status"]) == ["ok"] * 3
+    assert frame.loc[1, "attempts"] == 2
+    assert set(frame["value"]) == {server.pid}  # the replacement was forked too
+    assert "killed by signal 9" in capsys.readouterr().err
+
+
+KERNEL = """
+import sys, time, kjupyter
+from kjupyter.run import forkserver
+
+server = forkserver.warm_up()
+while server.pid is None:
+    time.sleep(0.01)
+
+def start_sleeper(_):
+    import os, subprocess
+    return os.getpid(), os.getppid(), subprocess.Popen(["sleep", "600"]).pid
+
+worker, parent, sleeper = kjupyter.map(start_sleeper, [0], workers=1, values=True, quiet=True)[0]
+print(server.pid, worker, parent, sleeper, flush=True)
+sys.stdin.read()  # stay up until the test kills us
+"""
+
+
+def test_nothing_outlives_a_killed_kernel():
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", KERNEL], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        server, worker, parent, sleeper = map(int, kernel.stdout.readline().split())
+        assert parent == server and all(alive(p) for p in (server, worker, sleeper))
+    finally:
+        kernel.kill()  # no atexit, no goodbye: the server and the worker see their sockets close
+        kernel.wait()
+    for pid, what in ((server, "fork server"), (worker, "worker"), (sleeper, "task's child")):
+        wait_for(lambda pid=pid: not alive(pid), what=f"the {what} to end with the kernel")
+
+
+def test_workers_still_start_by_spawn_when_the_fork_server_is_killed(server):
+    os.kill(server.pid, signal.SIGKILL)
+    wait_for(lambda: not server.alive, what="the kernel to see the fork server gone")
+    parents = kjupyter.map(lambda _: os.getppid(), range(2), workers=2, values=True, quiet=True)
+    assert parents == [os.getpid()] * 2  # spawned by the kernel itself
+    fresh = forkserver.current()  # and a new server was started for the next start
+    assert fresh is not None and fresh is not server
+    wait_for(lambda: fresh.pid is not None, what="the new fork server to be ready")
+    pool.shutdown_all()
+    assert kjupyter.map(lambda _: os.getppid(), [0], workers=1, values=True) == [fresh.pid]
+
+
+def test_loading_the_extension_starts_the_fork_server(ip):
+    forkserver.shutdown()
+    ip.run_line_magic("unload_ext", "kjupyter")
+    ip.run_line_magic("load_ext", "kjupyter")
+    server = forkserver.current()
+    assert server is not None
+    wait_for(lambda: server.pid is not None, what="the fork server to be ready")
+    assert kjupyter.map(lambda _: os.getppid(), [0], workers=1, values=True) == [server.pid]
