@@ -37,39 +37,46 @@ def server() -> forkserver.ForkServer:
     return running
 
 
-def fingerprint(_: object) -> dict:
-    """What a task can see of the process it runs in, minus what differs by nature (pids)."""
-    import contextlib
-    import gc
-    import os
-    import signal
-    import sys
-    import threading
+def fingerprint_probe():
+    """A task that reports what it can see of its process, minus what differs by nature.
 
-    from kjupyter.run.channel import StreamChannel
+    Made in a function so that it travels by value: the test moves the working directory,
+    where a worker could no longer import this module by name."""
 
-    def handler(sig: signal.Signals) -> str:
-        h = signal.getsignal(sig)
-        return getattr(h, "__qualname__", repr(h))
+    def fingerprint(_: object) -> dict:
+        """What a task can see of the process it runs in, minus what differs by nature (pids)."""
+        import contextlib
+        import gc
+        import os
+        import signal
+        import sys
+        import threading
 
-    fds = []
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):  # the listing's own descriptor is gone
-            fds.append(os.readlink(f"/proc/self/fd/{fd}").split(":")[0])
-    channels = [o for o in gc.get_objects() if type(o) is StreamChannel]
-    return {
-        "fds": sorted(fds),
-        "signals": {s.name: handler(s) for s in signal.Signals if s not in (9, 19)},
-        "wakeup_fd": signal.set_wakeup_fd(-1),
-        "leads_session": os.getsid(0) == os.getpid() == os.getpgid(0),
-        "argv": [sys.argv[1], sys.argv[3:]],
-        "path0": sys.path[0],
-        "cwd": os.getcwd(),
-        "environ": dict(os.environ),
-        "threads": sorted(t.name for t in threading.enumerate()),
-        "channels": [(c.role, c._sign, c._verify) for c in channels],
-    }
+        from kjupyter.run.channel import StreamChannel
 
+        def handler(sig: signal.Signals) -> str:
+            h = signal.getsignal(sig)
+            return getattr(h, "__qualname__", repr(h))
+
+        fds = []
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):  # the listing's own descriptor is gone
+                fds.append(os.readlink(f"/proc/self/fd/{fd}").split(":")[0])
+        channels = [o for o in gc.get_objects() if type(o) is StreamChannel]
+        return {
+            "fds": sorted(fds),
+            "signals": {s.name: handler(s) for s in signal.Signals if s not in (9, 19)},
+            "wakeup_fd": signal.set_wakeup_fd(-1),
+            "leads_session": os.getsid(0) == os.getpid() == os.getpgid(0),
+            "argv": [sys.argv[1], sys.argv[3:]],
+            "path0": sys.path[0],
+            "cwd": os.getcwd(),
+            "environ": dict(os.environ),
+            "threads": sorted(t.name for t in threading.enumerate()),
+            "channels": [(c.role, c._sign, c._verify) for c in channels],
+        }
+
+    return fingerprint
 
 def test_workers_are_forked_by_the_warm_server(server):
     parents = kjupyter.map(lambda _: os.getppid(), range(2), workers=2, values=True, quiet=True)
@@ -79,11 +86,11 @@ def test_workers_are_forked_by_the_warm_server(server):
 def test_a_forked_worker_is_indistinguishable_from_a_spawned_one(server, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # moved since the server started: the worker follows
     monkeypatch.setenv("KJUPYTER_TEST_MARK", "set after the server started")
-    forked = kjupyter.map(fingerprint, [0], workers=1, values=True, quiet=True)[0]
+    forked = kjupyter.map(fingerprint_probe(), [0], workers=1, values=True, quiet=True)[0]
     pool.shutdown_all()
     monkeypatch.setenv("KJUPYTER_FORK_SERVER", "0")
     forkserver.shutdown()
-    spawned = kjupyter.map(fingerprint, [0], workers=1, values=True, quiet=True)[0]
+    spawned = kjupyter.map(fingerprint_probe(), [0], workers=1, values=True, quiet=True)[0]
     assert forked["cwd"] == str(tmp_path)
     assert forked["environ"]["KJUPYTER_TEST_MARK"] == "set after the server started"
     assert "KJUPYTER_SECRET" not in forked["environ"]
