@@ -1,0 +1,214 @@
+"""kubectl as the oracle (issue 10): every listable kind the server serves, listed by kjupyter
+and by a kubectl of the cluster's own version, normal and wide, compared row by row and cell
+by cell (ages aside); a CRD with printer columns of every type; `-A`.
+
+Known differences, kept on purpose (tests/cluster/oracle.py handles them):
+- kjupyter indexes every table by name (and namespace with -A). kubectl prints events' Name
+  last (wide) or hides it: kjupyter's Name stays the index, the other columns must match.
+- A count's "(5m ago)" is kjupyter's `Last Restart` column beside the count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+
+import pytest
+
+from kjupyter.cluster import paths
+from tests.cluster import oracle
+from tests.cluster.waiting import until
+from tests.conftest import STATE_HOME
+
+
+@pytest.fixture(scope="session")
+def kubectl_binary() -> str:
+    """The kubectl the devcluster built from the cluster's own Go module (same version)."""
+    given = os.environ.get("KJUPYTER_TEST_KUBECTL")
+    if given:
+        return given
+    if os.environ.get("KJUPYTER_TEST_KUBECONFIG"):
+        pytest.fail("set KJUPYTER_TEST_KUBECTL to a kubectl of that cluster's version",
+                    pytrace=False)  # fmt: skip
+    state = json.loads((STATE_HOME / "state" / "cluster.json").read_text())
+    if "kubectl" not in state:
+        pytest.fail("the devcluster state has no kubectl; run `python -m tools.devcluster up`",
+                    pytrace=False)  # fmt: skip
+    return state["kubectl"]
+
+
+def crd(group: str) -> str:
+    """A CRD whose printer columns have every type kubectl knows, one of them wide only."""
+    return f"""\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: widgets.{group}, labels: {{kjupyter.dev/test: "true"}}}}
+spec:
+  group: {group}
+  scope: Namespaced
+  names: {{plural: widgets, singular: widget, kind: Widget}}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {{status: {{}}}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {{type: integer}}
+              ratio: {{type: number}}
+              shiny: {{type: boolean}}
+              colour: {{type: string}}
+              since: {{type: string, format: date-time}}
+          status:
+            type: object
+            properties:
+              phase: {{type: string}}
+    additionalPrinterColumns:
+    - {{name: Size, type: integer, jsonPath: .spec.size}}
+    - {{name: Ratio, type: number, jsonPath: .spec.ratio}}
+    - {{name: Shiny, type: boolean, jsonPath: .spec.shiny}}
+    - {{name: Since, type: date, jsonPath: .spec.since}}
+    - {{name: Phase, type: string, jsonPath: .status.phase}}
+    - {{name: Colour, type: string, jsonPath: .spec.colour, priority: 1}}
+    - {{name: Age, type: date, jsonPath: .metadata.creationTimestamp}}
+"""
+
+
+@pytest.fixture
+def widgets(k8s, cluster):
+    """A served CRD of this test (cluster-scoped, a unique group), deleted after it."""
+    from kubernetes import client, config
+
+    group = f"o{uuid.uuid4().hex[:8]}.kjupyter.dev"
+    k8s.apply(crd(group))
+    api = client.ApiextensionsV1Api(config.new_client_from_config(cluster.kubeconfig))
+    until(
+        api.list_custom_resource_definition,
+        lambda c: any(x.type == "Established" and x.status == "True"
+                      for x in (c.status.conditions or [])),
+        field_selector=f"metadata.name=widgets.{group}",
+    )  # fmt: skip
+    deadline = time.monotonic() + 60  # Established comes before discovery lists the group
+    while k8s.discovery.refresh().get(f"widgets.{group}") is None:
+        assert time.monotonic() < deadline, "discovery never listed the CRD"
+        time.sleep(0.2)
+    yield group
+    k8s.delete(f"/crd/widgets.{group}", wait=True, yes=True)
+
+
+@pytest.fixture
+def seeded(k8s, cluster, core_api, namespace, widgets) -> str:
+    """The namespace with one object of each common kind, its pods settled, and two widgets."""
+    k8s.apply(oracle.seed(cluster.worker_image))
+    k8s.apply(f"""\
+apiVersion: v1
+kind: Pod
+metadata: {{name: crashy}}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {{name: app, image: {cluster.worker_image}, imagePullPolicy: Never,
+     command: [python3, -c, "raise SystemExit(3)"]}}
+---
+apiVersion: {widgets}/v1
+kind: Widget
+metadata: {{name: w1}}
+spec: {{size: 7, ratio: 0.25, shiny: true, colour: teal, since: "2024-02-29T12:00:00Z"}}
+---
+apiVersion: {widgets}/v1
+kind: Widget
+metadata: {{name: w2}}
+spec: {{size: 0, shiny: false}}
+""")
+
+    states: dict[str, bool] = {}
+
+    def settled(pod) -> bool:  # called on each pod listed, then on each change watched
+        statuses = pod.status.container_statuses or []
+        labels = pod.metadata.labels or {}
+        name = labels.get("app") or labels.get("job-name") or pod.metadata.name
+        if name == "crashy":
+            states[name] = bool(statuses) and statuses[0].restart_count >= 1
+        elif name == "once":
+            states[name] = pod.status.phase == "Succeeded"
+        else:
+            states[name] = bool(statuses) and all(s.ready for s in statuses)
+        return set(states) == {"web", "db", "agent", "once", "crashy"} and all(states.values())
+
+    until(core_api.list_namespaced_pod, settled, namespace, timeout=240)
+    return namespace
+
+
+def _kubectl_spelling(kind) -> str:
+    """`plural.version.group` (exact); the core group's plural alone (kubectl prefers it)."""
+    return f"{kind.plural}.{kind.version}.{kind.group}" if kind.group else kind.plural
+
+
+def test_every_listable_kind_matches_kubectl_get(k8s, cluster, kubectl_binary, seeded, widgets):
+    from kubernetes import client, config
+
+    api = client.ApiextensionsV1Api(config.new_client_from_config(cluster.kubeconfig))
+    others = {c.spec.group for c in api.list_custom_resource_definition().items} - {widgets}
+    kinds = [
+        kind
+        for kind in k8s.discovery.catalog.preferred()
+        if kind.can("list") and kind.group not in others  # other tests' CRDs come and go
+    ]
+    assert any(kind.group == widgets for kind in kinds)
+
+    def get(*args: str) -> str:
+        return oracle.kubectl(kubectl_binary, cluster.kubeconfig, "get", *args)
+
+    problems: dict[str, list[str]] = {}
+    compared = 0
+    for kind in kinds:
+        spelled = _kubectl_spelling(kind)
+        segment = paths.segment(kind, k8s.discovery)
+        path = f"/namespaces/{seeded}/{segment}" if kind.namespaced else f"/{segment}"
+        where = ["-n", seeded] if kind.namespaced else []
+        for wide in (False, True):
+            shape = ["-o", "wide"] if wide else []
+            before = get(spelled, *where, *shape)
+            frame = k8s.ls(path, wide=wide)
+            after = get(spelled, *where, *shape)
+            found = oracle.compare(before, after, frame)
+            compared += len(frame)
+            if found:
+                problems[f"{spelled}{' -o wide' if wide else ''}"] = found
+    for plural in ("pods", "deployments.apps", "events"):  # -A: namespace and name as index
+        before = get(plural, "-A", "-o", "wide")
+        frame = k8s.ls(plural, all_namespaces=True, wide=True)
+        after = get(plural, "-A", "-o", "wide")
+        found = oracle.compare(before, after, frame, key_width=2)
+        if found:
+            problems[f"{plural} -A -o wide"] = found
+    assert not problems, json.dumps(problems, indent=1)
+    assert compared > 2 * 40, "the seeded namespace and the cluster gave too few rows"
+
+
+def test_the_oracle_sees_a_changed_cell(k8s, cluster, kubectl_binary, widgets, namespace):
+    """The comparison itself can fail: a wrong value, a missing row, a lost column."""
+    k8s.apply(
+        f"apiVersion: {widgets}/v1\nkind: Widget\nmetadata: {{name: w1}}\n"
+        "spec: {size: 7, shiny: true, colour: teal}\n"
+    )
+    text = oracle.kubectl(
+        kubectl_binary, cluster.kubeconfig, "get", f"widgets.{widgets}", "-n", namespace,
+        "-o", "wide",
+    )  # fmt: skip
+    frame = k8s.ls(f"widgets.{widgets}", wide=True)
+    assert oracle.compare(text, text, frame) == []
+    changed = frame.copy()
+    changed.loc["w1", "Shiny"] = False
+    assert oracle.compare(text, text, changed) == [
+        "row ('w1',) SHINY: kubectl 'true', kjupyter False"
+    ]
+    assert "kubectl shows it" in oracle.compare(text, text, frame.iloc[0:0])[0]
+    assert oracle.compare(text, text, frame.drop(columns=["Colour"]))[0].startswith("headings")
