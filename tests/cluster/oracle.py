@@ -283,3 +283,63 @@ def seed(image: str) -> str:
     import json
 
     return "\n---\n".join(json.dumps(d) for d in documents)
+
+
+# -- describe: kubectl's headings must be kjupyter's keys -------------------------------------
+
+_DESCRIBED = re.compile(r"^( *)([A-Za-z][\w./()-]*(?: [\w./()-]+)*):(?: |$)")
+# Sections kubectl prints as tables: their rows are not headings.
+TABLES = frozenset({"Conditions", "Events", "Non-terminated Pods", "Allocated resources"})
+# kubectl's generic describer titles an object's own fields ("creationTimestamp" ->
+# "Creation Timestamp"); kjupyter keeps the field names a notebook indexes with.
+FIELDS = frozenset({"Metadata", "Spec", "Status"})
+
+
+def describe_headings(text: str) -> list[tuple[str, ...]]:
+    """Every heading of `kubectl describe` as its path (`("Containers", "app", "Image")`)."""
+    found: list[tuple[str, ...]] = []
+    stack: list[tuple[int, str]] = []
+    table_at: int | None = None
+    for line in text.splitlines():
+        match = _DESCRIBED.match(line)
+        if not match:
+            continue
+        indent, name = len(match.group(1)), match.group(2)
+        if table_at is not None and indent > table_at:
+            continue
+        table_at = None
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        found.append((*(n for _, n in stack), name))
+        stack.append((indent, name))
+        if name in TABLES:
+            table_at = indent
+    return found
+
+
+def missing_headings(
+    text: str, sections: dict[str, Any], known: dict[tuple[str, ...], str]
+) -> list[str]:
+    """kubectl's heading paths that are not keys of kjupyter's sections (minus `known`)."""
+    missing = []
+    for path in describe_headings(text):
+        if any(path[: len(k)] == k for k in known):
+            continue
+        value: Any = sections
+        for depth, part in enumerate(path):
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+            elif isinstance(value, dict) and path[0] in FIELDS and depth > 0:
+                plain = {_plain(k): v for k, v in value.items()}
+                if _plain(part) not in plain:
+                    missing.append(" > ".join(path))
+                    break
+                value = plain[_plain(part)]
+            else:
+                missing.append(" > ".join(path))
+                break
+    return missing
+
+
+def _plain(name: Any) -> str:
+    return str(name).replace(" ", "").lower()

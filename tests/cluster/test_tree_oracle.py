@@ -14,9 +14,11 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
+import kjupyter
 from kjupyter.cluster import paths
 from tests.cluster import oracle
 from tests.cluster.waiting import until
@@ -81,13 +83,39 @@ spec:
 """
 
 
-@pytest.fixture
-def widgets(k8s, cluster):
+@pytest.fixture(scope="module")
+def space(core_api) -> Iterator[str]:
+    """One namespace for this module's tests: seeding it (pods that must settle) takes a while."""
+    from kubernetes import client
+
+    from tests.conftest import TEST_LABEL, _await_default_service_account, _await_namespace_gone
+
+    name = f"kjt-{uuid.uuid4().hex[:8]}"
+    core_api.create_namespace(
+        client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels={TEST_LABEL: "true"}))
+    )
+    _await_default_service_account(core_api, name)
+    yield name
+    core_api.delete_namespace(name, grace_period_seconds=0)
+    _await_namespace_gone(core_api, name)
+
+
+@pytest.fixture(scope="module")
+def kube(cluster, space) -> Iterator[kjupyter.cluster.Cluster]:
+    """The admin's `Cluster` in this module's namespace."""
+    connected = kjupyter.connect(kubeconfig=cluster.kubeconfig)
+    connected.cd(f"/namespaces/{space}")
+    yield connected
+    connected.close()
+
+
+@pytest.fixture(scope="module")
+def widgets(kube, cluster):
     """A served CRD of this test (cluster-scoped, a unique group), deleted after it."""
     from kubernetes import client, config
 
     group = f"o{uuid.uuid4().hex[:8]}.kjupyter.dev"
-    k8s.apply(crd(group))
+    kube.apply(crd(group))
     api = client.ApiextensionsV1Api(config.new_client_from_config(cluster.kubeconfig))
     until(
         api.list_custom_resource_definition,
@@ -96,26 +124,45 @@ def widgets(k8s, cluster):
         field_selector=f"metadata.name=widgets.{group}",
     )  # fmt: skip
     deadline = time.monotonic() + 60  # Established comes before discovery lists the group
-    while k8s.discovery.refresh().get(f"widgets.{group}") is None:
+    while kube.discovery.refresh().get(f"widgets.{group}") is None:
         assert time.monotonic() < deadline, "discovery never listed the CRD"
         time.sleep(0.2)
     yield group
-    k8s.delete(f"/crd/widgets.{group}", wait=True, yes=True)
+    kube.delete(f"/crd/widgets.{group}", wait=True, yes=True)
 
 
-@pytest.fixture
-def seeded(k8s, cluster, core_api, namespace, widgets) -> str:
+@pytest.fixture(scope="module")
+def seeded(kube, cluster, core_api, space, widgets) -> str:
     """The namespace with one object of each common kind, its pods settled, and two widgets."""
-    k8s.apply(oracle.seed(cluster.worker_image))
-    k8s.apply(f"""\
+    kube.apply(oracle.seed(cluster.worker_image))
+    kube.apply(f"""\
 apiVersion: v1
 kind: Pod
 metadata: {{name: crashy}}
 spec:
   terminationGracePeriodSeconds: 0
+  tolerations: [{{key: dedicated, operator: Equal, value: ml, effect: NoSchedule}}]
+  nodeSelector: {{kubernetes.io/os: linux}}
+  volumes:
+  - {{name: settings, configMap: {{name: settings}}}}
+  - {{name: scratch, emptyDir: {{}}}}
   containers:
-  - {{name: app, image: {cluster.worker_image}, imagePullPolicy: Never,
-     command: [python3, -c, "raise SystemExit(3)"]}}
+  - name: app
+    image: {cluster.worker_image}
+    imagePullPolicy: Never
+    command: [python3, -c]
+    args: ["raise SystemExit(3)"]
+    ports: [{{containerPort: 8080}}]
+    env:
+    - {{name: COLOUR, value: teal}}
+    - {{name: SIZE, valueFrom: {{configMapKeyRef: {{name: settings, key: size}}}}}}
+    - {{name: MY_POD, valueFrom: {{fieldRef: {{fieldPath: metadata.name}}}}}}
+    envFrom: [{{configMapRef: {{name: settings}}}}]
+    resources: {{requests: {{cpu: 100m, memory: 64Mi}}, limits: {{memory: 128Mi}}}}
+    readinessProbe: {{exec: {{command: ["true"]}}, periodSeconds: 5}}
+    volumeMounts:
+    - {{name: settings, mountPath: /etc/settings, readOnly: true}}
+    - {{name: scratch, mountPath: /scratch}}
 ---
 apiVersion: {widgets}/v1
 kind: Widget
@@ -142,8 +189,8 @@ spec: {{size: 0, shiny: false}}
             states[name] = bool(statuses) and all(s.ready for s in statuses)
         return set(states) == {"web", "db", "agent", "once", "crashy"} and all(states.values())
 
-    until(core_api.list_namespaced_pod, settled, namespace, timeout=240)
-    return namespace
+    until(core_api.list_namespaced_pod, settled, space, timeout=240)
+    return space
 
 
 def _kubectl_spelling(kind) -> str:
@@ -151,14 +198,14 @@ def _kubectl_spelling(kind) -> str:
     return f"{kind.plural}.{kind.version}.{kind.group}" if kind.group else kind.plural
 
 
-def test_every_listable_kind_matches_kubectl_get(k8s, cluster, kubectl_binary, seeded, widgets):
+def test_every_listable_kind_matches_kubectl_get(kube, cluster, kubectl_binary, seeded, widgets):
     from kubernetes import client, config
 
     api = client.ApiextensionsV1Api(config.new_client_from_config(cluster.kubeconfig))
     others = {c.spec.group for c in api.list_custom_resource_definition().items} - {widgets}
     kinds = [
         kind
-        for kind in k8s.discovery.catalog.preferred()
+        for kind in kube.discovery.catalog.preferred()
         if kind.can("list") and kind.group not in others  # other tests' CRDs come and go
     ]
     assert any(kind.group == widgets for kind in kinds)
@@ -170,13 +217,13 @@ def test_every_listable_kind_matches_kubectl_get(k8s, cluster, kubectl_binary, s
     compared = 0
     for kind in kinds:
         spelled = _kubectl_spelling(kind)
-        segment = paths.segment(kind, k8s.discovery)
+        segment = paths.segment(kind, kube.discovery)
         path = f"/namespaces/{seeded}/{segment}" if kind.namespaced else f"/{segment}"
         where = ["-n", seeded] if kind.namespaced else []
         for wide in (False, True):
             shape = ["-o", "wide"] if wide else []
             before = get(spelled, *where, *shape)
-            frame = k8s.ls(path, wide=wide)
+            frame = kube.ls(path, wide=wide)
             after = get(spelled, *where, *shape)
             found = oracle.compare(before, after, frame)
             compared += len(frame)
@@ -184,7 +231,7 @@ def test_every_listable_kind_matches_kubectl_get(k8s, cluster, kubectl_binary, s
                 problems[f"{spelled}{' -o wide' if wide else ''}"] = found
     for plural in ("pods", "deployments.apps", "events"):  # -A: namespace and name as index
         before = get(plural, "-A", "-o", "wide")
-        frame = k8s.ls(plural, all_namespaces=True, wide=True)
+        frame = kube.ls(plural, all_namespaces=True, wide=True)
         after = get(plural, "-A", "-o", "wide")
         found = oracle.compare(before, after, frame, key_width=2)
         if found:
@@ -193,22 +240,62 @@ def test_every_listable_kind_matches_kubectl_get(k8s, cluster, kubectl_binary, s
     assert compared > 2 * 40, "the seeded namespace and the cluster gave too few rows"
 
 
-def test_the_oracle_sees_a_changed_cell(k8s, cluster, kubectl_binary, widgets, namespace):
+def test_the_oracle_sees_a_changed_cell(kube, cluster, kubectl_binary, widgets, space):
     """The comparison itself can fail: a wrong value, a missing row, a lost column."""
-    k8s.apply(
-        f"apiVersion: {widgets}/v1\nkind: Widget\nmetadata: {{name: w1}}\n"
+    kube.apply(
+        f"apiVersion: {widgets}/v1\nkind: Widget\nmetadata: {{name: w9}}\n"
         "spec: {size: 7, shiny: true, colour: teal}\n"
     )
     text = oracle.kubectl(
-        kubectl_binary, cluster.kubeconfig, "get", f"widgets.{widgets}", "-n", namespace,
+        kubectl_binary, cluster.kubeconfig, "get", f"widgets.{widgets}/w9", "-n", space,
         "-o", "wide",
     )  # fmt: skip
-    frame = k8s.ls(f"widgets.{widgets}", wide=True)
+    frame = kube.ls(f"widgets.{widgets}/w9", wide=True)
     assert oracle.compare(text, text, frame) == []
     changed = frame.copy()
-    changed.loc["w1", "Shiny"] = False
+    changed.loc["w9", "Shiny"] = False
     assert oracle.compare(text, text, changed) == [
-        "row ('w1',) SHINY: kubectl 'true', kjupyter False"
+        "row ('w9',) SHINY: kubectl 'true', kjupyter False"
     ]
     assert "kubectl shows it" in oracle.compare(text, text, frame.iloc[0:0])[0]
     assert oracle.compare(text, text, frame.drop(columns=["Colour"]))[0].startswith("headings")
+
+
+# kubectl headings kjupyter spells otherwise, with the reason.
+KNOWN_HEADINGS = {
+    ("IPs", "IP"): "kjupyter's IPs is the list of addresses; kubectl labels each one IP",
+}
+
+
+def test_describe_has_kubectls_headings(kube, cluster, kubectl_binary, seeded, widgets):
+    """Pod (state, last state, exit code, env, mounts, volumes, QoS, tolerations), workloads,
+    service, node, claim, job and a custom resource: kubectl's headings are kjupyter's keys."""
+    replica_set = kube.ls("replicasets").index[0]
+    node = cluster.node_name or kube.ls("/nodes").index[0]
+    targets = {
+        "pods/crashy": "pod/crashy",
+        "deployments/web": "deployment/web",
+        f"replicasets/{replica_set}": f"replicaset/{replica_set}",
+        "statefulsets/db": "statefulset/db",
+        "services/web": "service/web",
+        f"/nodes/{node}": f"node/{node}",
+        "persistentvolumeclaims/data": "persistentvolumeclaim/data",
+        "jobs/once": "job/once",
+        f"widgets.{widgets}/w1": f"widgets.{widgets}/w1",
+    }
+    missing, counted = {}, {}
+    for path, spelled in targets.items():
+        where = [] if path.startswith("/nodes") else ["-n", seeded]
+        text = oracle.kubectl(kubectl_binary, cluster.kubeconfig, "describe", spelled, *where)
+        counted[path] = len(oracle.describe_headings(text))
+        found = oracle.missing_headings(text, kube.describe(path).sections, KNOWN_HEADINGS)
+        if found:
+            missing[path] = found
+    assert not missing, json.dumps(missing, indent=1)
+    assert min(counted.values()) >= 10, counted  # kubectl's text was read, heading by heading
+    crashy = kube.describe("pods/crashy")
+    app = crashy["Containers"]["app"]
+    assert app["Last State"]["Exit Code"] == 3 and app["Last State"]["Last State"] == "Terminated"
+    assert app["Environment"]["COLOUR"] == "teal" and "/scratch from scratch (rw)" in app["Mounts"]
+    assert crashy["QoS Class"] == "Burstable" and "dedicated=ml:NoSchedule" in crashy["Tolerations"]
+    assert kube.describe(f"widgets.{widgets}/w1")["Spec"]["size"] == 7

@@ -11,9 +11,16 @@ from kjupyter.magics.commands.tree import current
 from kjupyter.magics.verbs import MagicContext, verb
 
 
-@verb("describe", "an object with its conditions, containers and events")
+@verb("describe", "an object under kubectl describe's headings, with its events")
 def describe_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    parser = VerbParser("describe", "Describe one object.")
+    """Describe one object as kubectl does; the result is indexed by kubectl's headings.
+
+    In [1]: d = %k8s describe pods/web-0
+    In [2]: d["Containers"]["app"]["Last State"]["Exit Code"]
+    """
+    parser = VerbParser(
+        "describe", "Describe one object as kubectl does (indexed by kubectl's headings)."
+    )
     parser.add_argument("path")
     return current(context).describe(parser.parse(args).path)
 
