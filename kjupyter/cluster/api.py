@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from kjupyter.cluster import paths
@@ -138,19 +138,57 @@ class Cluster:
         field_selector: str | None = None,
         all_namespaces: bool = False,
         limit: int = 500,
+        label_columns: Sequence[str] = (),
+        show_labels: bool = False,
+        sort_by: str | None = None,
     ) -> Any:
-        """A DataFrame of what `path` holds, with the columns `kubectl get` shows."""
-        from kjupyter.cluster.operations import listing
+        """A DataFrame of what `path` holds, with the columns `kubectl get` shows.
 
-        return listing.ls(
+        `label_columns` adds a column per label key (kubectl's `-L`), `show_labels` a `Labels`
+        column (`--show-labels`), `sort_by` orders rows by a JSONPath field (`.spec.replicas`).
+        """
+        from kjupyter.cluster.operations import listing, output
+
+        if isinstance(label_columns, str):
+            label_columns = [key for key in label_columns.split(",") if key]
+        location = self.resolve(path)
+        frame = listing.ls(
             self,
-            self.resolve(path),
+            location,
             wide=wide,
             selector=selector,
             field_selector=field_selector,
             all_namespaces=all_namespaces,
             limit=limit,
+            label_columns=list(label_columns),
+            show_labels=show_labels,
         )
+        if sort_by:
+            frame = output.sort_by(
+                self, frame, location, sort_by, selector=selector, all_namespaces=all_namespaces
+            )
+        return frame
+
+    @rediscovering
+    def get(
+        self,
+        path: str = ".",
+        output: str = "yaml",
+        *,
+        selector: str | None = None,
+        all_namespaces: bool = False,
+        reveal: bool = False,
+    ) -> KubeObject | Text:
+        """`kubectl get -o name|yaml|json|jsonpath=TEMPLATE`: the objects at `path` in that form.
+
+        In [1]: k.get("pods", "jsonpath={.items[*].status.podIP}")
+        """
+        from kjupyter.cluster.operations import output as outputs
+
+        kind, found, one = outputs.objects(
+            self, self.resolve(path), selector=selector, all_namespaces=all_namespaces
+        )
+        return outputs.render(kind, found, one, output, reveal=reveal)
 
     @rediscovering
     def watch(

@@ -7,7 +7,7 @@ fast path (no typed models), and kubectl's own columns for every kind.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kjupyter.cluster import paths, selectors, tables
@@ -28,6 +28,8 @@ def ls(
     field_selector: str | None = None,
     all_namespaces: bool = False,
     limit: int = 500,
+    label_columns: Sequence[str] = (),
+    show_labels: bool = False,
 ) -> Any:
     """A DataFrame of the kinds (at `/` and in a namespace) or objects at `location`."""
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
@@ -60,6 +62,8 @@ def ls(
         selector=selector,
         field_selector=field_selector,
         limit=limit,
+        label_columns=label_columns,
+        show_labels=show_labels,
     )
     if level is Level.OBJECT:
         if frame.empty and not (selector or all_namespaces):
@@ -175,6 +179,8 @@ def list_table(
     selector: str | None = None,
     field_selector: str | None = None,
     limit: int = 500,
+    label_columns: Sequence[str] = (),
+    show_labels: bool = False,
 ) -> Any:
     """Every object of `kind` (in `namespace`, or all) as kubectl's table, page by page."""
     if not kind.can("list"):
@@ -186,7 +192,13 @@ def list_table(
         cluster, kind, namespace, selector=selector, field_selector=field_selector, limit=limit
     )
     every_namespace = kind.namespaced and namespace is None
-    frame = tables.to_frame(pages, wide=wide, namespace_column=every_namespace)
+    frame = tables.to_frame(
+        pages,
+        wide=wide,
+        namespace_column=every_namespace,
+        label_columns=label_columns,
+        show_labels=show_labels,
+    )
     frame.attrs["kind"] = kind.qualified
     return frame
 
