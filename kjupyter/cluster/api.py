@@ -257,11 +257,17 @@ class Cluster:
         timestamps: bool = False,
         follow: bool = False,
         out: Any = None,
+        since_time: str | None = None,
+        limit_bytes: int | None = None,
+        all_containers: bool = False,
+        prefix: bool = False,
+        selector: str | None = None,
     ) -> Text | None:
         """Logs of a pod (or of each pod a workload owns), as text.
 
         `follow` streams the log into `out` (default: stdout) until Ctrl-C, as `kubectl logs
-        -f`, and returns None.
+        -f`, and returns None. `since_time`, `limit_bytes`, `all_containers`, `prefix` and
+        `selector` (on a pods directory) are kubectl's flags of the same names.
         """
         import sys
 
@@ -276,6 +282,11 @@ class Cluster:
             since_seconds=since_seconds,
             timestamps=timestamps,
             follow_to=(out or sys.stdout) if follow else None,
+            since_time=since_time,
+            limit_bytes=limit_bytes,
+            all_containers=all_containers,
+            prefix=prefix,
+            selector=selector,
         )
 
     @rediscovering

@@ -153,15 +153,54 @@ def logs(
     since_seconds: int | None = None,
     timestamps: bool = False,
     follow_to: TextIO | None = None,
+    since_time: str | None = None,
+    limit_bytes: int | None = None,
+    all_containers: bool = False,
+    prefix: bool = False,
+    selector: str | None = None,
 ) -> Text | None:
     """A pod's log (one container), or every pod's log of a workload, each line prefixed.
 
     With `follow_to`, the log streams there until interrupted (of a workload: one of its
-    pods, as kubectl picks one) and nothing is returned.
+    pods, as kubectl picks one) and nothing is returned. As kubectl: `since_time` (RFC 3339),
+    `limit_bytes`, `all_containers`, `prefix` (`[pod/NAME/CONTAINER] ` on each line), and
+    `selector` on a pods directory (each matching pod; `tail` then defaults to 10).
     """
-    for value, label in ((tail, "tail"), (since_seconds, "since_seconds")):
+    for value, label in (
+        (tail, "tail"),
+        (since_seconds, "since_seconds"),
+        (limit_bytes, "limit_bytes"),
+    ):
         if value is not None and (not isinstance(value, int) or value < 0):
             raise BadArgument(f"{label} must be a non-negative integer, not {value!r}")
+    if since_time is not None and since_seconds is not None:
+        raise BadArgument("give since_seconds or since_time, not both (as kubectl)")
+    if since_time is not None:
+        from kjupyter.cluster.describing import instant
+
+        try:
+            instant(since_time)
+        except ValueError:
+            raise BadArgument(
+                f"since_time is an RFC 3339 time such as 2024-01-02T03:04:05Z, not {since_time!r}"
+            ) from None
+    extra = {"sinceTime": since_time, "limitBytes": limit_bytes}
+    if selector is not None or all_containers or prefix:
+        return _logs_of_pods(
+            cluster,
+            location,
+            container=container,
+            query_options={
+                "tailLines": tail if tail is not None or selector is None else 10,
+                "previous": "true" if previous else None,
+                "sinceSeconds": since_seconds,
+                "timestamps": "true" if timestamps else None,
+                **extra,
+            },
+            all_containers=all_containers,
+            prefix=prefix,
+            selector=selector,
+        )
     kind, namespace, name = object_target(cluster, location)
     sub = location.sub
     if len(sub) == 3 and sub[0] == "containers":
@@ -172,6 +211,7 @@ def logs(
         "previous": "true" if previous else None,
         "sinceSeconds": since_seconds,
         "timestamps": "true" if timestamps else None,
+        **extra,
     }
     from kjupyter.cluster.operations.execution import default_container, pick_container
 
@@ -219,6 +259,58 @@ def logs(
             parts += [f"[{pod}] {line}" for line in data.decode("utf-8", "replace").splitlines()]
         return Text("\n".join(parts) + ("\n" if parts else ""))
     raise BadPath(f"{kind.plural} have no logs; logs reads pods and workloads that own pods")
+
+
+def _logs_of_pods(
+    cluster: Cluster,
+    location: Location,
+    *,
+    container: str | None,
+    query_options: dict[str, Any],
+    all_containers: bool,
+    prefix: bool,
+    selector: str | None,
+) -> Text:
+    """kubectl logs with -l, --all-containers or --prefix: pod after pod, container after
+    container, in kubectl's order (pods by name; init, then app containers)."""
+    from kjupyter.cluster.operations import listing
+    from kjupyter.cluster.operations.execution import default_container
+
+    pods_kind = cluster.discovery.lookup("pods")
+    kind = location.kind
+    namespace = location.namespace
+    if selector is not None:
+        if location.level is not Level.KIND or kind is None or kind.plural != "pods":
+            raise BadPath(f"logs -l selects pods: give a pods directory, not {location.path}")
+        found = listing.objects(cluster, pods_kind, namespace, selector)
+    elif kind is not None and kind.group == "" and kind.plural == "pods":
+        found = [get_object(cluster, location)]
+    elif kind is not None and (kind.group, kind.plural) in POD_OWNERS:
+        owner = get_object(cluster, location)
+        found = listing.objects(cluster, pods_kind, namespace, selectors.from_spec(owner))[:1]
+    else:
+        raise BadPath(f"{location.path} has no logs; logs reads pods and workloads that own pods")
+    parts: list[str] = []
+    for pod in sorted(found, key=lambda item: item["metadata"]["name"]):
+        spec, name = pod.get("spec") or {}, Name(pod["metadata"]["name"])
+        if all_containers:
+            names = [c["name"] for key in ("initContainers", "containers", "ephemeralContainers")
+                     for c in spec.get(key) or []]  # fmt: skip
+        else:
+            names = [container or default_container(pod) or ""]
+        for each in names:
+            data = cluster.connection.request(
+                "GET",
+                pods_kind.url(Namespace(pod["metadata"]["namespace"]), name, "log"),
+                query={**query_options, "container": each},
+                raw=True,
+                action=f"read the log of pods/{name}",
+            )
+            text = data.decode("utf-8", "replace")
+            if prefix:
+                text = "".join(f"[pod/{name}/{each}] {line}\n" for line in text.splitlines())
+            parts.append(text)
+    return Text("".join(parts))
 
 
 @dataclass(frozen=True)

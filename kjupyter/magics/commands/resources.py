@@ -61,7 +61,11 @@ def _seconds(text: str) -> int:
 
 @verb("logs", "logs of a pod (or of every pod a workload owns)")
 def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    parser = VerbParser("logs", "Read logs. Example: %k8s logs pods/web -c app --tail 20")
+    parser = VerbParser(
+        "logs",
+        "Read logs. Example: %k8s logs pods/web -c app --tail 20; "
+        "%k8s logs pods -l app=web --all-containers --prefix",
+    )
     parser.add_argument("path")
     parser.add_argument("-c", "--container")
     parser.add_argument("--tail", type=int, help="last N lines")
@@ -73,7 +77,14 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument(
         "-f", "--follow", action="store_true", help="stream into the cell until interrupted"
     )
+    parser.add_argument("--since-time", help="only after this RFC 3339 time")
+    parser.add_argument("--limit-bytes", type=int, help="at most this many bytes per container")
+    parser.add_argument("--all-containers", action="store_true", help="every container's log")
+    parser.add_argument("--prefix", action="store_true", help="[pod/NAME/CONTAINER] per line")
+    parser.add_argument("-l", "--selector", help="each pod of a pods directory matching it")
     options = parser.parse(args)
+    if options.follow and (options.selector or options.all_containers or options.prefix):
+        raise UsageError("%k8s logs: -f follows one container; drop -l/--all-containers/--prefix")
     return current(context).logs(
         options.path,
         container=options.container,
@@ -82,6 +93,11 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         since_seconds=options.since,
         timestamps=options.timestamps,
         follow=options.follow,
+        since_time=options.since_time,
+        limit_bytes=options.limit_bytes,
+        all_containers=options.all_containers,
+        prefix=options.prefix,
+        selector=options.selector,
     )
 
 
