@@ -290,11 +290,25 @@ class Cluster:
         )
 
     @rediscovering
-    def top(self, path: str = ".") -> Any:
-        """CPU and memory use of pods or nodes from the metrics API; one-line error without it."""
+    def top(
+        self,
+        path: str = ".",
+        *,
+        all_namespaces: bool = False,
+        selector: str | None = None,
+        sort_by: str | None = None,
+    ) -> Any:
+        """CPU and memory use of pods or nodes (with CPU % and Memory % of what nodes can
+        allocate) from the metrics API; one-line error without it. `sort_by`: cpu or memory."""
         from kjupyter.cluster.operations import metrics
 
-        return metrics.top(self, self.resolve(path))
+        return metrics.top(
+            self,
+            self.resolve(path),
+            all_namespaces=all_namespaces,
+            selector=selector,
+            sort_by=sort_by,
+        )
 
     def can_i(
         self, verb: str | None = None, path: str | None = None, *, namespace: str | None = None

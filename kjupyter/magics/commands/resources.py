@@ -243,9 +243,22 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 @verb("top", "CPU and memory of pods or nodes (needs the metrics API)")
 def top_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    parser = VerbParser("top", "CPU and memory use: pods here, or nodes at / and /nodes.")
+    parser = VerbParser(
+        "top",
+        "CPU and memory use: pods here, or nodes (with CPU % and Memory %) at / and /nodes. "
+        "Example: %k8s top pods -A --sort-by memory",
+    )
     parser.add_argument("path", nargs="?", default=".")
-    return current(context).top(parser.parse(args).path)
+    parser.add_argument("-A", "--all-namespaces", action="store_true", help="pods everywhere")
+    parser.add_argument("-l", "--selector", help="label selector (app=web)")
+    parser.add_argument("--sort-by", choices=["cpu", "memory"], help="largest first")
+    options = parser.parse(args)
+    return current(context).top(
+        options.path,
+        all_namespaces=options.all_namespaces,
+        selector=options.selector,
+        sort_by=options.sort_by,
+    )
 
 
 @verb("can-i", "what you may do here (a DataFrame), or: can-i VERB PATH -> bool")
