@@ -147,10 +147,21 @@ class Cluster:
         `label_columns` adds a column per label key (kubectl's `-L`), `show_labels` a `Labels`
         column (`--show-labels`), `sort_by` orders rows by a JSONPath field (`.spec.replicas`).
         """
-        from kjupyter.cluster.operations import listing, output
+        from kjupyter.cluster.operations import listing, output, several
 
         if isinstance(label_columns, str):
             label_columns = [key for key in label_columns.split(",") if key]
+        expanded = several.expand(self, path)
+        if expanded is not None:  # `pods,svc` or a category (`all`): a table per kind
+            frames = {
+                one.rsplit("/", 1)[-1]: self.ls(
+                    one, wide=wide, selector=selector, field_selector=field_selector,
+                    all_namespaces=all_namespaces, limit=limit, label_columns=label_columns,
+                    show_labels=show_labels, sort_by=sort_by,
+                )
+                for one in expanded
+            }  # fmt: skip
+            return several.Tables({kind: f for kind, f in frames.items() if len(f)})
         location = self.resolve(path)
         frame = listing.ls(
             self,

@@ -89,6 +89,7 @@ def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
     In [1]: pods = %k8s ls pods -l app=web --show-labels -L tier --sort-by .metadata.name
     In [2]: %k8s ls pods -o jsonpath={.items[*].status.podIP}
+    In [3]: %k8s ls all
     """
     from IPython.core.error import UsageError
 
