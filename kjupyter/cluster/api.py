@@ -445,16 +445,19 @@ class Cluster:
         timeout: float | None = None,
         out: Any = None,
     ) -> ExecResult:
-        """Run `command` in a pod's container; its output and exit code come back.
+        """Run `command` in a pod's container (of a workload or service: the pod kubectl picks).
 
         `out` (a text stream) also gets stdout as it arrives. Ctrl-C stops the command there
         and raises `execution.Interrupted` (a KeyboardInterrupt).
         """
-        from kjupyter.cluster.operations import execution
+        from kjupyter.cluster.operations import execution, picking
 
+        location = self.resolve(path)
+        if picking.owns_pods(location):  # `deploy/web`: one of its pods, as kubectl picks
+            location = picking.pod_of(self, location)
         return execution.run(
             self,
-            self.resolve(path),
+            location,
             command,
             container=container,
             stdin=stdin,
