@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kjupyter import deprecation
@@ -24,9 +24,12 @@ from kjupyter.cluster.operations import (
     execution,
     listing,
     metrics,
+    picking,
     reading,
     rollouts,
+    several,
 )
+from kjupyter.cluster.operations import output as outputs
 from kjupyter.cluster.paths import Level, Location
 from kjupyter.errors import BadPath, Forbidden, NoSuchResource
 
@@ -151,24 +154,69 @@ class Cluster:
         all_namespaces: bool = False,
         chunk_size: int = 500,
         limit: int | None = None,
-    ) -> pd.DataFrame:
+        label_columns: Sequence[str] = (),
+        show_labels: bool = False,
+        sort_by: str | None = None,
+    ) -> pd.DataFrame | several.Tables:
         """A DataFrame of what `path` holds, with the columns `kubectl get` shows.
 
         Lists are read `chunk_size` objects a request (kubectl's `--chunk-size`); every page is
         read. `limit=` is the deprecated spelling of `chunk_size=`.
+        `label_columns` adds a column per label key (kubectl's `-L`), `show_labels` a `Labels`
+        column (`--show-labels`), `sort_by` orders rows by a JSONPath field (`.spec.replicas`).
         """
         if limit is not None:
             deprecation.renamed("Cluster.ls", "limit", "chunk_size", stacklevel=4)  # (decorated)
             chunk_size = limit
-        return listing.ls(
+        if isinstance(label_columns, str):
+            label_columns = [key for key in label_columns.split(",") if key]
+        expanded = several.expand(self, path)
+        if expanded is not None:  # `pods,svc` or a category (`all`): a table per kind
+            frames = {
+                one.rsplit("/", 1)[-1]: self.ls(
+                    one, wide=wide, selector=selector, field_selector=field_selector,
+                    all_namespaces=all_namespaces, chunk_size=chunk_size,
+                    label_columns=label_columns, show_labels=show_labels, sort_by=sort_by,
+                )
+                for one in expanded
+            }  # fmt: skip
+            return several.Tables({kind: f for kind, f in frames.items() if len(f)})
+        location = self.resolve(path)
+        frame = listing.ls(
             self,
-            self.resolve(path),
+            location,
             wide=wide,
             selector=selector,
             field_selector=field_selector,
             all_namespaces=all_namespaces,
             chunk_size=chunk_size,
+            label_columns=list(label_columns),
+            show_labels=show_labels,
         )
+        if sort_by:
+            frame = outputs.sort_by(
+                self, frame, location, sort_by, selector=selector, all_namespaces=all_namespaces
+            )
+        return frame
+
+    @rediscovering
+    def get(
+        self,
+        path: str = ".",
+        output: str = "yaml",
+        *,
+        selector: str | None = None,
+        all_namespaces: bool = False,
+        reveal: bool = False,
+    ) -> KubeObject | Text:
+        """`kubectl get -o name|yaml|json|jsonpath=TEMPLATE`: the objects at `path` in that form.
+
+        In [1]: k.get("pods", "jsonpath={.items[*].status.podIP}")
+        """
+        kind, found, one = outputs.objects(
+            self, self.resolve(path), selector=selector, all_namespaces=all_namespaces
+        )
+        return outputs.render(kind, found, one, output, reveal=reveal)
 
     @rediscovering
     def watch(
@@ -227,11 +275,17 @@ class Cluster:
         timestamps: bool = False,
         follow: bool = False,
         out: Any = None,
+        since_time: str | None = None,
+        limit_bytes: int | None = None,
+        all_containers: bool = False,
+        prefix: bool = False,
+        selector: str | None = None,
     ) -> Text | None:
         """Logs of a pod (or of each pod a workload owns), as text.
 
         `follow` streams the log into `out` (default: stdout) until Ctrl-C, as `kubectl logs
-        -f`, and returns None.
+        -f`, and returns None. `since_time`, `limit_bytes`, `all_containers`, `prefix` and
+        `selector` (on a pods directory) are kubectl's flags of the same names.
         """
         import sys
 
@@ -244,12 +298,31 @@ class Cluster:
             since_seconds=since_seconds,
             timestamps=timestamps,
             follow_to=(out or sys.stdout) if follow else None,
+            since_time=since_time,
+            limit_bytes=limit_bytes,
+            all_containers=all_containers,
+            prefix=prefix,
+            selector=selector,
         )
 
     @rediscovering
-    def top(self, path: str = ".") -> pd.DataFrame:
-        """CPU and memory use of pods or nodes from the metrics API; one-line error without it."""
-        return metrics.top(self, self.resolve(path))
+    def top(
+        self,
+        path: str = ".",
+        *,
+        all_namespaces: bool = False,
+        selector: str | None = None,
+        sort_by: str | None = None,
+    ) -> pd.DataFrame:
+        """CPU and memory use of pods or nodes (with CPU % and Memory % of what nodes can
+        allocate) from the metrics API; one-line error without it. `sort_by`: cpu or memory."""
+        return metrics.top(
+            self,
+            self.resolve(path),
+            all_namespaces=all_namespaces,
+            selector=selector,
+            sort_by=sort_by,
+        )
 
     def can_i(
         self, verb: str | None = None, path: str | None = None, *, namespace: str | None = None
@@ -369,14 +442,17 @@ class Cluster:
         timeout: float | None = None,
         out: Any = None,
     ) -> ExecResult:
-        """Run `command` in a pod's container; its output and exit code come back.
+        """Run `command` in a pod's container (of a workload or service: the pod kubectl picks).
 
         `out` (a text stream) also gets stdout as it arrives. Ctrl-C stops the command there
         and raises `execution.Interrupted` (a KeyboardInterrupt).
         """
+        location = self.resolve(path)
+        if picking.owns_pods(location):  # `deploy/web`: one of its pods, as kubectl picks
+            location = picking.pod_of(self, location)
         return execution.run(
             self,
-            self.resolve(path),
+            location,
             command,
             container=container,
             stdin=stdin,

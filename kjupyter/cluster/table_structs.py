@@ -1,7 +1,7 @@
 """The shape of a Table page that `ls` reads, as msgspec structs (`paging` decodes with them).
 
-Only the fields a DataFrame needs are declared: msgspec skips the rest of each row's object
-(managedFields, labels, annotations) without building it. Imported lazily: msgspec is not
+Only the fields a DataFrame needs are declared (labels for `--show-labels` and `-L`): msgspec
+skips the rest of each row's object (managedFields, annotations) without building it. Imported lazily: msgspec is not
 loaded by `import kjupyter`.
 """
 
@@ -30,6 +30,7 @@ class RowMetadata(_Readable):
     namespace: Any = None
     creationTimestamp: Any = None
     resourceVersion: Any = None
+    labels: Any = None
 
 
 class RowObject(_Readable):

@@ -47,10 +47,14 @@ def to_frame(
     wide: bool = False,
     namespace_column: bool = False,
     now: datetime | None = None,
+    label_columns: Sequence[str] = (),
+    show_labels: bool = False,
 ) -> Any:
     """One DataFrame from the pages of a Table list (column definitions from the first page).
 
     `namespace_column` adds `Namespace` first (all-namespaces lists, as kubectl does).
+    `label_columns` adds one column per label key (kubectl's `-L`), `show_labels` a `Labels`
+    column last (`--show-labels`: `k=v,...` sorted by key, `<none>` without any).
     `now` fixes the instant ages are computed from (tests); default: the current time.
     """
     import pandas as pd
@@ -75,6 +79,14 @@ def to_frame(
         values = by_position[position] if position < len(by_position) else ()
         for name, column in _typed(definition, values, metadata, now):
             data[_unique(name, data)] = column
+    for key in label_columns:
+        data[_unique(key, data)] = pd.array(
+            [(m.get("labels") or {}).get(key) for m in metadata], dtype="object"
+        )
+    if show_labels:
+        data[_unique("Labels", data)] = pd.array(
+            [format_labels(m.get("labels")) for m in metadata], dtype="object"
+        )
     names = list(by_position[name_position] if name_position < len(by_position) else ())
     label = definitions[name_position]["name"]
     if namespace_column:
@@ -83,6 +95,11 @@ def to_frame(
     else:
         index = pd.Index(names, name=label, dtype="object")
     return pd.DataFrame(data, index=index)
+
+
+def format_labels(labels: dict[str, str] | None) -> str:
+    """Labels as kubectl prints them: `app=web,tier=db` sorted by key; `<none>` without any."""
+    return ",".join(f"{k}={v}" for k, v in sorted((labels or {}).items())) or "<none>"
 
 
 def _name_position(definitions: Sequence[dict[str, Any]]) -> int:

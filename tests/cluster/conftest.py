@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import textwrap
 from collections.abc import Iterator
 
@@ -9,6 +11,7 @@ import pytest
 
 import kjupyter
 from tests.cluster import waiting
+from tests.conftest import STATE_HOME
 
 
 @pytest.fixture
@@ -18,6 +21,23 @@ def k8s(cluster, namespace) -> Iterator[kjupyter.cluster.Cluster]:
     connected.cd(f"/namespaces/{namespace}")
     yield connected
     connected.close()
+
+
+@pytest.fixture(scope="session")
+def kubectl_binary() -> str:
+    """kubectl as the oracle (tests/cluster/oracle.py), built by the devcluster from the
+    cluster's own Go module: the same version as the server."""
+    given = os.environ.get("KJUPYTER_TEST_KUBECTL")
+    if given:
+        return given
+    if os.environ.get("KJUPYTER_TEST_KUBECONFIG"):
+        pytest.fail("set KJUPYTER_TEST_KUBECTL to a kubectl of that cluster's version",
+                    pytrace=False)  # fmt: skip
+    state = json.loads((STATE_HOME / "state" / "cluster.json").read_text())
+    if "kubectl" not in state:
+        pytest.fail("the devcluster state has no kubectl; run `python -m tools.devcluster up`",
+                    pytrace=False)  # fmt: skip
+    return state["kubectl"]
 
 
 @pytest.fixture

@@ -53,6 +53,8 @@ def test_the_role_is_enough_to_browse_and_run_tasks(least_privileged, cluster, c
     k8s = kjupyter.connect(kubeconfig=least_privileged)
     pods = k8s.ls("pods")
     assert len(pods) == 2 and all(name.startswith("kjupyter-") for name in pods.index)
+    described = k8s.describe(f"pods/{pods.index[0]}")  # kubectl's headings, with what it may read
+    assert {"Containers", "QoS Class", "Tolerations", "Events"} <= set(described.keys())
     assert list(k8s.top("pods").columns) == ["CPU (cores)", "Memory (bytes)"]  # not forbidden
     pool.shutdown_all()
     assert worker_pods(core_api, namespace) == []

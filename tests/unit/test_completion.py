@@ -30,3 +30,10 @@ def test_flags_come_from_the_verb_parser():
                                                         "--field-selector"]  # fmt: skip
     assert "-A" in dispatch.complete(context, "%k8s ls -")
     assert dispatch.complete(context, "%k8s nosuchverb --") == []
+
+
+def test_the_everyday_get_flags_complete():
+    context = verbs.MagicContext()
+    assert dispatch.complete(context, "%k8s ls --sh") == ["--show-labels"]
+    assert dispatch.complete(context, "%k8s ls --so") == ["--sort-by"]
+    assert "-L" in dispatch.complete(context, "%k8s ls -")

@@ -86,3 +86,8 @@ def test_completion_offers_verbs(shell):
     context = shell.user_ns["_kjupyter_magics"].context
     assert dispatch.complete(context, "%k8s cr") == ["critical-chain"]
     assert {"start", "status", "stop"} <= set(dispatch.complete(context, "%k8s st"))
+
+
+def test_ls_refuses_an_unknown_output_in_one_line(shell):
+    with pytest.raises(UsageError, match=r"-o takes wide, name, yaml, json or jsonpath=TEMPLATE"):
+        shell.run_line_magic("k8s", "ls pods -o xml")

@@ -158,3 +158,12 @@ def test_parse_duration(text, expected):
 @pytest.mark.parametrize("text", ["<unknown>", "", None, "5 minutes", "5m (x3 over 10m)"])
 def test_parse_duration_rejects(text):
     assert pd.isna(tables.parse_duration(text))
+
+
+def test_label_columns_and_show_labels_as_kubectl():
+    frame = tables.to_frame([load("pods")], label_columns=["app"], show_labels=True)
+    assert list(frame.columns)[-2:] == ["app", "Labels"]
+    web = next(name for name in frame.index if name != "pending")
+    assert frame.loc[web, "app"] == "web"
+    assert frame.loc[web, "Labels"] == "app=web,pod-template-hash=78c89cd5c6"
+    assert frame.loc["pending", "Labels"] == "<none>" and pd.isna(frame.loc["pending", "app"])

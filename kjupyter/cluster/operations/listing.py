@@ -7,7 +7,7 @@ fast path (no typed models), and kubectl's own columns for every kind.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kjupyter.cluster import paths, selectors, tables
@@ -31,6 +31,8 @@ def ls(
     field_selector: str | None = None,
     all_namespaces: bool = False,
     chunk_size: int = 500,
+    label_columns: Sequence[str] = (),
+    show_labels: bool = False,
 ) -> pd.DataFrame:
     """A DataFrame of the kinds (at `/` and in a namespace) or objects at `location`."""
     if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
@@ -63,6 +65,8 @@ def ls(
         selector=selector,
         field_selector=field_selector,
         limit=chunk_size,
+        label_columns=label_columns,
+        show_labels=show_labels,
     )
     if level is Level.OBJECT:
         if frame.empty and not (selector or all_namespaces):
@@ -178,6 +182,8 @@ def list_table(
     selector: str | None = None,
     field_selector: str | None = None,
     limit: int = 500,
+    label_columns: Sequence[str] = (),
+    show_labels: bool = False,
 ) -> pd.DataFrame:
     """Every object of `kind` (in `namespace`, or all) as kubectl's table, page by page."""
     if not kind.can("list"):
@@ -189,7 +195,13 @@ def list_table(
         cluster, kind, namespace, selector=selector, field_selector=field_selector, limit=limit
     )
     every_namespace = kind.namespaced and namespace is None
-    frame = tables.to_frame(pages, wide=wide, namespace_column=every_namespace)
+    frame = tables.to_frame(
+        pages,
+        wide=wide,
+        namespace_column=every_namespace,
+        label_columns=label_columns,
+        show_labels=show_labels,
+    )
     frame.attrs["kind"] = kind.qualified
     return frame
 

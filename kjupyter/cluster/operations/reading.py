@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator, KeysView
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kjupyter.cluster import selectors
+from kjupyter.cluster import describing, selectors
 from kjupyter.cluster.kinds import Kind, Name, Namespace
-from kjupyter.cluster.objects import KubeObject, Text, redact, to_yaml
+from kjupyter.cluster.objects import KubeObject, Text, redact
 from kjupyter.cluster.operations import execution, listing
 from kjupyter.cluster.operations.getting import get_object, object_target
 from kjupyter.cluster.paths import POD_OWNERS, Level, Location
@@ -136,15 +137,54 @@ def logs(
     since_seconds: int | None = None,
     timestamps: bool = False,
     follow_to: TextIO | None = None,
+    since_time: str | None = None,
+    limit_bytes: int | None = None,
+    all_containers: bool = False,
+    prefix: bool = False,
+    selector: str | None = None,
 ) -> Text | None:
     """A pod's log (one container), or every pod's log of a workload, each line prefixed.
 
     With `follow_to`, the log streams there until interrupted (of a workload: one of its
-    pods, as kubectl picks one) and nothing is returned.
+    pods, as kubectl picks one) and nothing is returned. As kubectl: `since_time` (RFC 3339),
+    `limit_bytes`, `all_containers`, `prefix` (`[pod/NAME/CONTAINER] ` on each line), and
+    `selector` on a pods directory (each matching pod; `tail` then defaults to 10).
     """
-    for value, label in ((tail, "tail"), (since_seconds, "since_seconds")):
+    for value, label in (
+        (tail, "tail"),
+        (since_seconds, "since_seconds"),
+        (limit_bytes, "limit_bytes"),
+    ):
         if value is not None and (not isinstance(value, int) or value < 0):
             raise BadArgument(f"{label} must be a non-negative integer, not {value!r}")
+    if since_time is not None and since_seconds is not None:
+        raise BadArgument("give since_seconds or since_time, not both (as kubectl)")
+    if since_time is not None:
+        from kjupyter.cluster.describing import instant
+
+        try:
+            instant(since_time)
+        except ValueError:
+            raise BadArgument(
+                f"since_time is an RFC 3339 time such as 2024-01-02T03:04:05Z, not {since_time!r}"
+            ) from None
+    extra = {"sinceTime": since_time, "limitBytes": limit_bytes}
+    if selector is not None or all_containers or prefix:
+        return _logs_of_pods(
+            cluster,
+            location,
+            container=container,
+            query_options={
+                "tailLines": tail if tail is not None or selector is None else 10,
+                "previous": "true" if previous else None,
+                "sinceSeconds": since_seconds,
+                "timestamps": "true" if timestamps else None,
+                **extra,
+            },
+            all_containers=all_containers,
+            prefix=prefix,
+            selector=selector,
+        )
     kind, namespace, name = object_target(cluster, location)
     sub = location.sub
     if len(sub) == 3 and sub[0] == "containers":
@@ -155,6 +195,7 @@ def logs(
         "previous": "true" if previous else None,
         "sinceSeconds": since_seconds,
         "timestamps": "true" if timestamps else None,
+        **extra,
     }
 
     if kind.group == "" and kind.plural == "pods":
@@ -203,54 +244,101 @@ def logs(
     raise BadPath(f"{kind.plural} have no logs; logs reads pods and workloads that own pods")
 
 
+def _logs_of_pods(
+    cluster: Cluster,
+    location: Location,
+    *,
+    container: str | None,
+    query_options: dict[str, Any],
+    all_containers: bool,
+    prefix: bool,
+    selector: str | None,
+) -> Text:
+    """kubectl logs with -l, --all-containers or --prefix: pod after pod, container after
+    container, in kubectl's order (pods by name; init, then app containers)."""
+    from kjupyter.cluster.operations import listing
+    from kjupyter.cluster.operations.execution import default_container
+
+    pods_kind = cluster.discovery.lookup("pods")
+    kind = location.kind
+    namespace = location.namespace
+    if selector is not None:
+        if location.level is not Level.KIND or kind is None or kind.plural != "pods":
+            raise BadPath(f"logs -l selects pods: give a pods directory, not {location.path}")
+        found = listing.objects(cluster, pods_kind, namespace, selector)
+    elif kind is not None and kind.group == "" and kind.plural == "pods":
+        found = [get_object(cluster, location)]
+    elif kind is not None and (kind.group, kind.plural) in POD_OWNERS:
+        owner = get_object(cluster, location)
+        found = listing.objects(cluster, pods_kind, namespace, selectors.from_spec(owner))[:1]
+    else:
+        raise BadPath(f"{location.path} has no logs; logs reads pods and workloads that own pods")
+    parts: list[str] = []
+    for pod in sorted(found, key=lambda item: item["metadata"]["name"]):
+        spec, name = pod.get("spec") or {}, Name(pod["metadata"]["name"])
+        if all_containers:
+            names = [c["name"] for key in ("initContainers", "containers", "ephemeralContainers")
+                     for c in spec.get(key) or []]  # fmt: skip
+        else:
+            names = [container or default_container(pod) or ""]
+        for each in names:
+            data = cluster.connection.request(
+                "GET",
+                pods_kind.url(Namespace(pod["metadata"]["namespace"]), name, "log"),
+                query={**query_options, "container": each},
+                raw=True,
+                action=f"read the log of pods/{name}",
+            )
+            text = data.decode("utf-8", "replace")
+            if prefix:
+                text = "".join(f"[pod/{name}/{each}] {line}\n" for line in text.splitlines())
+            parts.append(text)
+    return Text("".join(parts))
+
+
 @dataclass(frozen=True)
 class Description:
-    """An object with what explains its state: conditions, containers, recent events."""
+    """An object as kubectl describe shows it: its sections under kubectl's headings.
+
+    `d["Containers"]["app"]["Last State"]["Exit Code"]`, `d.keys()`; the conditions,
+    containers and events frames are also attributes (the tree widget draws them).
+    """
 
     object: KubeObject
     conditions: Any
     containers: Any
     events: Any
     data: dict[str, Any] | None = None  # as kubectl shows it: values, a Secret's sizes
+    sections: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.sections:  # built from its parts: the object alone gives its headings
+            built = describing.sections(dict(self.object))
+            if self.data is not None:
+                built["Data"] = self.data
+            if self.events is not None:
+                built["Events"] = self.events
+            object.__setattr__(self, "sections", built)
+
+    def __getitem__(self, heading: str) -> Any:
+        return self.sections[heading]
+
+    def __contains__(self, heading: Any) -> bool:
+        return heading in self.sections
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.sections)
+
+    def keys(self) -> KeysView[str]:
+        return self.sections.keys()
+
+    def get(self, heading: str, default: Any = None) -> Any:
+        return self.sections.get(heading, default)
 
     def text(self) -> str:
-        meta = self.object.get("metadata") or {}
-        lines = [
-            f"Name:         {meta.get('name', '')}",
-            *([f"Namespace:    {meta['namespace']}"] if meta.get("namespace") else []),
-            f"Kind:         {self.object.get('kind', '')} ({self.object.get('apiVersion', '')})",
-            f"Created:      {meta.get('creationTimestamp', '')}",
-            "Labels:       " + _pairs(meta.get("labels")),
-            "Annotations:  "
-            + _pairs(
-                {
-                    k: v
-                    for k, v in (meta.get("annotations") or {}).items()
-                    if not k.startswith("kubectl.kubernetes.io/last-applied")
-                }
-            ),
-        ]
-        owners = meta.get("ownerReferences") or []
-        if owners:
-            lines.append("Controlled by: " + ", ".join(f"{o['kind']}/{o['name']}" for o in owners))
-        spec = self.object.get("spec")
-        if isinstance(spec, dict) and "replicas" in spec:
-            status = self.object.get("status") or {}
-            lines.append(
-                f"Replicas:     {spec['replicas']} desired, {status.get('readyReplicas', 0)} ready"
-            )
-        for title, frame in (
-            ("Conditions", self.conditions),
-            ("Containers", self.containers),
-            ("Events", self.events),
-        ):
-            if frame is not None and len(frame):
-                lines += ["", f"{title}:", frame.to_string()]
-        if self.events is not None and not len(self.events):
-            lines += ["", "Events:       <none>"]
-        if self.data:
-            lines += ["", "Data:", to_yaml(self.data).rstrip()]
-        return "\n".join(lines)
+        from kjupyter.cluster.describing import text
+
+        return text.render(self.sections)
 
     def __str__(self) -> str:
         return self.text()
@@ -282,7 +370,7 @@ def _pairs(mapping: dict[str, str] | None) -> str:
 
 
 def describe(cluster: Cluster, location: Location) -> Description:
-    """The object (redacted) with its conditions, a pod's containers and its events."""
+    """The object (redacted) under kubectl describe's headings, with its events."""
     import pandas as pd
 
     if location.sub:
@@ -304,6 +392,76 @@ def describe(cluster: Cluster, location: Location) -> Description:
         about = events(cluster, location)
     data = obj.get("data")
     shown = _data_shown(obj.get("kind"), data) if isinstance(data, dict) else None
+    hidden = redact(obj)
+    sections = describing.sections(hidden, related(cluster, obj))
+    if shown is not None:
+        sections["Data"] = shown
+    sections["Events"] = about
     return Description(
-        KubeObject(redact(obj), location.path), conditions_frame, containers, about, shown
+        KubeObject(hidden, location.path), conditions_frame, containers, about, shown, sections
     )
+
+
+def related(cluster: Cluster, obj: dict[str, Any]) -> dict[str, Any]:
+    """What kubectl describe reads beside the object: a workload's pods, a node's lease....
+
+    What this identity may not read is left out (its section is then missing or unknown).
+    """
+    from kjupyter.errors import KjupyterError
+
+    kind, meta = obj.get("kind"), obj.get("metadata") or {}
+    namespace, name = meta.get("namespace"), meta.get("name", "")
+    spec = obj.get("spec") or {}
+    wanted: dict[str, Any] = {}
+    selects = bool(spec.get("selector"))
+    if kind in _OWNS_PODS and selects:
+        wanted["pods"] = ("pods", namespace, {"labelSelector": selectors.from_spec(obj)})
+    if kind == "Deployment" and selects:
+        wanted["replicasets"] = (
+            "replicasets.apps", namespace, {"labelSelector": selectors.from_spec(obj)}
+        )  # fmt: skip
+    if kind == "Service":
+        wanted["endpointslices"] = (
+            "endpointslices.discovery.k8s.io", namespace,
+            {"labelSelector": f"kubernetes.io/service-name={name}"},
+        )  # fmt: skip
+    if kind == "PersistentVolumeClaim":
+        wanted["pods"] = ("pods", namespace, {})
+    if kind == "Node":
+        wanted["pods"] = ("pods", None, {"fieldSelector": f"spec.nodeName={name}"})
+    found: dict[str, Any] = {}
+    for key, (word, where, query) in wanted.items():
+        try:
+            found[key] = _items(cluster, cluster.discovery.lookup(word), where, query)
+        except KjupyterError:
+            continue
+    if kind == "Node":
+        try:
+            leases = cluster.discovery.lookup("leases.coordination.k8s.io")
+            found["lease"] = cluster.connection.request(
+                "GET", leases.url(Namespace("kube-node-lease"), Name(name)), action="get lease"
+            )
+        except KjupyterError:
+            pass
+    return found
+
+
+_OWNS_PODS = frozenset({"ReplicaSet", "StatefulSet", "DaemonSet", "ReplicationController"})
+
+
+def _items(
+    cluster: Cluster, kind: Kind, namespace: str | None, query: dict[str, Any]
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = cluster.connection.request(
+            "GET",
+            kind.url(Namespace(namespace) if namespace else None),
+            query={**query, "limit": 500, "continue": token},
+            action=f"list {kind.qualified}",
+        )
+        found += page.get("items") or []
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return found

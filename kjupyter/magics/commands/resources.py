@@ -11,14 +11,16 @@ from kjupyter.magics.commands.tree import current
 from kjupyter.magics.verbs import MagicContext, verb
 
 
-@verb("describe", "an object with its conditions, containers and events")
+@verb("describe", "an object under kubectl describe's headings, with its events")
 def describe_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    """One object with its conditions, containers and events, as `kubectl describe` shows.
+    """Describe one object as kubectl does; the result is indexed by kubectl's headings.
 
-    In [1]: %k8s describe pods/web-7d9f
-    In [2]: %k8s describe /nodes/node-1
+    In [1]: d = %k8s describe pods/web-0
+    In [2]: d["Containers"]["app"]["Last State"]["Exit Code"]
     """
-    parser = VerbParser("describe", "Describe one object.")
+    parser = VerbParser(
+        "describe", "Describe one object as kubectl does (indexed by kubectl's headings)."
+    )
     parser.add_argument("path")
     path = parser.parse(args).path  # --help before connecting: it needs no cluster
     return current(context).describe(path)
@@ -70,7 +72,11 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     In [1]: %k8s logs pods/web-7d9f --tail 20
     In [2]: %k8s logs deployments/web -c app --since 5m
     """
-    parser = VerbParser("logs", "Read logs. Example: %k8s logs pods/web -c app --tail 20")
+    parser = VerbParser(
+        "logs",
+        "Read logs. Example: %k8s logs pods/web -c app --tail 20; "
+        "%k8s logs pods -l app=web --all-containers --prefix",
+    )
     parser.add_argument("path")
     parser.add_argument("-c", "--container")
     parser.add_argument("--tail", type=int, help="last N lines")
@@ -82,7 +88,14 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument(
         "-f", "--follow", action="store_true", help="stream into the cell until interrupted"
     )
+    parser.add_argument("--since-time", help="only after this RFC 3339 time")
+    parser.add_argument("--limit-bytes", type=int, help="at most this many bytes per container")
+    parser.add_argument("--all-containers", action="store_true", help="every container's log")
+    parser.add_argument("--prefix", action="store_true", help="[pod/NAME/CONTAINER] per line")
+    parser.add_argument("-l", "--selector", help="each pod of a pods directory matching it")
     options = parser.parse(args)
+    if options.follow and (options.selector or options.all_containers or options.prefix):
+        raise UsageError("%k8s logs: -f follows one container; drop -l/--all-containers/--prefix")
     return current(context).logs(
         options.path,
         container=options.container,
@@ -91,6 +104,11 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         since_seconds=options.since,
         timestamps=options.timestamps,
         follow=options.follow,
+        since_time=options.since_time,
+        limit_bytes=options.limit_bytes,
+        all_containers=options.all_containers,
+        prefix=options.prefix,
+        selector=options.selector,
     )
 
 
@@ -286,10 +304,22 @@ def top_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     In [1]: %k8s top
     In [2]: %k8s top /nodes
     """
-    parser = VerbParser("top", "CPU and memory use: pods here, or nodes at / and /nodes.")
+    parser = VerbParser(
+        "top",
+        "CPU and memory use: pods here, or nodes (with CPU % and Memory %) at / and /nodes. "
+        "Example: %k8s top pods -A --sort-by memory",
+    )
     parser.add_argument("path", nargs="?", default=".")
-    path = parser.parse(args).path  # --help before connecting: it needs no cluster
-    return current(context).top(path)
+    parser.add_argument("-A", "--all-namespaces", action="store_true", help="pods everywhere")
+    parser.add_argument("-l", "--selector", help="label selector (app=web)")
+    parser.add_argument("--sort-by", choices=["cpu", "memory"], help="largest first")
+    options = parser.parse(args)
+    return current(context).top(
+        options.path,
+        all_namespaces=options.all_namespaces,
+        selector=options.selector,
+        sort_by=options.sort_by,
+    )
 
 
 @verb("can-i", "what you may do here (a DataFrame), or: can-i VERB PATH -> bool")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from IPython.core.error import UsageError
+
 from kjupyter.magics.args import VerbParser
 from kjupyter.magics.verbs import MagicContext, completer, verb
 
@@ -110,14 +112,11 @@ def pwd_verb(context: MagicContext, args: list[str], cell: str | None) -> str:
 
 @verb("ls", "list a directory as kubectl get would, as a DataFrame", aliases=("get",))
 def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    """What a path holds, as a DataFrame with the columns `kubectl get` shows.
+    """List a directory with kubectl's columns, as a DataFrame (or -o name|yaml|json|jsonpath).
 
-    Kinds at `/` and in a namespace, objects in a kind; -l and --field-selector filter as
-    kubectl's, -A lists every namespace, -w watches (as `kubectl get -w`) until Ctrl-C.
-
-    In [1]: %k8s ls
-    In [2]: pods = %k8s ls pods -l app=web
-    In [3]: %k8s ls deployments -A -o wide
+    In [1]: pods = %k8s ls pods -l app=web --show-labels -L tier --sort-by .metadata.name
+    In [2]: %k8s ls pods -o jsonpath={.items[*].status.podIP}
+    In [3]: %k8s ls all
     """
     parser = VerbParser(
         "ls",
@@ -126,10 +125,14 @@ def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     )
     parser.add_argument("path", nargs="?", default=".")
     parser.add_argument("--wide", action="store_true", help="the wide columns too (-o wide)")
-    parser.add_argument("-o", "--output", choices=["wide"], help="wide: the wide columns too")
+    parser.add_argument(
+        "-o", "--output", help="wide | name | yaml | json | jsonpath={.items[*].metadata.name}"
+    )
     parser.add_argument(
         "-w", "--watch", action="store_true", help="then each change, until interrupted"
     )
+    parser.add_argument("--sort-by", help="order rows by a JSONPath field (.spec.replicas)")
+    parser.add_argument("--reveal", action="store_true", help="-o yaml|json: Secrets' values")
     parser.add_argument("-l", "--selector", help="label selector (app=web,tier!=db)")
     parser.add_argument("--field-selector", help="field selector (status.phase=Running)")
     parser.add_argument("-A", "--all-namespaces", action="store_true")
@@ -138,10 +141,30 @@ def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         "--chunk-size", "--limit", dest="chunk_size", type=int, default=500,
         help="objects per request, as kubectl's (default 500; --limit is the old spelling)",
     )  # fmt: skip
+    parser.add_argument("--show-labels", action="store_true", help="a Labels column, last")
+    parser.add_argument(
+        "-L", "--label-columns", action="append", default=[], help="a column per label key (-L app)"
+    )
     options = parser.parse(args)
     if options.namespace:
         options.path = in_namespace(options.path, options.namespace)
     wide = options.wide or options.output == "wide"
+    label_columns = [key for given in options.label_columns for key in given.split(",") if key]
+    shape = options.output or ""
+    if shape and shape != "wide":
+        if shape not in ("name", "yaml", "json") and not shape.startswith("jsonpath="):
+            raise UsageError(
+                f"%k8s ls: -o takes wide, name, yaml, json or jsonpath=TEMPLATE, not {shape!r}"
+            )
+        if options.watch:
+            raise UsageError(f"%k8s ls: -o {shape} does not watch; drop -w or -o")
+        return current(context).get(
+            options.path,
+            shape,
+            selector=options.selector,
+            all_namespaces=options.all_namespaces,
+            reveal=options.reveal,
+        )
     if options.watch:
         return current(context).watch(
             options.path,
@@ -157,6 +180,9 @@ def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         field_selector=options.field_selector,
         all_namespaces=options.all_namespaces,
         chunk_size=options.chunk_size,
+        label_columns=label_columns,
+        show_labels=options.show_labels,
+        sort_by=options.sort_by,
     )
 
 
@@ -177,7 +203,6 @@ def cat_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 def in_namespace(path: str, namespace: str) -> str:
     """`pods` with `-n web` -> `/namespaces/web/pods`, as kubectl's -n (absolute paths stay)."""
-    from IPython.core.error import UsageError
 
     if path.startswith(("/", "~")):
         raise UsageError(f"-n {namespace} with an absolute path ({path}): give one of them")
