@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sized
 from typing import Any
 
 from kjupyter.errors import TaskError
-from kjupyter.run import capture, messages, pool, results, sources
+from kjupyter.run import capture, messages, pool, progress, results, sources
 from kjupyter.run.engine import Engine
 from kjupyter.run.progress import Reporter
 from kjupyter.run.tasks import Job, Task, new_task_ids
@@ -203,7 +203,8 @@ def _execute(
     if values and not failed:  # plain values and nothing to report: no summary to build
         reporter.finish("", quiet=True)
         return [t.value for t in job.tasks]
-    summary = results.summary_line(job.tasks, name, workers, elapsed)
+    starting = progress.starts_since(began)  # pods this call waited for
+    summary = results.summary_line(job.tasks, name, workers, elapsed, starting)
     reporter.finish(summary, quiet=quiet)
     if values and failed:
         first = next(t for t in job.tasks if t.status != messages.OK)

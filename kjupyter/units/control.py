@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.operations.changing import restart_patch
 from kjupyter.errors import BadArgument, BadPath, Forbidden, NotFound
-from kjupyter.units import deps, waiting, workloads
+from kjupyter.units import deps, starting, waiting, workloads
 from kjupyter.units.workloads import SAVED_REPLICAS, Unit
 
 if TYPE_CHECKING:
@@ -64,8 +64,19 @@ def stop(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> An
     return _frame(rows)
 
 
-def start(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
-    """Start the unit at `path` after every unit it requires is running and ready."""
+def start(
+    cluster: Cluster,
+    path: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    live: Callable[[str], None] | None = None,
+) -> Any:
+    """Start the unit at `path` after every unit it requires is running and ready.
+
+    While each unit's pods start, one live line counts them per phase (`live(line)` gets
+    each version instead, when given); a pod that cannot start ends the start at once with
+    Kubernetes' reason (`starting.CannotStart`).
+    """
     unit, units, plan = _plan(cluster, path, deps.requirements_first)
     rows = []
     for ref in plan:
@@ -73,9 +84,11 @@ def start(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> A
         started = time.monotonic()
         before = target.desired
         after = before or int(target.annotations.get(SAVED_REPLICAS, "1") or 1)
-        if before == 0:
-            _scale(cluster, target, after, remember=None)
-        _await_ready(cluster, target, timeout)
+        with starting.PodWait(cluster, target, "start", live) as pods:
+            if before == 0:
+                _scale(cluster, target, after, remember=None)
+            pods.wait(after, timeout)
+        _await_ready(cluster, target, _left(started, timeout))
         role = "requirement" if ref != unit.ref else ""
         rows.append(_row(target, "start", before, after, started, role))
     return _frame(rows)
@@ -99,16 +112,23 @@ def restart_plan(cluster: Cluster, path: str) -> list[str]:
         ) from err
 
 
-def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+def restart(
+    cluster: Cluster,
+    path: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    live: Callable[[str], None] | None = None,
+) -> Any:
     """Roll the unit's pods, then those of each running unit that requires it, in order.
 
     Each unit is rolled out (every replica new and ready) before the next one starts, so a
     dependent reconnects to a requirement that is already back; units outside the chain, and
-    stopped dependents, are left as they are. A stopped unit is started instead.
+    stopped dependents, are left as they are. A stopped unit is started instead. The new
+    pods get the live line of `start`, and one that cannot start ends the restart at once.
     """
     unit = workloads.load(cluster, path)
     if unit.desired == 0:
-        return start(cluster, path, timeout=timeout)
+        return start(cluster, path, timeout=timeout, live=live)
     units, graph = _graph(cluster, unit)
     plan = _dependents_last(graph, unit.ref)
     stuck = [units[ref].rolls_by_itself for ref in plan if units[ref].desired]
@@ -125,14 +145,17 @@ def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) ->
         if target.desired == 0:
             rows.append(_row(target, "left stopped", 0, 0, started, role))
             continue
-        changed = cluster.connection.request(
-            "PATCH",
-            target.url,
-            body=restart_patch(),
-            content_type="application/merge-patch+json",
-            action=f"restart {target.ref}",
-        )
-        _await_rolled_out(cluster, target, int(changed["metadata"]["generation"]), timeout)
+        with starting.PodWait(cluster, target, "restart", live) as pods:
+            changed = cluster.connection.request(
+                "PATCH",
+                target.url,
+                body=restart_patch(),
+                content_type="application/merge-patch+json",
+                action=f"restart {target.ref}",
+            )
+            pods.wait(target.desired - target.partition, timeout, new_only=True)
+        generation = int(changed["metadata"]["generation"])
+        _await_rolled_out(cluster, target, generation, _left(started, timeout))
         rows.append(_row(target, "restart", target.desired, target.desired, started, role))
     return _frame(rows)
 
@@ -230,6 +253,11 @@ def _await_unit(
         timeout=timeout,
         what=f"{verb} {unit.ref}",
     )
+
+
+def _left(started: float, timeout: float) -> float:
+    """What is left of a unit's `timeout` (at least a second for the workload's last word)."""
+    return max(1.0, timeout - (time.monotonic() - started))
 
 
 def _row(unit: Unit, action: str, before: int, after: int, started: float, role: str) -> dict:
