@@ -10,6 +10,7 @@ status is still what says the unit is up (`control`); this only waits for its po
 
 from __future__ import annotations
 
+import collections
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,25 @@ if TYPE_CHECKING:
     from kjupyter.units.workloads import Unit
 
 SYNC_TIMEOUT = 30.0  # s for the first list of the unit's pods
+#: the watch's names for the phases of `kjupyter.units.phases`
+WATCHED = {
+    "created": "created",
+    "scheduled": "scheduled",
+    "sandbox ready": "sandbox",
+    "started": "started",
+    "pod ready": "ready",
+}
+#: pod uid -> {phase: epoch seconds} seen by a start or restart of this kernel (ms resolution)
+SEEN: collections.OrderedDict[str, dict[str, float]] = collections.OrderedDict()
+SEEN_LIMIT = 5000
+
+
+def observed(uid: str) -> dict[str, float]:
+    """The phases a start or restart of this kernel saw pod `uid` reach, to the millisecond.
+
+    The API's own timestamps are whole seconds; these are when the watch saw each change.
+    """
+    return dict(SEEN.get(uid, {}))
 
 
 class CannotStart(KjupyterError):
@@ -55,6 +75,14 @@ class PodWait:
 
     def __exit__(self, *exc: object) -> None:
         self.watcher.stop()
+        with self.watcher.cond:
+            states = [s for n, s in self.watcher.states.items() if n not in self.before]
+        for state in states:  # pods this change created: their phases to the millisecond
+            uid = str(state.pod.get("metadata", {}).get("uid") or "")
+            if uid:
+                SEEN[uid] = {WATCHED[k]: v for k, v in state.seen.items() if k in WATCHED}
+                while len(SEEN) > SEEN_LIMIT:
+                    SEEN.popitem(last=False)
 
     def wait(self, wanted: int, timeout: float, *, new_only: bool = False) -> None:
         """Until `wanted` pods (not being deleted; only new ones with `new_only`) are ready.

@@ -368,6 +368,8 @@ class PodWatcher:
                 elif (pod.get("status") or {}).get("phase") in ("Failed", "Succeeded"):
                     state.gone = "pod ended: " + problem(pod)[0]
                 newly_gone = state.gone
+            if kind == "ADDED":  # created under our watch (our own pods are marked at POST)
+                state.seen.setdefault("created", now)
             _first_seen(state, now)
             self.cond.notify_all()
         if newly_gone:
