@@ -28,7 +28,14 @@ def _unit_parser(name: str, description: str, timeout: bool = False) -> VerbPars
 def units_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser = VerbParser("units", "List the units (deployments, statefulsets) as a DataFrame.")
     parser.add_argument("-n", "--namespace", help="another namespace than the current one")
+    parser.add_argument(
+        "--dashboard", action="store_true", help="a live graph widget to tap and act on"
+    )
     options = parser.parse(args)
+    if options.dashboard:
+        from kjupyter.widgets import dashboard
+
+        return dashboard(current(context), options.namespace)
     from kjupyter.units import overview
 
     return overview.units(current(context), options.namespace)
