@@ -179,8 +179,9 @@ def _execute(
 ) -> Any:
     name = the_pool.backend.name
     reporter = Reporter(
-        len(job.tasks), name, stream=stream, progress=show_progress, notes=not quiet
-    )
+        len(job.tasks), name, stream=stream, progress=show_progress, notes=not quiet,
+        tasks=job.tasks,
+    )  # fmt: skip
     if job.tasks or job.source is not None:
         engine = Engine(
             the_pool,

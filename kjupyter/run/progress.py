@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 DELAY = 0.5  # s before a progress bar appears
 REFRESH = 0.2  # s between text bar redraws
@@ -41,7 +41,14 @@ class Reporter:
         stream: bool = True,
         progress: bool = True,
         notes: bool = True,
+        tasks: list[Any] | None = None,
     ) -> None:
+        self.tasks = tasks  # the run's Task objects, for views that show them one by one
+        self.views: list[TaskView] = []
+        if tasks is not None:
+            while WAITING_VIEWS:  # each waiting view follows one run, the next one to start
+                self.views.append(WAITING_VIEWS.pop(0))
+        self._viewed = 0.0
         self.total = total
         self.show_notes = notes
         self.notes: list[str] = []  # what happened to workers, in order (kept when quiet)
@@ -123,7 +130,9 @@ class Reporter:
         self.done, self.failed = done, failed
 
     def tick(self) -> None:
-        """Draw the bar if the run has lasted long enough."""
+        """Draw the bar if the run has lasted long enough (and the task views, 5 times a second)."""
+        if self.views and time.monotonic() - self._viewed >= REFRESH:
+            self._show(final=False)
         if not self.show_progress or time.monotonic() - self.start < DELAY:
             return
         if self._bar is None and not self._text:
@@ -161,12 +170,39 @@ class Reporter:
             sys.stderr.write(f"\r[{bar}] {label}" + ("\n" if final else ""))
             sys.stderr.flush()
 
+    def _show(self, final: bool) -> None:
+        self._viewed = time.monotonic()
+        for view in self.views:
+            try:
+                view.update(self.tasks or [], final)
+            except Exception as err:  # a view must not end a run
+                self.views.remove(view)
+                self.note(f"task view stopped: {type(err).__name__}: {err}")
+
     def finish(self, summary: str, quiet: bool = False) -> None:
         """Close the bar and print the summary line."""
+        if self.views:
+            self._show(final=True)
         if self._bar is not None or self._text:
             self._draw(final=True)
         if not quiet:
             print(summary)
+
+
+class TaskView(Protocol):
+    """What follows a run task by task (the live task table): `update(tasks, final)` is
+    called from the run's thread about 5 times a second and once at the end."""
+
+    def update(self, tasks: list[Any], final: bool) -> None: ...
+
+
+#: views waiting for the next run of this process (`follow_next_run`)
+WAITING_VIEWS: list[TaskView] = []
+
+
+def follow_next_run(view: TaskView) -> None:
+    """Let `view` follow the next `run` or `map` that starts (one run per call)."""
+    WAITING_VIEWS.append(view)
 
 
 #: (monotonic end, seconds, pods) of recent pod starts, for the summary of the run they served

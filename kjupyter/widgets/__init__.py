@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["browse", "dashboard"]
+__all__ = ["browse", "dashboard", "task_table"]
 
 
 def browse(cluster: Any = None, path: str = "/", **options: Any) -> Any:
@@ -27,3 +27,10 @@ def dashboard(cluster: Any = None, namespace: str | None = None) -> Any:
 
         cluster = kjupyter.connect()
     return UnitsDashboard(cluster, namespace)
+
+
+def task_table(display: bool = True) -> Any:
+    """A live task table that follows the next `run` or `map` (see `widgets.task_table`)."""
+    from kjupyter.widgets.task_table import task_table as make
+
+    return make(display)
