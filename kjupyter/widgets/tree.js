@@ -152,10 +152,20 @@ function render({ model, el: host }) {
 
   const drawActions = () => {
     armed = null;
+    const denied = model.get("denied") || {};
+    const reasons = Object.entries(denied).filter(([action]) => model.get("actions").includes(action));
     actions.replaceChildren(
       ...model.get("actions").map((action) => {
         const button = el("button", `kj-action kj-action-${action}`, action);
         button.dataset.action = action;
+        if (denied[action]) {
+          // The rules review says the server would refuse it: say which verb is missing
+          // (in the title for the mouse, and on a line below for touch, where there is no hover).
+          button.disabled = true;
+          button.classList.add("kj-denied");
+          button.title = `${action}: ${denied[action]}`;
+          return button;
+        }
         button.addEventListener("click", () => {
           if (action === "delete" && armed !== action) {
             armed = action;
@@ -173,6 +183,9 @@ function render({ model, el: host }) {
         });
         return button;
       }),
+      ...(reasons.length
+        ? [el("div", "kj-denied-reasons", reasons.map(([a, why]) => `${a}: ${why}`).join("; "))]
+        : []),
     );
   };
 
@@ -218,6 +231,7 @@ function render({ model, el: host }) {
   });
   model.on("change:height", draw);
   model.on("change:actions", drawActions);
+  model.on("change:denied", drawActions);
   model.on("change:detail", drawDetail);
   model.on("change:status", drawStatus);
   model.on("change:error", drawStatus);

@@ -18,7 +18,7 @@ import traitlets
 
 from kjupyter.cluster.paths import POD_OWNERS
 from kjupyter.errors import KjupyterError
-from kjupyter.widgets import tree_actions, tree_state, tree_watch
+from kjupyter.widgets import tree_actions, tree_rights, tree_state, tree_watch
 
 HERE = pathlib.Path(__file__).parent
 
@@ -34,6 +34,7 @@ class TreeBrowser(anywidget.AnyWidget):
     expanded = traitlets.List(traitlets.Unicode()).tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
     actions = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    denied = traitlets.Dict().tag(sync=True)  # action -> "needs VERB on RESOURCE"
     detail = traitlets.Dict().tag(sync=True)
     replicas = traitlets.Int(None, allow_none=True).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
@@ -44,6 +45,7 @@ class TreeBrowser(anywidget.AnyWidget):
     def __init__(self, cluster: Any, root: str = "/", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cluster = cluster
+        self.rights = tree_rights.Rights(cluster)  # one rules review per namespace, cached
         self._lock = threading.RLock()  # watch threads and the kernel both change `nodes`
         self._watches: dict[str, tree_watch.DirectoryWatch] = {}
         self.root = cluster.resolve(root).path
@@ -84,6 +86,7 @@ class TreeBrowser(anywidget.AnyWidget):
     def refresh(self, path: str | None = None) -> None:
         """Reload the children of `path` (default: the selected node's directory)."""
         path = path or self._directory_of(self.selected or self.root)
+        self.rights.refresh()  # rights may have changed too: ask again
         self._load(path)
 
     def select(self, path: str) -> list[str]:
@@ -101,7 +104,9 @@ class TreeBrowser(anywidget.AnyWidget):
             if "scale" in actions
             else None
         )
-        self.actions = actions
+        denied = self._guard(lambda: self.rights.denied(path, actions)) or {}
+        with self.hold_sync():  # the buttons and their rights arrive together
+            self.denied, self.actions = denied, actions
         return list(self.actions)
 
     def act(self, action: str, path: str | None = None, argument: Any = None) -> None:

@@ -135,3 +135,22 @@ def test_an_open_directory_follows_the_cluster_until_it_is_closed(k8s, namespace
         assert tree._watches == {}  # closing a directory ends its watch
     finally:
         tree.close()
+
+
+def test_actions_the_identity_may_not_perform_are_disabled_with_the_verb(restricted, cluster):
+    namespace = cluster.restricted_namespace
+    tree = TreeBrowser(restricted, f"/namespaces/{namespace}")
+    try:
+        tree.select(f"/namespaces/{namespace}/secrets")
+        assert tree.actions == ["ls", "events"]
+        assert tree.denied == {"ls": "needs list on secrets"}  # events: allowed
+        tree.select(f"/namespaces/{namespace}/pods")
+        assert tree.denied == {}  # the restricted user may list pods
+        tree.select(f"/namespaces/{namespace}/deployments")
+        assert tree.denied == {"ls": "needs list on deployments.apps"}
+        assert tree.rights.reviews == 1  # one review for the namespace, however many taps
+        tree.refresh()
+        tree.select(f"/namespaces/{namespace}/secrets")
+        assert tree.rights.reviews == 2  # a refresh asks again
+    finally:
+        tree.close()
