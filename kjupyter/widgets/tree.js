@@ -189,13 +189,44 @@ function render({ model, el: host }) {
     );
   };
 
+  // Logs as kubectl takes them: a container picker, the previous run, timestamps. Each
+  // change asks again (the last 500 lines).
+  const logOptions = (options) => {
+    const bar = el("div", "kj-logs-options");
+    const picker = el("select", "kj-logs-container");
+    for (const name of model.get("containers")) {
+      const option = el("option", "", name);
+      option.value = name;
+      picker.append(option);
+    }
+    if (options.container) picker.value = options.container;
+    const box = (cls, text, on) => {
+      const label = el("label", "kj-logs-flag");
+      const input = el("input", cls);
+      input.type = "checkbox";
+      input.checked = Boolean(on);
+      label.append(input, document.createTextNode(` ${text}`));
+      return [label, input];
+    };
+    const [previousLabel, previous] = box("kj-logs-previous", "previous", options.previous);
+    const [stampsLabel, stamps] = box("kj-logs-timestamps", "timestamps", options.timestamps);
+    const ask = () => send("logs", {
+      container: picker.value, previous: previous.checked, timestamps: stamps.checked,
+    });
+    for (const input of [picker, previous, stamps]) input.addEventListener("change", ask);
+    if (model.get("containers").length > 1) bar.append(picker);
+    bar.append(previousLabel, stampsLabel);
+    return bar;
+  };
+
   const drawDetail = () => {
     const shown = model.get("detail") || {};
     detail.replaceChildren();
     if (!shown.path || shown.path !== model.get("selected")) return; // another object's
     if (shown.html) {
       detail.innerHTML = shown.html; // produced by pandas/pygments in Python: escaped there
-    } else if (shown.text) {
+    } else if (shown.text || shown.action === "logs") {
+      if (shown.action === "logs") detail.append(logOptions(shown.options || {}));
       detail.append(el("pre", "kj-tree-text", shown.text));
     }
   };

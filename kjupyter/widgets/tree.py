@@ -35,6 +35,7 @@ class TreeBrowser(anywidget.AnyWidget):
     selected = traitlets.Unicode("").tag(sync=True)
     actions = traitlets.List(traitlets.Unicode()).tag(sync=True)
     denied = traitlets.Dict().tag(sync=True)  # action -> "needs VERB on RESOURCE"
+    containers = traitlets.List(traitlets.Unicode()).tag(sync=True)  # a pod's, for logs
     detail = traitlets.Dict().tag(sync=True)
     replicas = traitlets.Int(None, allow_none=True).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
@@ -105,8 +106,13 @@ class TreeBrowser(anywidget.AnyWidget):
             else None
         )
         denied = self._guard(lambda: self.rights.denied(path, actions)) or {}
-        with self.hold_sync():  # the buttons and their rights arrive together
-            self.denied, self.actions = denied, actions
+        names = (
+            self._guard(lambda: tree_actions.containers(self.cluster, path)) or []
+            if "logs" in actions and "logs" not in denied
+            else []
+        )
+        with self.hold_sync():  # the buttons, their rights and the containers arrive together
+            self.denied, self.containers, self.actions = denied, names, actions
         return list(self.actions)
 
     def act(self, action: str, path: str | None = None, argument: Any = None) -> None:
@@ -121,7 +127,13 @@ class TreeBrowser(anywidget.AnyWidget):
             self._load(path.rstrip("/").rsplit("/", 1)[0] or "/")  # a failure shows on its row
             if self.selected == path:
                 self.selected, self.actions = "", []
-        self.detail = {"path": path, "action": action, "text": outcome.text, "html": outcome.html}
+        self.detail = {
+            "path": path,
+            "action": action,
+            "text": outcome.text,
+            "html": outcome.html,
+            "options": argument if action == "logs" and isinstance(argument, dict) else {},
+        }
         self.status = outcome.status
 
     # -- plumbing ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from kjupyter.widgets.tree import TreeBrowser
+from tests.cluster import waiting
 
 
 def message(widget: TreeBrowser, **content) -> None:
@@ -152,5 +153,36 @@ def test_actions_the_identity_may_not_perform_are_disabled_with_the_verb(restric
         tree.refresh()
         tree.select(f"/namespaces/{namespace}/secrets")
         assert tree.rights.reviews == 2  # a refresh asks again
+    finally:
+        tree.close()
+
+
+def two_container_pod(core_api, namespace, image) -> str:
+    core_api.create_namespaced_pod(namespace, {
+        "metadata": {"name": "pair"},
+        "spec": {"restartPolicy": "Never", "containers": [
+            {"name": name, "image": image, "imagePullPolicy": "Never",
+             "command": ["python3", "-c", f"print('line from {name}')"]}
+            for name in ("first", "second")
+        ]},
+    })  # fmt: skip
+    waiting.pod_phase(core_api, namespace, "pair", {"Succeeded"})
+    return f"/namespaces/{namespace}/pods/pair"
+
+
+def test_logs_pick_a_container_timestamps_and_the_previous_run(
+    k8s, cluster, core_api, namespace
+):
+    path = two_container_pod(core_api, namespace, cluster.worker_image)
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    try:
+        tree.select(path)
+        assert tree.containers == ["first", "second"]
+        tree.act("logs", path, {"container": "second", "timestamps": True})
+        stamp, _, line = tree.detail["text"].strip().partition(" ")
+        assert line == "line from second" and stamp.startswith("20") and "T" in stamp
+        assert tree.detail["options"] == {"container": "second", "timestamps": True}
+        tree.act("logs", path, {"container": "first", "previous": True})  # it never restarted
+        assert "previous terminated container" in tree.error and "\n" not in tree.error
     finally:
         tree.close()
