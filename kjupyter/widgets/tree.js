@@ -56,7 +56,29 @@ function render({ model, el: host }) {
   const refresh = el("button", "kj-tree-refresh", "⟳");
   refresh.title = "reload the selected directory";
   const status = el("span", "kj-tree-status");
-  toolbar.append(filter, refresh, status);
+  // Contexts and namespaces at the top, as k9s shows them: picking one starts the tree over.
+  const picker = (cls, names, current, type) => {
+    const select = el("select", cls);
+    const all = type === "namespace" ? ["", ...names] : names;
+    for (const name of all) {
+      const option = el("option", "", name || "(all namespaces: /)");
+      option.value = name;
+      select.append(option);
+    }
+    select.value = current;
+    select.addEventListener("change", () => model.send({ type, [type]: select.value }));
+    return select;
+  };
+  const where = el("span", "kj-tree-where");
+  const drawWhere = () => {
+    const parts = [];
+    if (model.get("contexts").length) {
+      parts.push(picker("kj-tree-context", model.get("contexts"), model.get("context"), "context"));
+    }
+    parts.push(picker("kj-tree-namespace", model.get("namespaces"), model.get("namespace"), "namespace"));
+    where.replaceChildren(...parts);
+  };
+  toolbar.append(where, filter, refresh, status);
 
   const body = el("div", "kj-tree-body");
   const list = el("div", "kj-tree-list");
@@ -262,11 +284,14 @@ function render({ model, el: host }) {
   });
   model.on("change:height", draw);
   model.on("change:actions", drawActions);
+  for (const name of ["contexts", "context", "namespaces", "namespace"]) model.on(`change:${name}`, drawWhere);
+  model.on("change:root", draw);
   model.on("change:denied", drawActions);
   model.on("change:detail", drawDetail);
   model.on("change:status", drawStatus);
   model.on("change:error", drawStatus);
   draw();
+  drawWhere();
   drawSelection();
   drawActions();
   drawDetail();

@@ -36,6 +36,10 @@ class TreeBrowser(anywidget.AnyWidget):
     actions = traitlets.List(traitlets.Unicode()).tag(sync=True)
     denied = traitlets.Dict().tag(sync=True)  # action -> "needs VERB on RESOURCE"
     containers = traitlets.List(traitlets.Unicode()).tag(sync=True)  # a pod's, for logs
+    contexts = traitlets.List(traitlets.Unicode()).tag(sync=True)  # of the kubeconfig
+    context = traitlets.Unicode("").tag(sync=True)
+    namespaces = traitlets.List(traitlets.Unicode()).tag(sync=True)  # those one may list
+    namespace = traitlets.Unicode("").tag(sync=True)  # the root's ("" at /)
     detail = traitlets.Dict().tag(sync=True)
     replicas = traitlets.Int(None, allow_none=True).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
@@ -45,14 +49,47 @@ class TreeBrowser(anywidget.AnyWidget):
 
     def __init__(self, cluster: Any, root: str = "/", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.cluster = cluster
-        self.rights = tree_rights.Rights(cluster)  # one rules review per namespace, cached
         self._lock = threading.RLock()  # watch threads and the kernel both change `nodes`
         self._watches: dict[str, tree_watch.DirectoryWatch] = {}
-        self.root = cluster.resolve(root).path
-        self.nodes = {self.root: _node(self.root, is_dir=True)}
         self.on_msg(self._on_message)
+        self._open(cluster, root)
+
+    def _open(self, cluster: Any, root: str) -> None:
+        """Start over on `cluster` at `root`: what was open, selected or watched goes."""
+        for watch in self._watches.values():
+            watch.stop()
+        self._watches.clear()
+        self.cluster = cluster
+        self.rights = tree_rights.Rights(cluster)  # one rules review per namespace, cached
+        with self.hold_sync():
+            self.root = cluster.resolve(root).path
+            self.nodes = {self.root: _node(self.root, is_dir=True)}
+            self.expanded, self.selected, self.actions, self.detail = [], "", [], {}
+            self.denied, self.containers, self.error, self.status = {}, [], "", ""
+            self.contexts = list(getattr(cluster.connection, "contexts", []) or [])
+            self.context = str(cluster.context or "")
+            here = cluster.resolve(self.root).namespace
+            self.namespace = str(here or "")
+            try:  # who may not list namespaces still gets the one it is in
+                names = cluster.children("/namespaces")
+            except KjupyterError:
+                names = []
+            listed = sorted(n.rstrip("/") for n in names)
+            self.namespaces = listed if not here or here in listed else [here, *listed]
         self.expand(self.root)
+
+    # -- contexts and namespaces at the top ---------------------------------------------------
+
+    def use_context(self, context: str) -> None:
+        """Browse another context of the kubeconfig (at its default namespace when the tree
+        was in a namespace, at / otherwise)."""
+        fresh = self._guard(lambda: self.cluster.use(context))
+        if fresh is not None:
+            self._open(fresh, f"/namespaces/{fresh.home}" if self.namespace else "/")
+
+    def use_namespace(self, namespace: str) -> None:
+        """Browse another namespace (of the same context)."""
+        self._open(self.cluster, f"/namespaces/{namespace}" if namespace else "/")
 
     # -- what the browser asks for (also the Python API tests call) -------------------------
 
@@ -238,6 +275,10 @@ class TreeBrowser(anywidget.AnyWidget):
             self.select(path)
         elif kind == "refresh":
             self.refresh(path or None)
+        elif kind == "context":
+            self.use_context(str(content.get("context", "")))
+        elif kind == "namespace":
+            self.use_namespace(str(content.get("namespace", "")))
         elif kind == "action":
             self.act(str(content.get("action", "")), path or None, content.get("argument"))
 

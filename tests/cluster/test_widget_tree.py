@@ -170,9 +170,7 @@ def two_container_pod(core_api, namespace, image) -> str:
     return f"/namespaces/{namespace}/pods/pair"
 
 
-def test_logs_pick_a_container_timestamps_and_the_previous_run(
-    k8s, cluster, core_api, namespace
-):
+def test_logs_pick_a_container_timestamps_and_the_previous_run(k8s, cluster, core_api, namespace):
     path = two_container_pod(core_api, namespace, cluster.worker_image)
     tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
     try:
@@ -186,3 +184,26 @@ def test_logs_pick_a_container_timestamps_and_the_previous_run(
         assert "previous terminated container" in tree.error and "\n" not in tree.error
     finally:
         tree.close()
+
+
+def test_contexts_and_namespaces_at_the_top_start_the_tree_over(
+    k8s, namespace, restricted, cluster
+):
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    try:
+        assert tree.namespace == namespace and {namespace, "default"} <= set(tree.namespaces)
+        assert tree.context == k8s.context and tree.context in tree.contexts
+        tree.select(f"/namespaces/{namespace}/pods")
+        tree.use_namespace("default")
+        assert tree.root == "/namespaces/default" and tree.selected == "" and tree.actions == []
+        assert "/namespaces/default/pods" in tree.nodes  # loaded at once
+        assert not any(p.startswith(f"/namespaces/{namespace}") for p in tree.nodes)
+        tree.use_context(k8s.context)
+        assert tree.root == f"/namespaces/{k8s.home}" and tree.error == ""
+    finally:
+        tree.close()
+    narrow = TreeBrowser(restricted, f"/namespaces/{cluster.restricted_namespace}")
+    try:  # may not list namespaces: it still has its own, and no error for it
+        assert narrow.namespaces == [cluster.restricted_namespace] and narrow.error == ""
+    finally:
+        narrow.close()
