@@ -1,8 +1,8 @@
 """The shape of a Table page that `ls` reads, as msgspec structs (`paging` decodes with them).
 
 Only the fields a DataFrame needs are declared (labels for `--show-labels` and `-L`): msgspec
-skips the rest of each row's object (managedFields, annotations) without building it. Imported lazily: msgspec is not
-loaded by `import kjupyter`.
+skips the rest of each row's object (managedFields, annotations) without building it.
+Imported lazily: msgspec is not loaded by `import kjupyter`.
 """
 
 from typing import Any

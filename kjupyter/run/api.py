@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from kjupyter import deprecation
 from kjupyter.errors import TaskError
-from kjupyter.run import capture, messages, pool, results, sources
+from kjupyter.run import capture, messages, pool, progress, results, sources
 from kjupyter.run.engine import Engine, gc_paused
 from kjupyter.run.progress import Reporter
 from kjupyter.run.tasks import Job, Task, new_task_ids
@@ -217,8 +217,9 @@ def _execute(
 ) -> Any:
     name = the_pool.backend.name
     reporter = Reporter(
-        len(job.tasks), name, stream=stream, progress=show_progress, notes=not quiet
-    )
+        len(job.tasks), name, stream=stream, progress=show_progress, notes=not quiet,
+        tasks=job.tasks,
+    )  # fmt: skip
     if job.tasks or job.source is not None:
         engine = Engine(
             the_pool,
@@ -241,7 +242,8 @@ def _execute(
     if values and not failed:  # plain values and nothing to report: no summary to build
         reporter.finish("", quiet=True)
         return [t.value for t in job.tasks]
-    summary = results.summary_line(job.tasks, name, workers, elapsed)
+    starting = progress.starts_since(began)  # pods this call waited for
+    summary = results.summary_line(job.tasks, name, workers, elapsed, starting)
     reporter.finish(summary, quiet=quiet)
     if values and failed:
         first = next(t for t in job.tasks if t.status != messages.OK)

@@ -61,7 +61,7 @@ from typing import Any
 
 from kjupyter.cluster import connection
 from kjupyter.errors import BackendError, ChannelClosed, KjupyterError, NotFound, ProtocolError
-from kjupyter.run import backends, messages
+from kjupyter.run import backends, messages, progress
 from kjupyter.run.backends import Backend, Session, Worker
 from kjupyter.run.channel import IdleTimeout, StreamChannel
 from kjupyter.run.k8s import identity, leftovers, podspec, preflight, versions
@@ -182,7 +182,11 @@ class KubernetesBackend(Backend):
                 future.result()  # the first failure, if any, after every answer is in
             if self.secret_name and self.owner is None:
                 self._own_secret(created)
-            failures = self.watcher.wait_started(list(created), self.options.start_timeout)
+            line = progress.PodStartLine(count)  # one live line while they start
+            failures = self.watcher.wait_started(
+                list(created), self.options.start_timeout, on_change=line.update
+            )
+            line.finish(not failures, next(iter(failures.values()), ""))
             if failures:
                 name, reason = next(iter(failures.items()))
                 raise BackendError(

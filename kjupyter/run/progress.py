@@ -3,13 +3,20 @@
 Output is echoed as it arrives, each line prefixed by the task's rank or item number. The bar
 appears only for runs longer than `DELAY` (a quick run shows nothing but its summary): an
 ipywidgets bar inside a Jupyter kernel, a text bar on a terminal, nothing on a pipe.
+
+Pods that start (worker pods, a unit's pods) get one live line (`PodStartLine`): counts per
+phase, redrawn in place, never a scroll of lines; the time they took is kept (`starts_since`)
+so a run's summary can say how much of it went into starting pods.
 """
 
 from __future__ import annotations
 
+import collections
 import sys
+import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 DELAY = 0.5  # s before a progress bar appears
 REFRESH = 0.2  # s between text bar redraws
@@ -34,7 +41,14 @@ class Reporter:
         stream: bool = True,
         progress: bool = True,
         notes: bool = True,
+        tasks: list[Any] | None = None,
     ) -> None:
+        self.tasks = tasks  # the run's Task objects, for views that show them one by one
+        self.views: list[TaskView] = []
+        if tasks is not None:
+            while WAITING_VIEWS:  # each waiting view follows one run, the next one to start
+                self.views.append(WAITING_VIEWS.pop(0))
+        self._viewed = 0.0
         self.total = total
         self.show_notes = notes
         self.notes: list[str] = []  # what happened to workers, in order (kept when quiet)
@@ -116,7 +130,9 @@ class Reporter:
         self.done, self.failed = done, failed
 
     def tick(self) -> None:
-        """Draw the bar if the run has lasted long enough."""
+        """Draw the bar if the run has lasted long enough (and the task views, 5 times a second)."""
+        if self.views and time.monotonic() - self._viewed >= REFRESH:
+            self._show(final=False)
         if not self.show_progress or time.monotonic() - self.start < DELAY:
             return
         if self._bar is None and not self._text:
@@ -154,9 +170,164 @@ class Reporter:
             sys.stderr.write(f"\r[{bar}] {label}" + ("\n" if final else ""))
             sys.stderr.flush()
 
+    def _show(self, final: bool) -> None:
+        self._viewed = time.monotonic()
+        for view in self.views:
+            try:
+                view.update(self.tasks or [], final)
+            except Exception as err:  # a view must not end a run
+                self.views.remove(view)
+                self.note(f"task view stopped: {type(err).__name__}: {err}")
+
     def finish(self, summary: str, quiet: bool = False) -> None:
         """Close the bar and print the summary line."""
+        if self.views:
+            self._show(final=True)
         if self._bar is not None or self._text:
             self._draw(final=True)
         if not quiet:
             print(summary)
+
+
+class TaskView(Protocol):
+    """What follows a run task by task (the live task table): `update(tasks, final)` is
+    called from the run's thread about 5 times a second and once at the end."""
+
+    def update(self, tasks: list[Any], final: bool) -> None: ...
+
+
+#: views waiting for the next run of this process (`follow_next_run`)
+WAITING_VIEWS: list[TaskView] = []
+
+
+def follow_next_run(view: TaskView) -> None:
+    """Let `view` follow the next `run` or `map` that starts (one run per call)."""
+    WAITING_VIEWS.append(view)
+
+
+#: (monotonic end, seconds, pods) of recent pod starts, for the summary of the run they served
+_STARTS: collections.deque[tuple[float, float, int]] = collections.deque(maxlen=64)
+PROBLEM_CHARS = 160  # of Kubernetes' reason shown on the live line
+
+
+class LiveLine:
+    """One line of text redrawn in place while something waits.
+
+    In a kernel it is a display output updated by id (it renders in Lab, Notebook and Voila
+    and stays as the cell's last word); on a terminal a carriage-return line on stderr; on
+    a pipe nothing. `write`, when given, receives every version of the line instead (scripts
+    and tests). Only the main thread draws: background work (a replacement worker) would
+    otherwise draw into whatever cell runs then.
+    """
+
+    def __init__(self, write: Callable[[str], None] | None = None, delay: float = 0.0) -> None:
+        self.write = write
+        self.delay = delay
+        self.began = time.monotonic()
+        self.text = ""
+        self._handle: Any = None
+        self._mode = "sink" if write is not None else ""
+        if write is None and threading.current_thread() is not threading.main_thread():
+            self._mode = "off"
+
+    def update(self, text: str) -> None:
+        if text == self.text or self._mode == "off":
+            return
+        self.text = text
+        if self._mode == "sink":
+            assert self.write is not None
+            self.write(text)
+            return
+        if time.monotonic() - self.began < self.delay:
+            return
+        if not self._mode:
+            self._open()
+        self._draw(text)
+
+    def close(self, text: str | None = None) -> None:
+        """Leave `text` (or the last line) as the final state of the line."""
+        if text is not None:
+            self.update(text)
+        if self._mode == "tty":
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+        self._mode = "off"
+
+    def _open(self) -> None:
+        if in_kernel():
+            from IPython.display import display
+
+            self._mode = "kernel"
+            self._handle = display({"text/plain": self.text}, raw=True, display_id=True)
+        elif sys.stderr.isatty():
+            self._mode = "tty"
+        else:
+            self._mode = "off"
+
+    def _draw(self, text: str) -> None:
+        if self._mode == "kernel":
+            self._handle.update({"text/plain": text}, raw=True)
+        elif self._mode == "tty":
+            sys.stderr.write("\r\x1b[2K" + text)
+            sys.stderr.flush()
+
+
+class PodStartLine:
+    """The live line of pods that start: `starting 4 worker pods: 1 created, ... · 2.1 s`.
+
+    Fed the pods as last seen (`update`, e.g. from `PodWatcher.wait_started`); the first
+    reason a pod shows for not starting (Unschedulable with the scheduler's message,
+    ErrImageNeverPull, CrashLoopBackOff) is on the line as soon as it is seen.
+    """
+
+    def __init__(
+        self, total: int, noun: str = "worker pod", of: str = "", line: LiveLine | None = None
+    ) -> None:
+        self.total = total
+        self.what = noun + "s" * (total != 1) + (f" of {of}" if of else "")
+        self.line = line if line is not None else LiveLine(delay=DELAY)
+        self.began = time.monotonic()
+
+    def update(
+        self, pods: list[dict[str, Any]], problem: str = "", ready: int | None = None
+    ) -> None:
+        """Redraw from the pods as last seen (`ready`: how many passed readiness, if asked)."""
+        from kjupyter.run.k8s import watcher
+
+        counts = watcher.start_counts(pods)
+        if not problem:
+            problem = next((r for r in map(_reason, pods) if r), "")
+        self.line.update(self.text(counts, problem, ready))
+
+    def text(self, counts: dict[str, int], problem: str = "", ready: int | None = None) -> str:
+        seconds = time.monotonic() - self.began
+        parts = ", ".join(f"{n} {phase}" for phase, n in counts.items())
+        if ready is not None:
+            parts += f" ({ready} ready)"
+        text = f"starting {self.total} {self.what}: {parts} · {seconds:.1f} s"
+        if problem:
+            short = problem if len(problem) <= PROBLEM_CHARS else problem[:PROBLEM_CHARS] + "..."
+            text += f" · {short}"
+        return text
+
+    def finish(self, ok: bool, problem: str = "") -> float:
+        """End the line (started, or why not); the seconds it took are kept when `ok`."""
+        seconds = time.monotonic() - self.began
+        if ok:
+            _STARTS.append((time.monotonic(), seconds, self.total))
+            self.line.close(f"started {self.total} {self.what} in {seconds:.1f} s")
+        else:
+            self.line.close(f"{self.what} did not start after {seconds:.1f} s: {problem}")
+        return seconds
+
+
+def _reason(pod: dict[str, Any]) -> str:
+    from kjupyter.run.k8s import watcher
+
+    return watcher.problem(pod)[0] if pod else ""
+
+
+def starts_since(began: float) -> tuple[int, float]:
+    """(pods, seconds) of the pod starts that ended after `began` (monotonic)."""
+    recent = [(seconds, pods) for end, seconds, pods in list(_STARTS) if end >= began]
+    return sum(p for _, p in recent), sum(s for s, _ in recent)

@@ -9,6 +9,7 @@ dependency shows up as the link that held everything back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from kjupyter.units import phases, workloads
@@ -75,18 +76,25 @@ def pods_frame(pods: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per pod: when each phase ended, what each took, and which pod was slowest."""
     import pandas as pd
 
+    from kjupyter.units import starting
+
     rows = []
     for pod in pods:
         ended = phases.pod_phases(pod)
+        seen = starting.observed(str(pod["metadata"].get("uid") or ""))
+        for phase, at in seen.items():  # this kernel's watch saw it: milliseconds, not seconds
+            if ended.get(phase) is not None:
+                ended[phase] = datetime.fromtimestamp(at, tz=timezone.utc)
         took = phases.steps(ended)
         rows.append(
             {
                 "pod": pod["metadata"]["name"],
                 **ended,
                 **{f"{phase}_s": seconds for phase, seconds in took.items()},
+                "resolution": "ms" if seen else "s",
             }
         )
-    columns = ["pod", *phases.PHASES, *(f"{p}_s" for p in phases.PHASES[1:])]
+    columns = ["pod", *phases.PHASES, *(f"{p}_s" for p in phases.PHASES[1:]), "resolution"]
     frame = pd.DataFrame(rows, columns=columns).set_index("pod")
     for phase in phases.PHASES:
         frame[phase] = pd.to_datetime(frame[phase], utc=True)

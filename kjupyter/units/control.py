@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.operations import changing
 from kjupyter.errors import BadArgument, BadPath, Forbidden, NotFound
-from kjupyter.units import deps, waiting, workloads
+from kjupyter.units import deps, starting, waiting, workloads
 from kjupyter.units.workloads import SAVED_REPLICAS, Unit
 
 if TYPE_CHECKING:
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 300.0
 
 
-def _graph(cluster: Cluster, unit: Unit) -> tuple[dict[str, Unit], dict[str, list[str]]]:
+def unit_graph(cluster: Cluster, unit: Unit) -> tuple[dict[str, Unit], dict[str, list[str]]]:
+    """Every unit of the unit's namespace by ref (the unit as given), and what each requires."""
     units = {u.ref: u for u in workloads.all_units(cluster, unit.namespace)}
     units[unit.ref] = unit
     return units, {ref: u.requires for ref, u in units.items()}
@@ -40,34 +41,66 @@ def _plan(
 ) -> tuple[Unit, dict[str, Unit], list[str]]:
     """The unit at `path`, every unit of its namespace by ref, and `order` of the unit's graph."""
     unit = workloads.load(cluster, path)
-    units, graph = _graph(cluster, unit)
+    units, graph = unit_graph(cluster, unit)
     return unit, units, order(graph, unit.ref)
 
 
-def _dependents_last(graph: deps.Graph, root: str) -> list[str]:
+def dependents_last(graph: deps.Graph, root: str) -> list[str]:
     """`root`, then what requires it, each after what it requires (the order of a restart)."""
     return list(reversed(deps.dependents_first(graph, root)))
 
 
-def stop(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> pd.DataFrame:
-    """Stop the unit at `path` and, first, every unit that requires it."""
+Step = Callable[[str, str], None]  # (unit ref, "stopping"/"stopped"/"starting"/...)
+
+
+def _say(on_step: Step | None, ref: str, what: str) -> None:
+    if on_step is not None:
+        on_step(ref, what)
+
+
+def stop(
+    cluster: Cluster,
+    path: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    on_step: Step | None = None,
+) -> pd.DataFrame:
+    """Stop the unit at `path` and, first, every unit that requires it.
+
+    `on_step(ref, "stopping" | "stopped")` is told as each unit's turn begins and ends (the
+    dashboard shows the order happen).
+    """
     unit, units, plan = _plan(cluster, path, deps.dependents_first)
     rows = []
     for ref in plan:
         target = units[ref]
         started = time.monotonic()
         before = target.desired
+        _say(on_step, ref, "stopping")
         if before > 0:
             _scale(cluster, target, 0, remember=before)
         _await_stopped(cluster, target, timeout)
+        _say(on_step, ref, "stopped")
         rows.append(
             _row(target, "stop", before, 0, started, "dependent" if ref != unit.ref else "")
         )
     return _frame(rows)
 
 
-def start(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> pd.DataFrame:
-    """Start the unit at `path` after every unit it requires is running and ready."""
+def start(
+    cluster: Cluster,
+    path: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    live: Callable[[str], None] | None = None,
+    on_step: Step | None = None,
+) -> pd.DataFrame:
+    """Start the unit at `path` after every unit it requires is running and ready.
+
+    While each unit's pods start, one live line counts them per phase (`live(line)` gets
+    each version instead, when given); a pod that cannot start ends the start at once with
+    Kubernetes' reason (`starting.CannotStart`).
+    """
     unit, units, plan = _plan(cluster, path, deps.requirements_first)
     rows = []
     for ref in plan:
@@ -75,9 +108,13 @@ def start(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> p
         started = time.monotonic()
         before = target.desired
         after = before or int(target.annotations.get(SAVED_REPLICAS, "1") or 1)
-        if before == 0:
-            _scale(cluster, target, after, remember=None)
-        _await_ready(cluster, target, timeout)
+        _say(on_step, ref, "starting")
+        with starting.PodWait(cluster, target, "start", live) as pods:
+            if before == 0:
+                _scale(cluster, target, after, remember=None)
+            pods.wait(after, timeout)
+        _await_ready(cluster, target, _left(started, timeout))
+        _say(on_step, ref, "started")
         role = "requirement" if ref != unit.ref else ""
         rows.append(_row(target, "start", before, after, started, role))
     return _frame(rows)
@@ -91,7 +128,7 @@ def restart_plan(cluster: Cluster, path: str) -> list[str]:
     raised (with the way out), not taken for "nothing requires it".
     """
     try:
-        return _plan(cluster, path, _dependents_last)[2]
+        return _plan(cluster, path, dependents_last)[2]
     except (BadPath, NotFound):  # not one unit: a plain restart
         return []
     except Forbidden as err:
@@ -101,24 +138,27 @@ def restart_plan(cluster: Cluster, path: str) -> list[str]:
         ) from err
 
 
-def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) -> pd.DataFrame:
+def restart(
+    cluster: Cluster,
+    path: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    live: Callable[[str], None] | None = None,
+    on_step: Step | None = None,
+) -> pd.DataFrame:
     """Roll the unit's pods, then those of each running unit that requires it, in order.
 
     Each unit is rolled out (every replica new and ready) before the next one starts, so a
     dependent reconnects to a requirement that is already back; units outside the chain, and
-    stopped dependents, are left as they are. A stopped unit is started instead.
+    stopped dependents, are left as they are. A stopped unit is started instead. The new
+    pods get the live line of `start`, and one that cannot start ends the restart at once.
     """
     unit = workloads.load(cluster, path)
     if unit.desired == 0:
-        return start(cluster, path, timeout=timeout)
-    units, graph = _graph(cluster, unit)
-    plan = _dependents_last(graph, unit.ref)
-    stuck = [units[ref].rolls_by_itself for ref in plan if units[ref].desired]
-    if any(stuck):  # checked whole, before anything changes
-        raise BadArgument(
-            f"cannot restart in order: {'; '.join(r for r in stuck if r)}; "
-            "restart it alone with --no-deps"
-        )
+        return start(cluster, path, timeout=timeout, live=live, on_step=on_step)
+    units, graph = unit_graph(cluster, unit)
+    plan = dependents_last(graph, unit.ref)
+    check_rollable([units[ref] for ref in plan])  # checked whole, before anything changes
     rows = []
     for ref in plan:
         target = units[ref]
@@ -127,10 +167,25 @@ def restart(cluster: Cluster, path: str, *, timeout: float = DEFAULT_TIMEOUT) ->
         if target.desired == 0:
             rows.append(_row(target, "left stopped", 0, 0, started, role))
             continue
-        changed = changing.restart_one(cluster, target.url, target.ref)
-        _await_rolled_out(cluster, target, int(changed["metadata"]["generation"]), timeout)
+        _say(on_step, ref, "restarting")
+        with starting.PodWait(cluster, target, "restart", live) as pods:
+            changed = changing.restart_one(cluster, target.url, target.ref)
+            pods.wait(target.desired - target.partition, timeout, new_only=True)
+        generation = int(changed["metadata"]["generation"])
+        _await_rolled_out(cluster, target, generation, _left(started, timeout))
+        _say(on_step, ref, "restarted")
         rows.append(_row(target, "restart", target.desired, target.desired, started, role))
     return _frame(rows)
+
+
+def check_rollable(plan: list[Unit]) -> None:
+    """Raise when a running unit of a restart plan would not roll by itself (paused...)."""
+    stuck = [unit.rolls_by_itself for unit in plan if unit.desired]
+    if any(stuck):
+        raise BadArgument(
+            f"cannot restart in order: {'; '.join(r for r in stuck if r)}; "
+            "restart it alone with --no-deps"
+        )
 
 
 def status(cluster: Cluster, path: str) -> pd.DataFrame:
@@ -138,7 +193,7 @@ def status(cluster: Cluster, path: str) -> pd.DataFrame:
     import pandas as pd
 
     unit = workloads.load(cluster, path)
-    units, graph = _graph(cluster, unit)
+    units, graph = unit_graph(cluster, unit)
     required = deps.requirements_first(graph, unit.ref)[:-1]
     dependents = deps.dependents_first(graph, unit.ref)[:-1]
     rows = []
@@ -226,6 +281,11 @@ def _await_unit(
         timeout=timeout,
         what=f"{verb} {unit.ref}",
     )
+
+
+def _left(started: float, timeout: float) -> float:
+    """What is left of a unit's `timeout` (at least a second for the workload's last word)."""
+    return max(1.0, timeout - (time.monotonic() - started))
 
 
 def _row(unit: Unit, action: str, before: int, after: int, started: float, role: str) -> dict:

@@ -101,6 +101,13 @@ class Unit:
         return revision is None or status.get("currentRevision") == revision
 
     @property
+    def partition(self) -> int:
+        """A statefulset's rolling-update partition: pods below this ordinal keep their
+        revision (0 for deployments)."""
+        strategy = (self.obj.get("spec") or {}).get("updateStrategy") or {}
+        return int((strategy.get("rollingUpdate") or {}).get("partition") or 0)
+
+    @property
     def rolls_by_itself(self) -> str:
         """Why a rolling restart would replace no pod ("" when it would)."""
         spec = self.obj.get("spec") or {}

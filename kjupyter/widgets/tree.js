@@ -56,7 +56,29 @@ function render({ model, el: host }) {
   const refresh = el("button", "kj-tree-refresh", "⟳");
   refresh.title = "reload the selected directory";
   const status = el("span", "kj-tree-status");
-  toolbar.append(filter, refresh, status);
+  // Contexts and namespaces at the top, as k9s shows them: picking one starts the tree over.
+  const picker = (cls, names, current, type) => {
+    const select = el("select", cls);
+    const all = type === "namespace" ? ["", ...names] : names;
+    for (const name of all) {
+      const option = el("option", "", name || "(all namespaces: /)");
+      option.value = name;
+      select.append(option);
+    }
+    select.value = current;
+    select.addEventListener("change", () => model.send({ type, [type]: select.value }));
+    return select;
+  };
+  const where = el("span", "kj-tree-where");
+  const drawWhere = () => {
+    const parts = [];
+    if (model.get("contexts").length) {
+      parts.push(picker("kj-tree-context", model.get("contexts"), model.get("context"), "context"));
+    }
+    parts.push(picker("kj-tree-namespace", model.get("namespaces"), model.get("namespace"), "namespace"));
+    where.replaceChildren(...parts);
+  };
+  toolbar.append(where, filter, refresh, status);
 
   const body = el("div", "kj-tree-body");
   const list = el("div", "kj-tree-list");
@@ -152,10 +174,20 @@ function render({ model, el: host }) {
 
   const drawActions = () => {
     armed = null;
+    const denied = model.get("denied") || {};
+    const reasons = Object.entries(denied).filter(([action]) => model.get("actions").includes(action));
     actions.replaceChildren(
       ...model.get("actions").map((action) => {
         const button = el("button", `kj-action kj-action-${action}`, action);
         button.dataset.action = action;
+        if (denied[action]) {
+          // The rules review says the server would refuse it: say which verb is missing
+          // (in the title for the mouse, and on a line below for touch, where there is no hover).
+          button.disabled = true;
+          button.classList.add("kj-denied");
+          button.title = `${action}: ${denied[action]}`;
+          return button;
+        }
         button.addEventListener("click", () => {
           if (action === "delete" && armed !== action) {
             armed = action;
@@ -173,7 +205,40 @@ function render({ model, el: host }) {
         });
         return button;
       }),
+      ...(reasons.length
+        ? [el("div", "kj-denied-reasons", reasons.map(([a, why]) => `${a}: ${why}`).join("; "))]
+        : []),
     );
+  };
+
+  // Logs as kubectl takes them: a container picker, the previous run, timestamps. Each
+  // change asks again (the last 500 lines).
+  const logOptions = (options) => {
+    const bar = el("div", "kj-logs-options");
+    const picker = el("select", "kj-logs-container");
+    for (const name of model.get("containers")) {
+      const option = el("option", "", name);
+      option.value = name;
+      picker.append(option);
+    }
+    if (options.container) picker.value = options.container;
+    const box = (cls, text, on) => {
+      const label = el("label", "kj-logs-flag");
+      const input = el("input", cls);
+      input.type = "checkbox";
+      input.checked = Boolean(on);
+      label.append(input, document.createTextNode(` ${text}`));
+      return [label, input];
+    };
+    const [previousLabel, previous] = box("kj-logs-previous", "previous", options.previous);
+    const [stampsLabel, stamps] = box("kj-logs-timestamps", "timestamps", options.timestamps);
+    const ask = () => send("logs", {
+      container: picker.value, previous: previous.checked, timestamps: stamps.checked,
+    });
+    for (const input of [picker, previous, stamps]) input.addEventListener("change", ask);
+    if (model.get("containers").length > 1) bar.append(picker);
+    bar.append(previousLabel, stampsLabel);
+    return bar;
   };
 
   const drawDetail = () => {
@@ -182,7 +247,8 @@ function render({ model, el: host }) {
     if (!shown.path || shown.path !== model.get("selected")) return; // another object's
     if (shown.html) {
       detail.innerHTML = shown.html; // produced by pandas/pygments in Python: escaped there
-    } else if (shown.text) {
+    } else if (shown.text || shown.action === "logs") {
+      if (shown.action === "logs") detail.append(logOptions(shown.options || {}));
       detail.append(el("pre", "kj-tree-text", shown.text));
     }
   };
@@ -218,10 +284,14 @@ function render({ model, el: host }) {
   });
   model.on("change:height", draw);
   model.on("change:actions", drawActions);
+  for (const name of ["contexts", "context", "namespaces", "namespace"]) model.on(`change:${name}`, drawWhere);
+  model.on("change:root", draw);
+  model.on("change:denied", drawActions);
   model.on("change:detail", drawDetail);
   model.on("change:status", drawStatus);
   model.on("change:error", drawStatus);
   draw();
+  drawWhere();
   drawSelection();
   drawActions();
   drawDetail();

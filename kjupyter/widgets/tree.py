@@ -19,7 +19,7 @@ import traitlets
 
 from kjupyter.cluster.paths import POD_OWNERS
 from kjupyter.errors import KjupyterError
-from kjupyter.widgets import tree_actions, tree_state, tree_watch
+from kjupyter.widgets import tree_actions, tree_rights, tree_state, tree_watch
 
 HERE = pathlib.Path(__file__).parent
 
@@ -35,6 +35,12 @@ class TreeBrowser(anywidget.AnyWidget):
     expanded = traitlets.List(traitlets.Unicode()).tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
     actions = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    denied = traitlets.Dict().tag(sync=True)  # action -> "needs VERB on RESOURCE"
+    containers = traitlets.List(traitlets.Unicode()).tag(sync=True)  # a pod's, for logs
+    contexts = traitlets.List(traitlets.Unicode()).tag(sync=True)  # of the kubeconfig
+    context = traitlets.Unicode("").tag(sync=True)
+    namespaces = traitlets.List(traitlets.Unicode()).tag(sync=True)  # those one may list
+    namespace = traitlets.Unicode("").tag(sync=True)  # the root's ("" at /)
     detail = traitlets.Dict().tag(sync=True)
     replicas = traitlets.Int(None, allow_none=True).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
@@ -44,13 +50,47 @@ class TreeBrowser(anywidget.AnyWidget):
 
     def __init__(self, cluster: Any, root: str = "/", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.cluster = cluster
         self._lock = threading.RLock()  # watch threads and the kernel both change `nodes`
         self._watches: dict[str, tree_watch.DirectoryWatch] = {}
-        self.root = cluster.resolve(root).path
-        self.nodes = {self.root: _node(self.root, is_dir=True)}
         self.on_msg(self._on_message)
+        self._open(cluster, root)
+
+    def _open(self, cluster: Any, root: str) -> None:
+        """Start over on `cluster` at `root`: what was open, selected or watched goes."""
+        for watch in self._watches.values():
+            watch.stop()
+        self._watches.clear()
+        self.cluster = cluster
+        self.rights = tree_rights.Rights(cluster)  # one rules review per namespace, cached
+        with self.hold_sync():
+            self.root = cluster.resolve(root).path
+            self.nodes = {self.root: _node(self.root, is_dir=True)}
+            self.expanded, self.selected, self.actions, self.detail = [], "", [], {}
+            self.denied, self.containers, self.error, self.status = {}, [], "", ""
+            self.contexts = list(getattr(cluster.connection, "contexts", []) or [])
+            self.context = str(cluster.context or "")
+            here = cluster.resolve(self.root).namespace
+            self.namespace = str(here or "")
+            try:  # who may not list namespaces still gets the one it is in
+                names = cluster.children("/namespaces")
+            except KjupyterError:
+                names = []
+            listed = sorted(n.rstrip("/") for n in names)
+            self.namespaces = listed if not here or here in listed else [here, *listed]
         self.expand(self.root)
+
+    # -- contexts and namespaces at the top ---------------------------------------------------
+
+    def use_context(self, context: str) -> None:
+        """Browse another context of the kubeconfig (at its default namespace when the tree
+        was in a namespace, at / otherwise)."""
+        fresh = self._guard(lambda: self.cluster.use(context))
+        if fresh is not None:
+            self._open(fresh, f"/namespaces/{fresh.home}" if self.namespace else "/")
+
+    def use_namespace(self, namespace: str) -> None:
+        """Browse another namespace (of the same context)."""
+        self._open(self.cluster, f"/namespaces/{namespace}" if namespace else "/")
 
     # -- what the browser asks for (also the Python API tests call) -------------------------
 
@@ -85,6 +125,7 @@ class TreeBrowser(anywidget.AnyWidget):
     def refresh(self, path: str | None = None) -> None:
         """Reload the children of `path` (default: the selected node's directory)."""
         path = path or self._directory_of(self.selected or self.root)
+        self.rights.refresh()  # rights may have changed too: ask again
         self._load(path)
 
     def select(self, path: str) -> list[str]:
@@ -102,7 +143,14 @@ class TreeBrowser(anywidget.AnyWidget):
             if "scale" in actions
             else None
         )
-        self.actions = actions
+        denied = self._guard(lambda: self.rights.denied(path, actions)) or {}
+        names = (
+            self._guard(lambda: tree_actions.containers(self.cluster, path)) or []
+            if "logs" in actions and "logs" not in denied
+            else []
+        )
+        with self.hold_sync():  # the buttons, their rights and the containers arrive together
+            self.denied, self.containers, self.actions = denied, names, actions
         return list(self.actions)
 
     def act(self, action: str, path: str | None = None, argument: Any = None) -> None:
@@ -117,7 +165,13 @@ class TreeBrowser(anywidget.AnyWidget):
             self._load(path.rstrip("/").rsplit("/", 1)[0] or "/")  # a failure shows on its row
             if self.selected == path:
                 self.selected, self.actions = "", []
-        self.detail = {"path": path, "action": action, "text": outcome.text, "html": outcome.html}
+        self.detail = {
+            "path": path,
+            "action": action,
+            "text": outcome.text,
+            "html": outcome.html,
+            "options": argument if action == "logs" and isinstance(argument, dict) else {},
+        }
         self.status = outcome.status
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -222,6 +276,10 @@ class TreeBrowser(anywidget.AnyWidget):
             self.select(path)
         elif kind == "refresh":
             self.refresh(path or None)
+        elif kind == "context":
+            self.use_context(str(content.get("context", "")))
+        elif kind == "namespace":
+            self.use_namespace(str(content.get("namespace", "")))
         elif kind == "action":
             self.act(str(content.get("action", "")), path or None, content.get("argument"))
 

@@ -76,7 +76,7 @@ def perform(cluster: Any, action: str, path: str, argument: Any = None) -> Outco
     if action == "describe":
         return Outcome(html=describe_html(cluster.describe(path)), status=f"describe {path}")
     if action == "logs":
-        return Outcome(text=str(cluster.logs(path, tail=500)), status=f"last 500 lines of {path}")
+        return _logs(cluster, path, argument if isinstance(argument, dict) else {})
     if action == "restart":
         cluster.restart(path)
         return Outcome(status=f"restarted {path} (rolling)")
@@ -91,6 +91,25 @@ def perform(cluster: Any, action: str, path: str, argument: Any = None) -> Outco
         cluster.delete(path, yes=True)  # the widget arms its button: a second click confirms
         return Outcome(status=f"deleted {path}", refresh_parent=True)
     return Outcome(status=f"unknown action {action}")
+
+
+def containers(cluster: Any, path: str) -> list[str]:
+    """The containers of the pod at `path` (init containers last), for the logs picker."""
+    spec = cluster.cat(path).get("spec") or {}
+    names = [c["name"] for c in spec.get("containers") or []]
+    return names + [c["name"] for c in spec.get("initContainers") or []]
+
+
+def _logs(cluster: Any, path: str, options: dict[str, Any]) -> Outcome:
+    """The last 500 lines, of one container (`container`), of its previous run
+    (`previous`), with the kubelet's timestamps (`timestamps`), as `kubectl logs` takes them."""
+    container = str(options.get("container") or "") or None
+    previous, timestamps = bool(options.get("previous")), bool(options.get("timestamps"))
+    text = cluster.logs(
+        path, tail=500, container=container, previous=previous, timestamps=timestamps
+    )
+    what = f"last 500 lines of {path}" + (f" ({container})" if container else "")
+    return Outcome(text=str(text), status=what + (", previous run" if previous else ""))
 
 
 def yaml_html(text: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 import signal
 import sys
 import threading
@@ -134,3 +136,30 @@ def test_the_reason_a_pod_died_is_in_the_task_error(backend_options, fn, memory,
     (error,) = frame["error"]
     assert frame["status"].iloc[0] == "lost"
     assert reason in error, error
+
+
+class Terminal(io.StringIO):
+    """stderr as a terminal: the live start line draws there with carriage returns."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_pods_that_start_show_one_live_line_with_the_reason(
+    backend_options, core_api, namespace, monkeypatch
+):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    # No GPU here: never scheduled. 15 s gives a busy scheduler time to say so (it says so at
+    # once on an idle cluster; the test then waits the 15 s, which is not asserted).
+    options = dict(backend_options, gpu=1, start_timeout=15)
+    with pytest.raises(BackendError, match="Unschedulable"):
+        kjupyter.run("1", n=2, **options)
+    drawn = terminal.getvalue()
+    *versions, last = drawn.split("\r\x1b[2K")[1:]  # one line redrawn in place
+    assert last.startswith("worker pods did not start after ") and last.endswith("\n"), last
+    assert all(v.startswith("starting 2 worker pods: 2 created, 0 scheduled") for v in versions)
+    assert not any("\n" in v for v in versions), versions  # never a scroll of lines
+    # said while it waits, not only at the end
+    assert any(re.search(r"Unschedulable: 0/\d+ nodes are available", v) for v in versions)
+    assert worker_pods(core_api, namespace) == []

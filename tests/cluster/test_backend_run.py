@@ -106,3 +106,10 @@ def test_each_pool_mounts_a_key_of_its_own(backend_options, core_api, namespace)
     from kjupyter.run import backends
 
     assert backends.current_session().secret.hex().encode() not in keys
+
+
+def test_the_summary_counts_the_time_pods_took_to_start(backend_options):
+    cold = kjupyter.run("RANK", n=2, **backend_options)
+    assert "s of it starting 2 pods): 2 ok" in cold.attrs["summary"], cold.attrs["summary"]
+    warm = kjupyter.run("RANK", n=2, **backend_options)  # the same pods: nothing started
+    assert "starting" not in warm.attrs["summary"], warm.attrs["summary"]

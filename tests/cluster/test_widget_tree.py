@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from kjupyter.widgets.tree import TreeBrowser
+from tests.cluster import waiting
 
 
 def message(widget: TreeBrowser, **content) -> None:
@@ -135,3 +136,74 @@ def test_an_open_directory_follows_the_cluster_until_it_is_closed(k8s, namespace
         assert tree._watches == {}  # closing a directory ends its watch
     finally:
         tree.close()
+
+
+def test_actions_the_identity_may_not_perform_are_disabled_with_the_verb(restricted, cluster):
+    namespace = cluster.restricted_namespace
+    tree = TreeBrowser(restricted, f"/namespaces/{namespace}")
+    try:
+        tree.select(f"/namespaces/{namespace}/secrets")
+        assert tree.actions == ["ls", "events"]
+        assert tree.denied == {"ls": "needs list on secrets"}  # events: allowed
+        tree.select(f"/namespaces/{namespace}/pods")
+        assert tree.denied == {}  # the restricted user may list pods
+        tree.select(f"/namespaces/{namespace}/deployments")
+        assert tree.denied == {"ls": "needs list on deployments.apps"}
+        assert tree.rights.reviews == 1  # one review for the namespace, however many taps
+        tree.refresh()
+        tree.select(f"/namespaces/{namespace}/secrets")
+        assert tree.rights.reviews == 2  # a refresh asks again
+    finally:
+        tree.close()
+
+
+def two_container_pod(core_api, namespace, image) -> str:
+    core_api.create_namespaced_pod(namespace, {
+        "metadata": {"name": "pair"},
+        "spec": {"restartPolicy": "Never", "containers": [
+            {"name": name, "image": image, "imagePullPolicy": "Never",
+             "command": ["python3", "-c", f"print('line from {name}')"]}
+            for name in ("first", "second")
+        ]},
+    })  # fmt: skip
+    waiting.pod_phase(core_api, namespace, "pair", {"Succeeded"})
+    return f"/namespaces/{namespace}/pods/pair"
+
+
+def test_logs_pick_a_container_timestamps_and_the_previous_run(k8s, cluster, core_api, namespace):
+    path = two_container_pod(core_api, namespace, cluster.worker_image)
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    try:
+        tree.select(path)
+        assert tree.containers == ["first", "second"]
+        tree.act("logs", path, {"container": "second", "timestamps": True})
+        stamp, _, line = tree.detail["text"].strip().partition(" ")
+        assert line == "line from second" and stamp.startswith("20") and "T" in stamp
+        assert tree.detail["options"] == {"container": "second", "timestamps": True}
+        tree.act("logs", path, {"container": "first", "previous": True})  # it never restarted
+        assert "previous terminated container" in tree.error and "\n" not in tree.error
+    finally:
+        tree.close()
+
+
+def test_contexts_and_namespaces_at_the_top_start_the_tree_over(
+    k8s, namespace, restricted, cluster
+):
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    try:
+        assert tree.namespace == namespace and {namespace, "default"} <= set(tree.namespaces)
+        assert tree.context == k8s.context and tree.context in tree.contexts
+        tree.select(f"/namespaces/{namespace}/pods")
+        tree.use_namespace("default")
+        assert tree.root == "/namespaces/default" and tree.selected == "" and tree.actions == []
+        assert "/namespaces/default/pods" in tree.nodes  # loaded at once
+        assert not any(p.startswith(f"/namespaces/{namespace}") for p in tree.nodes)
+        tree.use_context(k8s.context)
+        assert tree.root == f"/namespaces/{k8s.home}" and tree.error == ""
+    finally:
+        tree.close()
+    narrow = TreeBrowser(restricted, f"/namespaces/{cluster.restricted_namespace}")
+    try:  # may not list namespaces: it still has its own, and no error for it
+        assert narrow.namespaces == [cluster.restricted_namespace] and narrow.error == ""
+    finally:
+        narrow.close()

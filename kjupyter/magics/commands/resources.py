@@ -233,8 +233,13 @@ def restart_verb(context: MagicContext, args: list[str], cell: str | None) -> An
     parser.add_argument("path")
     parser.add_argument("--no-deps", action="store_true", help="restart only PATH, at once")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per unit")
+    parser.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
     options = parser.parse(args)
     cluster = current(context)
+    if options.dry_run:  # the units' plan (one row for a unit alone); nothing is changed
+        from kjupyter.units import overview
+
+        return overview.plan(cluster, "restart", options.path, alone=options.no_deps)
     if not options.no_deps:
         from kjupyter.units import control
 

@@ -1,4 +1,4 @@
-"""`%k8s critical-chain`, `start`, `stop`, `status`: workloads as systemd units.
+"""`%k8s units`, `critical-chain`, `blame`, `plot`, `start`, `stop`, `status`: systemd units.
 
 Dependencies are declared on a workload with the annotation
 `kjupyter.dev/requires: "deployments/db, statefulsets/cache"`.
@@ -18,7 +18,47 @@ def _unit_parser(name: str, description: str, timeout: bool = False) -> VerbPars
     parser.add_argument("unit", help="deploy/NAME, statefulset/NAME or a tree path")
     if timeout:
         parser.add_argument("--timeout", type=float, default=300.0, help="seconds per unit")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="show the plan in order; change nothing"
+        )
     return parser
+
+
+@verb("units", "every unit of the namespace: state, replicas, what it requires and is required by")
+def units_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = VerbParser("units", "List the units (deployments, statefulsets) as a DataFrame.")
+    parser.add_argument("-n", "--namespace", help="another namespace than the current one")
+    parser.add_argument(
+        "--dashboard", action="store_true", help="a live graph widget to tap and act on"
+    )
+    options = parser.parse(args)
+    if options.dashboard:
+        from kjupyter.widgets import dashboard
+
+        return dashboard(current(context), options.namespace)
+    from kjupyter.units import overview
+
+    return overview.units(current(context), options.namespace)
+
+
+@verb("blame", "the steps of a unit's critical chain, slowest first (a DataFrame)")
+def blame_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = _unit_parser("blame", "Steps of a unit's start-up chain by how long they took.")
+    parser.add_argument("--depth", type=int, default=3, help="levels of requirements counted")
+    options = parser.parse(args)
+    from kjupyter.units import overview
+
+    return overview.blame(current(context), options.unit, depth=options.depth)
+
+
+@verb("plot", "a Gantt chart of a unit's critical chain (its pods' start-up steps)")
+def plot_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    parser = _unit_parser("plot", "Draw a unit's start-up chain as a Gantt chart (SVG).")
+    parser.add_argument("--depth", type=int, default=3, help="levels of requirements drawn")
+    options = parser.parse(args)
+    from kjupyter.units import gantt
+
+    return gantt.plot(current(context), options.unit, depth=options.depth)
 
 
 @verb("critical-chain", "where a workload's start-up time went, pod phase by pod phase")
@@ -43,8 +83,10 @@ def start_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     In [1]: %k8s start deployments/web
     """
     options = _unit_parser("start", "Start a unit, its requirements first.", True).parse(args)
-    from kjupyter.units import control
+    from kjupyter.units import control, overview
 
+    if options.dry_run:
+        return overview.plan(current(context), "start", options.unit)
     return control.start(current(context), options.unit, timeout=options.timeout)
 
 
@@ -56,8 +98,10 @@ def stop_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     In [2]: %k8s start deployments/db
     """
     options = _unit_parser("stop", "Stop a unit, its dependents first.", True).parse(args)
-    from kjupyter.units import control
+    from kjupyter.units import control, overview
 
+    if options.dry_run:
+        return overview.plan(current(context), "stop", options.unit)
     return control.stop(current(context), options.unit, timeout=options.timeout)
 
 

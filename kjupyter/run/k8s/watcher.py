@@ -31,8 +31,11 @@ FATAL_WAITING = {
     "CreateContainerConfigError",
     "CreateContainerError",
     "RunContainerError",
+    "CrashLoopBackOff",  # only pods that restart (units) show it; worker pods never restart
 }
 WATCH_SECONDS = 240  # server-side timeout of one watch request; it is then renewed
+#: what a starting pod shows, in the order pods go through it (the live start line's counts)
+START_PHASES = ("created", "scheduled", "pulling", "running")
 
 
 @dataclass
@@ -80,6 +83,60 @@ def problem(pod: dict[str, Any]) -> tuple[str, bool]:
         reason = status.get("reason") or status.get("phase")
         return f"{reason}: {status.get('message', '')}".rstrip(": "), True
     return "", False
+
+
+def start_phase(pod: dict[str, Any]) -> str:
+    """Where a starting pod is: created, scheduled, pulling (sandbox and image), running.
+
+    "running" means what the backend and units wait for next: a container runs (readiness
+    is counted apart by those who need it). A pod not yet seen by any event is "created".
+    """
+    status = pod.get("status") or {}
+    containers = status.get("containerStatuses") or []
+    if status.get("phase") == "Running" and any(
+        (c.get("state") or {}).get("running") for c in containers
+    ):
+        return "running"
+    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    if conditions.get("PodScheduled") != "True":
+        return "created"
+    if conditions.get("PodReadyToStartContainers") == "True" or containers:
+        return "pulling"
+    return "scheduled"
+
+
+def start_counts(pods: list[dict[str, Any]]) -> dict[str, int]:
+    """How many of `pods` are in each of START_PHASES (every phase present, zeros too)."""
+    counts = dict.fromkeys(START_PHASES, 0)
+    for pod in pods:
+        counts[start_phase(pod)] += 1
+    return counts
+
+
+def stuck_reason(pod: dict[str, Any]) -> str:
+    """Why a workload's pod will not start however long one waits, or "".
+
+    Unlike `problem`, a container that ended is not final (a workload's pods restart), but
+    the kubelet's verdict on it is (CrashLoopBackOff, with how it last ended); a pod the
+    scheduler cannot place says the scheduler's message.
+    """
+    status = pod.get("status") or {}
+    for container in status.get("containerStatuses") or []:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in FATAL_WAITING:
+            text = f"{waiting['reason']}: {waiting.get('message') or ''}".rstrip(": ")
+            last = (container.get("lastState") or {}).get("terminated")
+            return text + (f" (it last ended: {exit_reason(last)})" if last else "")
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("reason") == "Unschedulable":
+            return f"Unschedulable: {condition.get('message', '')}".rstrip(": ")
+    return ""
+
+
+def is_ready(pod: dict[str, Any]) -> bool:
+    """The pod's Ready condition is True."""
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 def exit_reason(terminated: dict[str, Any]) -> str:
@@ -177,10 +234,17 @@ class PodWatcher:
                     return state
                 self.cond.wait(left)
 
-    def wait_started(self, names: list[str], timeout: float) -> dict[str, str]:
+    def wait_started(
+        self,
+        names: list[str],
+        timeout: float,
+        on_change: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> dict[str, str]:
         """Wait until every pod runs with an IP, or fails; return {name: reason} of failures.
 
         A pod still pending at the deadline fails with its last reason (Unschedulable...).
+        `on_change(pods as last seen)` is called after each event and once a second (a live
+        line of start progress), from the waiting thread; what it raises is ignored.
         """
         deadline = time.monotonic() + timeout
         failures: dict[str, str] = {}
@@ -204,6 +268,10 @@ class PodWatcher:
                             failures[name] = reason
                         else:
                             pending.append(name)
+                if on_change is not None:
+                    seen = [self.states[n].pod if n in self.states else {} for n in names]
+                    with contextlib.suppress(Exception):
+                        on_change(seen)
                 left = deadline - time.monotonic()
                 if not pending or failures or left <= 0:
                     break
@@ -218,6 +286,13 @@ class PodWatcher:
                     f"{timeout:g} s" + (f" ({reason})" if reason else "")
                 )
         return failures
+
+    def wait_synced(self, timeout: float) -> None:
+        """Return once the first list is in (every existing pod known); raise if it fails."""
+        with self.cond:
+            self.cond.wait_for(lambda: self._synced.is_set() or self.error, timeout)
+        if not self._synced.is_set():
+            raise KjupyterError(f"cannot list pods {self.selector}: {self.error or 'no answer'}")
 
     def stop(self) -> None:
         self._stopped.set()
@@ -243,7 +318,9 @@ class PodWatcher:
                     self._synced.set()
                 version = self._watch(path, version)
             except KjupyterError as err:
-                self.error = str(err)
+                with self.cond:
+                    self.error = str(err)
+                    self.cond.notify_all()
                 version = ""
                 self._stopped.wait(1.0)
             except Exception as err:  # a dropped stream: resume from the last version
@@ -291,6 +368,8 @@ class PodWatcher:
                 elif (pod.get("status") or {}).get("phase") in ("Failed", "Succeeded"):
                     state.gone = "pod ended: " + problem(pod)[0]
                 newly_gone = state.gone
+            if kind == "ADDED":  # created under our watch (our own pods are marked at POST)
+                state.seen.setdefault("created", now)
             _first_seen(state, now)
             self.cond.notify_all()
         if newly_gone:

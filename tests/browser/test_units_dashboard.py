@@ -1,0 +1,68 @@
+"""The units dashboard in a real browser: tap a unit, stop it, see its dependents stop first.
+
+Issue 11, Deliver 4: "the dashboard stops three units in order". The units' pods are never
+scheduled (a node selector nothing matches), so they cost nothing and stop at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.browser import notebook
+from tests.browser.test_tree_selection import pending_deployment
+
+
+def test_the_dashboard_stops_three_units_in_order(
+    page, lab, cluster, apps_api, namespace, tmp_path
+):
+    chain = {"db": "", "api": "deploy/db", "web": "deploy/api"}  # web -> api -> db
+    for name, requires in chain.items():
+        body = pending_deployment(name, 1, cluster.worker_image)
+        if requires:
+            body["metadata"]["annotations"] = {"kjupyter.dev/requires": requires}
+        apps_api.create_namespaced_deployment(namespace, body)
+    kubeconfig = notebook.namespaced_kubeconfig(cluster.kubeconfig, namespace, tmp_path)
+    name = f"units-{uuid.uuid4().hex[:6]}.ipynb"
+    notebook.write_notebook(lab, name, [
+        "%load_ext kjupyter",
+        f"%k8s connect --kubeconfig {kubeconfig}",
+        "%k8s units --dashboard",
+    ])  # fmt: skip
+    notebook.open_and_run_all(page, lab, name)
+    dashboard = page.locator(".kj-units")
+    dashboard.wait_for(timeout=60_000)
+
+    boxes = page.locator(".kj-unit")
+    expect(boxes).to_have_count(3, timeout=30_000)
+    columns = [page.locator(f'.kj-unit[data-unit="deployments/{n}"]') for n in chain]
+    xs = [box.bounding_box()["x"] for box in columns]
+    assert xs == sorted(xs) and len(set(xs)) == 3  # requirements left of what needs them
+
+    columns[0].click()  # db
+    expect(page.locator(".kj-unit.kj-selected")).to_have_attribute("data-unit", "deployments/db")
+    expect(page.locator(".kj-units-table")).to_contain_text("required by", timeout=30_000)
+    page.locator('.kj-units-action[data-verb="stop"]').click()
+    question = page.locator(".kj-units-question")
+    expect(question).to_have_text(
+        "stop deployments/web, then deployments/api, then deployments/db?", timeout=30_000
+    )
+    assert apps_api.read_namespaced_deployment("db", namespace).spec.replicas == 1  # armed only
+    page.locator('.kj-units-confirm[data-verb="stop"]').click()
+
+    steps = page.locator(".kj-units-step")
+    expect(steps).to_have_count(6, timeout=120_000)
+    assert steps.all_inner_texts() == [
+        f"{what} deployments/{unit}"
+        for unit in ("web", "api", "db")
+        for what in ("stopping", "stopped")
+    ]
+    for box in columns:  # the graph follows the cluster (watched, no refresh)
+        expect(box).to_have_attribute("data-state", "inactive", timeout=30_000)
+    for unit in chain:
+        assert apps_api.read_namespaced_deployment(unit, namespace).spec.replicas == 0
+    table = page.locator(".kj-units-table")  # the detail is read again once it is done
+    expect(table).not_to_contain_text("activating", timeout=30_000)
+    expect(table).to_contain_text("inactive")
+    notebook.shoot(dashboard, tmp_path, "units-dashboard.png")
