@@ -48,7 +48,7 @@ class TaskTable(anywidget.AnyWidget):
     _esm = HERE / "task_table.js"
     _css = HERE / "task_table.css"
 
-    rows = traitlets.List(traitlets.Any()).tag(sync=True)
+    rows = traitlets.List(traitlets.List()).tag(sync=True)
     counts = traitlets.Dict().tag(sync=True)
     done = traitlets.Bool(False).tag(sync=True)
     detail = traitlets.Dict().tag(sync=True)

@@ -31,11 +31,12 @@ class UnitsDashboard(anywidget.AnyWidget):
     _css = HERE / "units.css"
 
     namespace = traitlets.Unicode("").tag(sync=True)
-    units = traitlets.List(traitlets.Any()).tag(sync=True)
+    units = traitlets.List(traitlets.Dict()).tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
     detail = traitlets.Dict().tag(sync=True)
     armed = traitlets.Dict().tag(sync=True)  # {verb, unit, question} while a plan waits
-    steps = traitlets.List(traitlets.Any()).tag(sync=True)  # [{unit, what}] of the running or last action
+    # [{unit, what}] of the running or last action
+    steps = traitlets.List(traitlets.Dict()).tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
 

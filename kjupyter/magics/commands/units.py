@@ -26,6 +26,12 @@ def _unit_parser(name: str, description: str, timeout: bool = False) -> VerbPars
 
 @verb("units", "every unit of the namespace: state, replicas, what it requires and is required by")
 def units_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """The namespace's units as a DataFrame (unit, kind, state, replicas, ready, requires,
+    required by), or with --dashboard a live graph to tap: status, chain, start/stop/restart.
+
+    In [1]: %k8s units
+    In [2]: %k8s units --dashboard
+    """
     parser = VerbParser("units", "List the units (deployments, statefulsets) as a DataFrame.")
     parser.add_argument("-n", "--namespace", help="another namespace than the current one")
     parser.add_argument(
@@ -43,6 +49,11 @@ def units_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 @verb("blame", "the steps of a unit's critical chain, slowest first (a DataFrame)")
 def blame_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """The steps of a unit's start-up chain by how long they took, slowest first (as
+    `systemd-analyze blame`), as a DataFrame.
+
+    In [1]: %k8s blame deploy/web
+    """
     parser = _unit_parser("blame", "Steps of a unit's start-up chain by how long they took.")
     parser.add_argument("--depth", type=int, default=3, help="levels of requirements counted")
     options = parser.parse(args)
@@ -53,6 +64,11 @@ def blame_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 @verb("plot", "a Gantt chart of a unit's critical chain (its pods' start-up steps)")
 def plot_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """A unit's start-up chain as a Gantt chart (inline SVG, sub-second resolution), as
+    `systemd-analyze plot` draws the boot.
+
+    In [1]: %k8s plot deploy/web
+    """
     parser = _unit_parser("plot", "Draw a unit's start-up chain as a Gantt chart (SVG).")
     parser.add_argument("--depth", type=int, default=3, help="levels of requirements drawn")
     options = parser.parse(args)
