@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from kjupyter.cluster.operations import access
 from kjupyter.cluster.paths import Level
 from kjupyter.errors import KjupyterError
 
@@ -68,17 +69,7 @@ class Rights:
             if namespace in self._rules:
                 return self._rules[namespace]
         try:
-            review = self.cluster.connection.request(
-                "POST",
-                "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
-                body={
-                    "apiVersion": "authorization.k8s.io/v1",
-                    "kind": "SelfSubjectRulesReview",
-                    "spec": {"namespace": namespace},
-                },
-                action=f"review the rules in {namespace}",
-            )
-            status = review.get("status") or {}
+            status = access.rules_review(self.cluster, namespace)
             rules = None if status.get("incomplete") else list(status.get("resourceRules") or [])
         except KjupyterError:
             rules = None

@@ -61,8 +61,8 @@ def _replica_sets(deployment: dict[str, Any], sets: list[dict[str, Any]]) -> tup
     return new, old
 
 
-def replica_set(obj: dict[str, Any], related: dict[str, Any]) -> Sections:
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+def _owned_head(obj: dict[str, Any], spec: dict[str, Any]) -> Sections:
+    """The opening lines kubectl gives a ReplicaSet and a Job: name to its controller."""
     out = common.head(obj, created=False)
     out["Selector"] = common.selector(spec.get("selector"))
     out["Labels"] = common.labels(obj) or NONE
@@ -70,6 +70,12 @@ def replica_set(obj: dict[str, Any], related: dict[str, Any]) -> Sections:
     controller = common.controlled_by(obj)
     if controller:
         out["Controlled By"] = controller
+    return out
+
+
+def replica_set(obj: dict[str, Any], related: dict[str, Any]) -> Sections:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    out = _owned_head(obj, spec)
     out["Replicas"] = f"{status.get('replicas', 0)} current / {spec.get('replicas', 1)} desired"
     out["Pods Status"] = common.pods_status(related)
     out["Pod Template"] = template(spec.get("template") or {})
@@ -113,13 +119,7 @@ def _claim_template(claim: dict[str, Any]) -> Sections:
 
 def job(obj: dict[str, Any], related: dict[str, Any]) -> Sections:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    out = common.head(obj, created=False)
-    out["Selector"] = common.selector(spec.get("selector"))
-    out["Labels"] = common.labels(obj) or NONE
-    out["Annotations"] = common.annotations_of(obj) or NONE
-    controller = common.controlled_by(obj)
-    if controller:
-        out["Controlled By"] = controller
+    out = _owned_head(obj, spec)
     out["Parallelism"] = spec.get("parallelism", 1)
     out["Completions"] = spec.get("completions", "<unset>")
     out["Completion Mode"] = spec.get("completionMode", "NonIndexed")

@@ -19,10 +19,8 @@ VERBS = frozenset(
 )
 
 
-def rules(cluster: Cluster, namespace: Namespace) -> pd.DataFrame:
-    """SelfSubjectRulesReview as kubectl auth can-i --list shows it: one row per rule."""
-    import pandas as pd
-
+def rules_review(cluster: Cluster, namespace: str) -> dict[str, Any]:
+    """The status of a SelfSubjectRulesReview in `namespace` (resourceRules, incomplete)."""
     review = cluster.connection.request(
         "POST",
         "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
@@ -33,7 +31,14 @@ def rules(cluster: Cluster, namespace: Namespace) -> pd.DataFrame:
         },
         action=f"review the rules in {namespace}",
     )
-    status = review.get("status") or {}
+    return review.get("status") or {}
+
+
+def rules(cluster: Cluster, namespace: Namespace) -> pd.DataFrame:
+    """SelfSubjectRulesReview as kubectl auth can-i --list shows it: one row per rule."""
+    import pandas as pd
+
+    status = rules_review(cluster, namespace)
     rows = []
     for rule in status.get("resourceRules") or []:
         groups = rule.get("apiGroups") or [""]
