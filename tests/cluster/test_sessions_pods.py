@@ -25,7 +25,10 @@ def test_state_lives_across_cells_and_a_deleted_pod_is_rebuilt(backend_options, 
         before = s.pull("total")
         assert before == [3.0 + 0 + 3, 3.0 + 10 + 3]
 
-        core_api.delete_namespaced_pod(hosts[1], namespace, grace_period_seconds=0)
+        # Deleted as `kubectl delete pod` does (gracefully): the pod leaves the API only once
+        # its container is dead. A forced delete (grace 0) removes the object first, and the
+        # old worker could still answer the next pull (seen: 2 runs in 6).
+        core_api.delete_namespaced_pod(hosts[1], namespace)
         waiting.gone(core_api.list_namespaced_pod, namespace,
                      field_selector=f"metadata.name={hosts[1]}")  # fmt: skip
         assert s.pull("total") == before  # rebuilt by replaying its log on a new pod
