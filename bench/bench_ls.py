@@ -51,12 +51,12 @@ def main() -> None:
             fill(kubeconfig, namespace, options.pods)
         print(f"{options.pods} pods in {namespace} on {k.connection.server}")
         path, url = f"/namespaces/{namespace}/pods", f"/api/v1/namespaces/{namespace}/pods"
-        frame = k.ls(path, limit=options.page)
+        frame = k.ls(path, chunk_size=options.page)
         inproc = raw = float("inf")
         for _ in range(options.repeat):  # interleaved: both see the same load
             raw = min(raw, raw_table_seconds(k.connection, url, options.page))
             started = time.perf_counter()
-            k.ls(path, limit=options.page)
+            k.ls(path, chunk_size=options.page)
             inproc = min(inproc, time.perf_counter() - started)
         script = (
             "import kjupyter; "

@@ -50,7 +50,7 @@ k = kjupyter.connect(kubeconfig=sys.argv[1])
 k.ls("/namespaces/default/configmaps")  # imports and discovery: not the list's own cost
 before = int(open("/proc/self/statm").read().split()[1]) * 4  # resident now, KiB
 started = time.perf_counter()
-frame = k.ls(sys.argv[2], all_namespaces=sys.argv[3] == "1", limit=int(sys.argv[4]))
+frame = k.ls(sys.argv[2], all_namespaces=sys.argv[3] == "1", chunk_size=int(sys.argv[4]))
 seconds = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"rows": len(frame), "seconds": seconds, "before_kb": before,
@@ -191,7 +191,7 @@ def ls_rows(k, kubeconfig: str, kubectl: str, plural: str, namespace: str | None
     path = f"/namespaces/{namespace}/{plural}" if namespace else f"/namespaces/default/{plural}"
     url = f"/api/v1/namespaces/{namespace}/{plural}" if namespace else f"/api/v1/{plural}"
     label = f"ls {'-A ' if every else ''}{plural}"
-    frame = k.ls(path, all_namespaces=every, limit=options.page)
+    frame = k.ls(path, all_namespaces=every, chunk_size=options.page)
     inproc = raw = cpu = raw_cpu = float("inf")
     size = 0
     for _ in range(options.repeat):  # interleaved: both see the same load
@@ -199,7 +199,7 @@ def ls_rows(k, kubeconfig: str, kubectl: str, plural: str, namespace: str | None
         seconds, size = raw_table(k.connection, url, options.page)
         raw, raw_cpu = min(raw, seconds), min(raw_cpu, time.process_time() - cpu_started)
         started, cpu_started = time.perf_counter(), time.process_time()
-        k.ls(path, all_namespaces=every, limit=options.page)
+        k.ls(path, all_namespaces=every, chunk_size=options.page)
         inproc = min(inproc, time.perf_counter() - started)
         cpu = min(cpu, time.process_time() - cpu_started)  # the kernel's own work, both threads
     scope = ["-A"] if every else ["-n", str(namespace)]
@@ -242,7 +242,7 @@ def ls_rows(k, kubeconfig: str, kubectl: str, plural: str, namespace: str | None
 
 def verb_rows(k, kubeconfig: str, kubectl: str, namespace: str, options):
     """events and gc at that size (ps reads the backends' watch caches: no API call)."""
-    from kjupyter.run.k8s import admin
+    from kjupyter.run import kubernetes_admin as admin
 
     events = best(options.repeat, lambda: k.events(f"/namespaces/{namespace}"))
     kubectl_s = best(options.repeat, lambda: _quiet([kubectl, "--kubeconfig", kubeconfig, "get",

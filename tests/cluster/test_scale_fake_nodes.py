@@ -21,7 +21,8 @@ from kubernetes import watch
 
 from kjupyter.cluster import connection
 from kjupyter.cluster.operations import listing
-from kjupyter.run.k8s import admin, identity
+from kjupyter.run import kubernetes_admin as admin
+from kjupyter.run.k8s import identity
 from kjupyter.widgets.tree import TreeBrowser
 from tools.devcluster import kwok, layout
 
@@ -88,12 +89,12 @@ def test_ls_pages_through_every_pod_on_the_fake_nodes(k8s, namespace, running_po
     assert len(pages) == math.ceil(PODS / PAGE)
     assert sum(len(page["rows"]) for page in pages) == PODS
 
-    frame = k8s.ls("pods", wide=True, limit=PAGE)
+    frame = k8s.ls("pods", wide=True, chunk_size=PAGE)
     assert len(frame) == PODS and frame.index.is_unique
     assert set(frame["Status"]) == {"Running"}
     assert set(frame["Node"]) == set(fake_nodes[:PODS])  # spread over the fake nodes only
 
-    every = k8s.ls("pods", all_namespaces=True, limit=PAGE)
+    every = k8s.ls("pods", all_namespaces=True, chunk_size=PAGE)
     assert len(every.loc[namespace]) == PODS
 
 
@@ -127,7 +128,7 @@ def test_gc_deletes_only_the_leftover_workers_of_its_namespace(
         deleted = admin.gc(namespace, kubeconfig=cluster.kubeconfig, grace=0)
         assert sorted(deleted["name"]) == leftovers
         assert set(deleted["namespace"]) == {namespace}
-        assert len(k8s.ls("pods", limit=PAGE)) == PODS  # the namespace's other pods stay
+        assert len(k8s.ls("pods", chunk_size=PAGE)) == PODS  # the namespace's other pods stay
         kept = core_api.list_namespaced_pod(other).items
         assert [p.metadata.name for p in kept] == ["kjupyter-elsewhere"]
     finally:
