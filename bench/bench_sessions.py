@@ -190,7 +190,7 @@ def main() -> None:
         print(
             f"rebuild of rank 1 after SIGKILL   {rebuild['seconds']:.3f} s for "
             f"{rebuild['steps']} steps (the rendezvous environment, a cell, a 100 MB push, a "
-            f"busy cell; first run: {own:.3f} s, hashing the push included); worker start included"
+            f"busy cell; first run: {own:.3f} s, the push's send included); worker start included"
         )
 
 
