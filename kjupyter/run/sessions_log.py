@@ -53,9 +53,22 @@ class ReplayLog:
         return self.counter
 
     def record(self, step: Step, ranks: list[int]) -> None:
-        """`step` succeeded on `ranks`: replay it when one of them is rebuilt."""
+        """`step` succeeded on `ranks`: replay it when one of them is rebuilt.
+
+        A push or scatter makes the value steps just before it (back to the last cell) that
+        set only names it sets again needless: a replay ends in the same namespace without
+        them, and the kernel no longer keeps their values alive (100 MB a push, otherwise).
+        """
+        sets = _names_set(step)
         for rank in ranks:
-            self.ranks.setdefault(rank, []).append(step)
+            steps = self.ranks.setdefault(rank, [])
+            if sets:
+                at = len(steps)
+                while at and _names_set(steps[at - 1]):
+                    at -= 1
+                    if _names_set(steps[at]) <= sets:
+                        del steps[at]
+            steps.append(step)
 
     def steps(self, rank: int) -> list[Step]:
         """What built `rank`, in order."""
@@ -64,3 +77,13 @@ class ReplayLog:
     def blocker(self, rank: int) -> Step | None:
         """The first step of `rank` that may not be replayed, if any."""
         return next((s for s in self.ranks.get(rank, ()) if not s.replay), None)
+
+
+def _names_set(step: Step) -> frozenset[str]:
+    """The names a value step (push, scatter) sets; empty for a cell, which may read any."""
+    op = step.program.get("op")
+    if op == "push":
+        return frozenset(step.program["names"])
+    if op == "set":
+        return frozenset([step.program["name"]])
+    return frozenset()

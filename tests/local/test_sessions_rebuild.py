@@ -50,6 +50,19 @@ def test_killed_rank_is_rebuilt_by_replay_and_pull_gives_the_same(s, capsys):
     assert [r["rank"] for r in s.rebuilds] == [1] and s.rebuilds[0]["steps"] == 5  # environment + 4
 
 
+def test_a_rebuild_replays_only_the_last_of_values_pushed_again_before_any_cell(s):
+    s.px("seen = []", namespace={}, quiet=True)
+    s.push(w=1)
+    s.scatter("w", [10, 20])  # overwrites the push before a cell read it: the push is dropped
+    s.px("seen.append(w)", namespace={}, quiet=True)
+    s.push(w=3, v=4)
+    s.push(w=5)  # only w of the push before: that one stays (it sets v too)
+    kill(s, 1)
+    assert s.pull("w") == [5, 5] and s.pull("v") == [4, 4]
+    assert s.pull("seen") == [[[10]], [[20]]]  # each rank's block of the list
+    assert s.rebuilds[0]["steps"] == 6  # environment, cell, scatter, cell, push, push
+
+
 def test_the_cell_a_rank_died_in_runs_again_on_the_rebuilt_worker(s, tmp_path):
     s.px("x = RANK + 1", namespace={}, quiet=True)
     marker = str(tmp_path / "died")

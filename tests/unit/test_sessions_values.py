@@ -91,6 +91,35 @@ def test_replay_log_keeps_steps_per_rank_in_order_and_finds_the_blocker():
     assert log.blocker(0) is None and log.blocker(1) is side
 
 
+def test_replay_log_drops_a_value_step_that_a_later_one_overwrites_before_any_cell():
+    """Pushing or scattering a name again kept every old value alive in the kernel (100 MB a
+    push); a replay ends with the same namespace without the overwritten step."""
+    log = ReplayLog()
+
+    def value(op: str, *names: str) -> Step:
+        fields = {"names": dict.fromkeys(names, "key")} if op == "push" else {"name": names[0]}
+        return Step(log.next_number(), f"{op} {names}", {"op": op, **fields}, {})
+
+    def cell() -> Step:
+        return Step(log.next_number(), "cell", {"op": "cell"}, {})
+
+    old_big, part, read, big, both, big_again = (
+        value("push", "big"),
+        value("set", "part"),
+        cell(),
+        value("push", "big"),
+        value("push", "big", "part"),
+        value("set", "big"),
+    )
+    for step in (old_big, part, read, big):
+        log.record(step, [0])
+    assert log.steps(0) == [old_big, part, read, big]  # a cell read old_big: it stays
+    log.record(both, [0])  # overwrites big and part, which no cell read since they were set
+    assert log.steps(0) == [old_big, part, read, both]
+    log.record(big_again, [0])  # overwrites only big of `both`: `both` still sets part
+    assert log.steps(0) == [old_big, part, read, both, big_again]
+
+
 def test_describe_cell_names_it_by_its_first_line():
     assert describe_cell(3, "x = 1\n") == "cell 3 (`x = 1`)"
     assert describe_cell(4, "\nload()\nmore()") == "cell 4 (`load()…`)"
