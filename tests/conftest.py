@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,17 @@ STATE_HOME = Path(
     os.environ.get("KJUPYTER_DEVCLUSTER_HOME", Path.home() / ".cache" / "kjupyter-devcluster")
 )
 TEST_LABEL = "kjupyter.dev/test"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C raises KeyboardInterrupt here, however the suite was started.
+
+    A shell without job control starts a background command (`make test &`) with SIGINT
+    ignored, and Python then keeps it ignored: every test that interrupts a cell or a command
+    (as a notebook user's Ctrl-C does) would wait out its timeout instead.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @dataclass(frozen=True)
