@@ -130,8 +130,11 @@ def test_exec(k8s, web):
     assert result.stdout.strip() == "42" and result.exit_code == 3
     echoed = k8s.exec(f"pods/{web[0]}", "cat", stdin="through stdin")
     assert echoed.stdout == "through stdin" and echoed.ok
+    hostname = ["python3", "-c", "import socket; print(socket.gethostname())"]
+    picked = k8s.exec("deploy/web", hostname)  # in one of its pods, as kubectl picks
+    assert picked.ok and picked.stdout.strip() in web
     with pytest.raises(BadPath, match="exec needs one pod"):
-        k8s.exec("deploy/web", "true")
+        k8s.exec("configmaps", "true")
 
 
 def test_top_reads_the_metrics_api(k8s, web, cluster):
