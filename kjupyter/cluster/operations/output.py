@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.kinds import Kind
 from kjupyter.cluster.objects import KubeObject, Text, redact
+from kjupyter.cluster.operations import getting, listing
 from kjupyter.cluster.paths import Level, Location
 from kjupyter.errors import BadArgument, BadPath, NotFound
 
@@ -31,16 +32,14 @@ def objects(
     all_namespaces: bool = False,
 ) -> tuple[Kind, list[dict[str, Any]], bool]:
     """(kind, the whole objects at `location`, whether it named one object)."""
-    from kjupyter.cluster.operations import listing, reading
-
     if location.level is Level.NAMESPACE and not all_namespaces:
-        return cluster.discovery.lookup("namespaces"), [reading.get_object(cluster, location)], True
+        return cluster.discovery.lookup("namespaces"), [getting.get_object(cluster, location)], True
     if location.level not in (Level.KIND, Level.MATCH, Level.OBJECT) or location.sub:
         raise BadPath(f"{location.path} holds kinds, not objects; name a kind (pods, deploy)")
     kind = location.kind
     assert kind is not None
     if location.level is Level.OBJECT and not all_namespaces:
-        return kind, [reading.get_object(cluster, location)], True
+        return kind, [getting.get_object(cluster, location)], True
     namespace = None if all_namespaces else location.namespace
     found = listing.objects(cluster, kind, namespace, selector)
     if location.level is Level.MATCH:

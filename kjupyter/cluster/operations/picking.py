@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster import selectors
 from kjupyter.cluster.kinds import Name
+from kjupyter.cluster.operations import getting, listing
 from kjupyter.cluster.paths import POD_OWNERS, Level, Location
 from kjupyter.errors import NotFound
 
@@ -29,9 +30,7 @@ def owns_pods(location: Location) -> bool:
 
 def pod_of(cluster: Cluster, location: Location) -> Location:
     """The location of the pod kubectl would pick for a workload (or service) path."""
-    from kjupyter.cluster.operations import listing, reading
-
-    owner = reading.get_object(cluster, location)
+    owner = getting.get_object(cluster, location)
     pods = cluster.discovery.lookup("pods")
     found = listing.objects(cluster, pods, location.namespace, selectors.from_spec(owner))
     found = [p for p in found if not (p.get("metadata") or {}).get("deletionTimestamp")]

@@ -256,9 +256,6 @@ def _logs_of_pods(
 ) -> Text:
     """kubectl logs with -l, --all-containers or --prefix: pod after pod, container after
     container, in kubectl's order (pods by name; init, then app containers)."""
-    from kjupyter.cluster.operations import listing
-    from kjupyter.cluster.operations.execution import default_container
-
     pods_kind = cluster.discovery.lookup("pods")
     kind = location.kind
     namespace = location.namespace
@@ -280,7 +277,7 @@ def _logs_of_pods(
             names = [c["name"] for key in ("initContainers", "containers", "ephemeralContainers")
                      for c in spec.get(key) or []]  # fmt: skip
         else:
-            names = [container or default_container(pod) or ""]
+            names = [container or execution.default_container(pod) or ""]
         for each in names:
             data = cluster.connection.request(
                 "GET",
