@@ -73,6 +73,8 @@ CONNECT_TIMEOUT = 30.0  # s from "running" to a worker that answers (python star
 PROBE_TIMEOUT = 1.0  # s the auto mode gives a pod IP to answer before using port-forward
 RETRY = 0.02  # s between connection attempts to a starting worker
 EXIT_WAIT = 3.0  # s a lost worker's pod gets to show why it ended (OOMKilled, exit code)
+#: s a worker whose pod is being deleted gets to send its last results and close its channel
+LEAVE_GRACE = podspec.TERMINATION_GRACE + 1.0
 
 #: every live backend, so `ps`, `timeline` and `gc` can find pods by name
 LIVE: list[KubernetesBackend] = []
@@ -348,14 +350,24 @@ class KubernetesBackend(Backend):
         )
 
     def _pod_gone(self, name: str, reason: str) -> None:
-        """Watch thread: a pod of ours went away; wake the engine by ending its channel."""
+        """Watch thread: a pod of ours went away; wake the engine by ending its channel.
+
+        A pod being deleted still runs: its worker, on SIGTERM, sends what it finished and
+        exits, and the engine sees the end of its channel. Cutting the channel at the first
+        event instead lost those results, and with them the engine's only way to tell which
+        task was running (it then charged the attempt to a finished one; seen in CI). The
+        channel is cut only if the worker has not closed it within `LEAVE_GRACE` s.
+        """
         with self._lock:
             worker = self.workers.get(name)
-        if worker is not None:
-            with contextlib.suppress(OSError):
-                # shutdown, not close: the engine's selector still holds the descriptor and
-                # must see it readable (end of stream) to lose the worker and retry its tasks.
-                worker.channel.sock.shutdown(socket.SHUT_RDWR)
+        if worker is None:
+            return
+        if reason.startswith("pod ended"):
+            _end_channel(worker)  # the container has exited: nothing more can come
+            return
+        timer = threading.Timer(LEAVE_GRACE, _end_channel, (worker,))
+        timer.daemon = True
+        timer.start()
 
     # -- connecting -------------------------------------------------------------------------
     def _connect(self, name: str, session: Session) -> Worker:
@@ -454,3 +466,11 @@ def _settle(pool: ThreadPoolExecutor) -> None:
             return
         except KeyboardInterrupt:
             continue
+
+
+def _end_channel(worker: Worker) -> None:
+    """Wake the engine: it sees the channel readable (at its end) and loses the worker."""
+    with contextlib.suppress(OSError):
+        # shutdown, not close: the engine's selector still holds the descriptor and must see
+        # it readable (end of stream) to lose the worker and retry its tasks.
+        worker.channel.sock.shutdown(socket.SHUT_RDWR)

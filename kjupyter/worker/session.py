@@ -383,6 +383,31 @@ class Session:
             assert main is not None  # (the main thread has started)
             signal.pthread_kill(main, signal.SIGINT)
 
+    def _on_terminate(self, signum: int, frame: Any) -> None:
+        """SIGTERM (the worker's pod is being deleted): leave, from a thread of its own.
+
+        Why a thread: the handler runs on the main thread between two of the task's steps,
+        possibly inside `add_result` holding the results lock; the thread waits for it.
+        Why at all: a pod's first process ignores SIGTERM unless it handles it, and would
+        then die at SIGKILL with its finished results unsent.
+        """
+        threading.Thread(target=self._leave, name="kjupyter-leaving", daemon=True).start()
+
+    def _leave(self) -> None:
+        """Send what is finished and the output so far, then end the process (and its tasks).
+
+        The kernel takes the first task it has no result for as the one that was running;
+        that is right only once every finished result has reached it.
+        """
+        with contextlib.suppress(Exception):
+            self.stdout.flush()
+            self.stderr.flush()
+            self.send_results()
+        print("kjupyter worker: terminated (SIGTERM); results sent", file=sys.__stderr__)
+        if self.leads_group:
+            end_process_group()
+        os._exit(128 + signal.SIGTERM)
+
     def _on_interrupt(self, signum: int, frame: Any) -> None:
         """SIGINT on the main thread: interrupt the running task only if it was cancelled.
 
@@ -436,12 +461,14 @@ class Session:
         reader = threading.Thread(target=self.read_loop, name="kjupyter-reader", daemon=True)
         flusher = threading.Thread(target=self.flush_loop, name="kjupyter-flusher", daemon=True)
         previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        previous_term = signal.signal(signal.SIGTERM, self._on_terminate)
         reader.start()
         flusher.start()
         try:
             self.main_loop()
         finally:
             signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGTERM, previous_term)
             self.finished.set()
             self.flush_soon.set()
             with self.cond:

@@ -149,3 +149,29 @@ def test_the_task_a_worker_died_in_is_charged_not_one_that_finished_before_it(tm
     assert list(frame["value"]) == list(range(100))
     assert frame.loc[40, "attempts"] == 2  # it ran twice
     assert list(frame["attempts"].drop(40)) == [1] * 99  # the others ran once, even 0..39
+
+
+def test_a_worker_terminated_mid_batch_sends_what_it_finished(tmp_path):
+    """SIGTERM (a pod being deleted) while results of earlier tasks in the batch wait unsent.
+
+    Before the worker handled SIGTERM it died with them, and the engine charged the attempt
+    to the first of them, a task that had finished; the one running was charged nothing.
+    """
+    marker = str(tmp_path / "terminated")
+
+    def terminate_once(x):
+        import os
+        import signal
+        import time
+
+        if x == 40 and not os.path.exists(marker):
+            open(marker, "w").close()
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(60)  # the worker ends here, from its SIGTERM handler
+        return x
+
+    frame = kjupyter.map(terminate_once, range(80), workers=1, chunksize=80, quiet=True)
+    assert list(frame["status"].unique()) == ["ok"]
+    assert list(frame["value"]) == list(range(80))
+    assert frame.loc[40, "attempts"] == 2  # ran twice: the death was charged to it
+    assert list(frame["attempts"].drop(40)) == [1] * 79  # the others ran once

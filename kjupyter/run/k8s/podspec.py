@@ -19,6 +19,9 @@ from typing import Any
 from kjupyter.run.k8s import identity
 from kjupyter.run.k8s.options import PodOptions, toleration
 
+#: s between a worker pod's SIGTERM and its SIGKILL (the worker sends its results and ends)
+TERMINATION_GRACE = 2
+
 PORT = 7777
 SECRET_DIR = "/var/run/kjupyter"
 SECRET_KEY = "session-key"
@@ -59,7 +62,7 @@ def worker_pod(
         container["resources"] = resources
     spec: dict[str, Any] = {
         "restartPolicy": "Never",
-        "terminationGracePeriodSeconds": 2,
+        "terminationGracePeriodSeconds": TERMINATION_GRACE,
         "enableServiceLinks": False,
         "automountServiceAccountToken": bool(options.service_account),
         "containers": [container],
