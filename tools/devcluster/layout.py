@@ -10,6 +10,9 @@ KUBERNETES_VERSION = "v1.36.3"
 ETCD_VERSION = "v3.6.16"
 NODE_NAME = "kjupyter-node"
 BRIDGE = "kjbr0"
+#: the bridge's own MAC, set once: a bridge left to choose takes its lowest port's, so every
+#: pod that starts or ends could move the pods' gateway to a new MAC (see network.up)
+BRIDGE_MAC = "02:6b:6a:62:72:30"  # locally administered; "kjbr0"
 POD_CIDR = "10.244.0.0/24"
 NODE_IP = "10.244.0.1"  # the pod bridge's gateway doubles as the node IP (loopback is refused)
 SERVICE_CIDR = "10.96.0.0/24"

@@ -28,6 +28,11 @@ def up() -> None:
     addresses = run(["ip", "-o", "addr", "show", "dev", layout.BRIDGE]).stdout
     if f" {layout.NODE_IP}/" not in addresses:
         run(["ip", "addr", "add", f"{layout.NODE_IP}/{prefix}", "dev", layout.BRIDGE])
+    # A fixed address: a bridge left to choose takes its lowest port's MAC and changes it
+    # when a pod's veth joins or leaves. Pods keep the old gateway MAC in their ARP cache,
+    # and what they send to this host is dropped until it expires: a worker pod connected
+    # to while another pod started had its handshake reply lost for 10 s (seen here).
+    run(["ip", "link", "set", layout.BRIDGE, "address", layout.BRIDGE_MAC])
     run(["ip", "link", "set", layout.BRIDGE, "up"])
     if _quiet(["iptables", "-w", "-n", "-L", CHAIN]) != 0:
         run(["iptables", "-w", "-N", CHAIN])
