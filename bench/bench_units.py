@@ -33,12 +33,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_scale import cleanup
+
 from tools.devcluster import kwok, layout, processes
 
 STATE = Path.home() / ".cache" / "kjupyter-devcluster" / "state" / "cluster.json"
 
 
 def median_time(call: Callable[[], object], repeat: int) -> float:
+    """The median of `repeat` timed calls, after one untimed (imports, first connection)."""
+    call()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -157,28 +161,13 @@ def main() -> None:
             repeat), f"kubectl get pods -l {pods_get:.3f} s"))  # fmt: skip
     finally:
         if not options.keep:
-            core.delete_namespace(namespace)
-            processes.wait_for(
-                "bench namespace deleted", lambda: _gone(core, namespace), 600
-            )  # while KWOK still runs: its pods need their "kubelet" to go
+            cleanup(k, kubeconfig, [namespace])  # while KWOK runs: its pods need their "kubelet"
             kwok.set_fake_nodes(lay, 0, log=lambda *_: None)
         k.close()
     width = max(len(r[0]) for r in rows) if rows else 10
     print(f"\n{'row (median of ' + str(options.repeat) + ')':<{width}}  {'s':>8}  baseline")
     for name, seconds, note in rows:
         print(f"{name:<{width}}  {seconds:8.3f}  {note}")
-
-
-def _gone(core, namespace: str) -> bool:
-    from kubernetes import client
-
-    try:
-        core.read_namespace(namespace)
-        return False
-    except client.ApiException as err:
-        if err.status != 404:
-            raise
-        return True
 
 
 if __name__ == "__main__":
