@@ -9,6 +9,8 @@ In a fresh namespace (deleted at the end), for each path (pod-ip, port-forward):
   * warm round trip of one trivial task on one worker, at the channel (work -> done) and
     through `kjupyter.map(f, [x])` (the whole API, DataFrame and all): median and p99;
   * map of 5,000 trivial tasks over 4 warm pods: tasks/s;
+  * beside them, the physical limits by pod IP: a one-byte TCP ping-pong between the kernel
+    and a pod, and one pod streaming 100 MB to the kernel, both with no kjupyter in the way;
   * gather of 100 MB (4 tasks x 25 MB) as numpy arrays and as bytes: MB/s. Arrays land in
     pooled receive buffers (reused once the previous results are dropped); bytes need fresh
     memory, whose first touch alone runs at ~1.2 GB/s on these VMs.
@@ -111,6 +113,10 @@ def round_trip_figures(figures: dict[str, float], backend, options: dict, round_
         api_times.append(time.perf_counter() - start)
     figures["round trip, kjupyter.map, median (ms)"] = statistics.median(api_times) * 1e3
     figures["round trip, kjupyter.map, p99 (ms)"] = percentile(api_times, 0.99) * 1e3
+    if options.get("reach") == "pod-ip":
+        figures["raw TCP ping-pong, no kjupyter, median (ms)"] = raw_tcp_round_trip(options)
+    else:
+        figures["raw TCP ping-pong, no kjupyter, median (ms)"] = float("nan")
 
 
 def numpy_block(size: int):
@@ -146,6 +152,50 @@ def stream_to(host: str, port: int, size: int) -> int:
         for _ in range(size // len(block)):
             sock.sendall(block)
     return size
+
+
+def echo_to(host: str, port: int, count: int) -> int:
+    """On a worker: echo `count` one-byte messages back over plain TCP (the physical limit)."""
+    import socket
+
+    with socket.create_connection((host, port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(count):
+            sock.sendall(sock.recv(1))
+    return count
+
+
+def raw_tcp_round_trip(options: dict, count: int = 2000) -> float:
+    """Median ms of a one-byte ping-pong between the kernel and a pod over plain TCP."""
+    import socket
+    import threading
+
+    import kjupyter
+
+    host = json.loads(STATE.read_text()).get("node_ip", "10.244.0.1")
+    listener = socket.create_server((host, 0))
+    port = listener.getsockname()[1]
+    times: list[float] = []
+
+    def ping() -> None:
+        conn, _ = listener.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(count):
+            start = time.perf_counter()
+            conn.sendall(b"x")
+            conn.recv(1)
+            times.append(time.perf_counter() - start)
+        conn.close()
+
+    thread = threading.Thread(target=ping)
+    thread.start()
+    echo = lambda target: echo_to(*target)  # noqa: E731 - shipped to the worker as is
+    kjupyter.map(
+        echo, [(host, port, count)], workers=1, values=True, quiet=True, progress=False, **options
+    )
+    thread.join()
+    listener.close()
+    return statistics.median(times) * 1e3
 
 
 def raw_tcp_rate(options: dict, size: int = 100 << 20) -> float:
@@ -235,7 +285,7 @@ def main() -> None:
     names = list(next(iter(results.values())))
     print(f"{'':42}" + "".join(f" {reach:>14}" for reach in results))
     for name in names:
-        print(f"{name:42}" + "".join(f" {r[name]:14.2f}" for r in results.values()))
+        print(f"{name:42}" + "".join(f" {r[name]:14.3f}" for r in results.values()))
 
 
 if __name__ == "__main__":
