@@ -84,7 +84,8 @@ class Session:
             raise
         self.log = ReplayLog()
         self.lost: dict[int, str] = {}  # rank -> the one line saying why
-        self.rebuilds: list[dict[str, Any]] = []  # rank, steps, seconds of each rebuild
+        # Each rebuild's rank, steps, seconds, and the seconds of it spent starting workers.
+        self.rebuilds: list[dict[str, Any]] = []
         self.closed = False
         self.cancel_grace = 2.0
         self.environment: dict[str, Any] = {}
@@ -426,8 +427,9 @@ class Session:
             return False
         start = time.monotonic()
         steps = self.log.steps(rank)
+        starting = [0.0]  # seconds spent starting replacement workers (pods)
         for attempt in range(1, REBUILD_ATTEMPTS + 1):
-            failed = self._replay(rank, steps)
+            failed = self._replay(rank, steps, starting)
             if failed is None:
                 break
             step, task = failed
@@ -440,16 +442,25 @@ class Session:
                 return False
             # The replacement died (not the replayed code failing): start over on another.
         seconds = time.monotonic() - start
-        self.rebuilds.append({"rank": rank, "steps": len(steps), "seconds": seconds})
+        self.rebuilds.append(
+            {"rank": rank, "steps": len(steps), "seconds": seconds, "start": starting[0]}
+        )
         print(
             f"session {self.name!r}: rank {rank} rebuilt on {self.workers[rank].name}: "
             f"replayed {len(steps)} steps in {seconds:.2f} s"
         )
         return True
 
-    def _replay(self, rank: int, steps: list[Step]) -> tuple[Step, Task] | None:
-        """Replay `steps` on a new worker for `rank`; the step and task that failed, if any."""
+    def _replay(
+        self, rank: int, steps: list[Step], starting: list[float]
+    ) -> tuple[Step, Task] | None:
+        """Replay `steps` on a new worker for `rank`; the step and task that failed, if any.
+
+        `starting[0]` grows by the time the new worker took to start (said by `rebuilds`).
+        """
+        began = time.monotonic()
         self.workers[rank] = self.pool.spawn(1)[0]
+        starting[0] += time.monotonic() - began
         for step in steps:
             tasks, interrupted = self._run(step, [rank], None)
             if interrupted:
