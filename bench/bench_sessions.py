@@ -192,6 +192,7 @@ def rebuild_row(s: Any, kill: Callable[[Any, int], None], start_of: Callable[[An
     kill(s, 1)
     s.pull("x")  # finds rank 1 dead and rebuilds it
     rebuild = s.rebuilds[-1]
+    rebuild.setdefault("start", 0.0)  # trees before it was recorded (a before/after run)
     goal = own + rebuild["start"] + 1.0
     verdict = "met" if rebuild["seconds"] <= goal else "MISSED"
     return (
