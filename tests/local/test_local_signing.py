@@ -286,3 +286,26 @@ def test_a_tcp_worker_refuses_plain_frames_and_unsigned_ones_and_serves_the_next
         _, stderr = proc.communicate(timeout=30)
     assert "wants plain" in stderr and "signature check" in stderr, stderr
     assert "Traceback" not in stderr, stderr
+
+
+def test_a_local_session_talks_plain_frames_to_spawned_and_forked_workers(monkeypatch):
+    import kjupyter
+    from kjupyter.run import forkserver
+
+    from .conftest import wait_for
+
+    def parents(s) -> list[int]:
+        return s.px("import os\nos.getppid()", namespace={}, values=True, progress=False)
+
+    monkeypatch.setenv("KJUPYTER_FORK_SERVER", "0")
+    forkserver.shutdown()
+    with kjupyter.session(n=1, backend="local", name="spawned") as s:
+        assert parents(s) == [os.getpid()]
+        assert [w.channel.plain for w in s.workers] == [True]
+    monkeypatch.delenv("KJUPYTER_FORK_SERVER")
+    server = forkserver.warm_up(sys.executable)
+    assert server is not None
+    wait_for(lambda: server.pid is not None, what="the fork server to be ready")
+    with kjupyter.session(n=2, backend="local", name="forked") as s:
+        assert parents(s) == [server.pid, server.pid]
+        assert [w.channel.plain for w in s.workers] == [True, True]
