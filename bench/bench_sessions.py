@@ -65,18 +65,12 @@ def ms(measured: list[float]) -> str:
 
 def engine_map(items: int, n: int) -> str:
     """The engine's own round trip: `items` tasks, chunks of one, on as many workers."""
-    kjupyter.map(trivial, range(items), workers=items, chunksize=1, values=True, quiet=True)
+    options = {"workers": items, "chunksize": 1, "values": True, "quiet": True}
+    options["backend"] = "local"  # whatever KJUPYTER_IMAGE & co. make the default
+    kjupyter.map(trivial, range(items), **options)
 
     def once() -> None:
-        kjupyter.map(
-            trivial,
-            range(items),
-            workers=items,
-            chunksize=1,
-            values=True,
-            quiet=True,
-            progress=False,
-        )
+        kjupyter.map(trivial, range(items), progress=False, **options)
 
     return ms(timings(once, n))
 
