@@ -144,6 +144,7 @@ def session_rows(s: Any, n: int, reps: int, size: int) -> dict[str, list[float]]
         gather_cpu.append(time.process_time() - cpu)
         assert joined.nbytes == size  # the gather is real, not a figure of nothing
         del joined
+    assert all(np.array_equal(v, array) for v in s.pull("big"))  # and so is the last push
     rows.update(push=push_rates, push_cpu=push_cpu, gather=gather_rates, gather_cpu=gather_cpu)
     return rows
 
