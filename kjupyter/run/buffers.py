@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 POOL_MIN = 1 << 20  # frames from this size on are read into pooled buffers
-POOL_BYTES = 256 << 20  # most memory the pool keeps (in use or free)
+POOL_BYTES = 256 << 20  # most free memory the pool keeps for reuse
 POOL_IDLE = 30.0  # s a free pooled buffer is kept without being reused
+POOL_BUFFERS = 64  # most buffers the pool tracks (in use or free): each take scans them
 
 
 class BufferPool:
@@ -24,7 +25,11 @@ class BufferPool:
     read into a new buffer moves at ~0.7 GB/s, into reused memory at 3-5 GB/s. A pooled
     buffer is handed out as a view; the values unpickled from it (numpy arrays, say) keep it
     referenced, so it is reused only when its reference count shows that nothing but the
-    pool holds it. Buffers not reused for `POOL_IDLE` seconds are dropped.
+    pool holds it. `limit` bounds the *free* memory kept (a buffer in use is held by its
+    value anyway): a value pushed again and again needs two buffers alive at once, and
+    with the limit on all of them a second 100 MB buffer beside a scattered block was
+    never kept, so every other push paid fresh pages. Free buffers beyond the limit, or not
+    reused for `POOL_IDLE` seconds, are dropped.
     """
 
     def __init__(self, limit: int = POOL_BYTES) -> None:
@@ -49,18 +54,32 @@ class BufferPool:
             if best >= 0:
                 self._last_used[best] = now
                 return memoryview(self._buffers[best])[:n]
-            self._drop_idle(now)
             capacity = _size_class(n)
+            self._trim(now, self.limit)
             buf = bytearray(capacity)
-            if sum(map(len, self._buffers)) + capacity <= self.limit:
+            if len(self._buffers) < POOL_BUFFERS:
                 self._buffers.append(buf)
                 self._last_used.append(now)
             return memoryview(buf)[:n]
 
-    def _drop_idle(self, now: float) -> None:
-        for i in reversed(range(len(self._buffers))):
-            if now - self._last_used[i] > POOL_IDLE and sys.getrefcount(self._buffers[i]) == 2:
-                del self._buffers[i], self._last_used[i]
+    def _trim(self, now: float, limit: int) -> None:
+        """Drop free buffers idle too long, then the oldest free ones beyond `limit` bytes."""
+        free = [i for i in range(len(self._buffers)) if sys.getrefcount(self._buffers[i]) == 2]
+        kept = sum(len(self._buffers[i]) for i in free)
+        drop = set()
+        for i in sorted(free, key=self._last_used.__getitem__):  # the oldest first
+            if kept > limit or now - self._last_used[i] > POOL_IDLE:
+                kept -= len(self._buffers[i])
+                drop.add(i)
+        if drop:
+            keep = [i for i in range(len(self._buffers)) if i not in drop]
+            self._buffers = [self._buffers[i] for i in keep]
+            self._last_used = [self._last_used[i] for i in keep]
+
+    def free_bytes(self) -> int:
+        """Bytes of pooled buffers nothing but the pool holds."""
+        with self._lock:
+            return sum(len(b) for b in self._buffers if sys.getrefcount(b) == 3)
 
     def clear(self) -> None:
         """Forget every pooled buffer (those in use live on with their users)."""

@@ -11,8 +11,8 @@ The handshake (protocol 3) lets nothing about a worker out before its peer prove
     kernel → worker   proof = HMAC-SHA256(frame key, "kjupyter-kernel-proof")
 
 `GREETING` carries the protocol version, so two kjupyter versions that cannot talk say so at
-once, on both sides; `mode` says whether frames are sealed (encrypted) or only signed, and both
-ends must agree. The frame key is derived from the session secret and both openings (a
+once, on both sides; `mode` says whether frames are sealed (encrypted), signed, or plain, and
+both ends must agree. The frame key is derived from the session secret and both openings (a
 flipped mode byte fails the proof; frames recorded on one connection are refused on any
 other). A worker reads at most those fixed 21 + 32 bytes from an unproven peer, under a
 deadline, and answers nothing but its own opening (and `wire.REFUSAL` when the proof fails):
@@ -21,6 +21,16 @@ its hello goes out only after the proof.
 Sealing is the default wherever the socket is TCP (a pod IP, a peer elsewhere); a unix socket
 (a local worker's socketpair) stays signed-only unless asked. The port-forward bridge hands
 the kernel a socketpair end, so its backend asks for sealing explicitly.
+
+*Plain* frames (mode `P`: neither signed nor checked, either way) are only for a socketpair
+the operating system vouches for at both ends: the kernel offers them on a unix socketpair
+it made itself (SO_PEERCRED names this process) when told its peer is its own child
+(`verify_inbound=False`), and a worker takes the offer only when it was told the same
+(`private=True`: SO_PEERCRED names its parent, see `kjupyter.worker.__main__.peer_is_parent`);
+any other worker answers `S` and verifies every frame, and the kernel then signs. Nobody but
+the two processes can write into such a socket, so a MAC there only costs time: Poly1305 over
+every large value at both ends (~44 ms per 100 MB pushed, measured). The key proof still runs:
+a worker of another notebook's pool is still refused.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ import hmac
 import os
 import select
 import socket
+import struct
 import threading
 import time
 from typing import Any, Literal
@@ -40,7 +51,8 @@ from kjupyter.run import messages, wire
 Role = Literal["kernel", "worker"]
 NONCE_SIZE = 16
 GREETING = b"KJC" + bytes([messages.PROTOCOL])
-SEALED, SIGNED = b"E", b"S"  # the mode byte after the greeting
+SEALED, SIGNED, PLAIN = b"E", b"S", b"P"  # the mode byte after the greeting
+MODE_NAMES = {SEALED: "encrypted", SIGNED: "signed-only", PLAIN: "plain (private socketpair)"}
 OPENING_SIZE = len(GREETING) + 1 + NONCE_SIZE
 PROOF_SIZE = 32
 HANDSHAKE_TIMEOUT = 10.0  # s a worker gives an unproven peer to finish the handshake
@@ -66,6 +78,23 @@ def sealed_by_default(sock: socket.socket) -> bool:
     return sock.family in (socket.AF_INET, socket.AF_INET6)
 
 
+def made_here(sock: socket.socket) -> bool:
+    """True for a unix socketpair end this process created (Linux SO_PEERCRED names us).
+
+    Its other end is then held only by processes this one handed it to: for the kernel, its
+    own workers. A connected unix socket names its peer instead; TCP has no credentials.
+    """
+    peercred = getattr(socket, "SO_PEERCRED", None)
+    if sock.family != socket.AF_UNIX or peercred is None:
+        return False
+    try:
+        creds = sock.getsockopt(socket.SOL_SOCKET, peercred, struct.calcsize("3i"))
+    except OSError:
+        return False
+    pid, uid, _ = struct.unpack("3i", creds)
+    return bool(pid == os.getpid() and uid == os.getuid())
+
+
 def tune_socket(sock: socket.socket) -> None:
     """Big buffers (fewer wake-ups per large value) and no Nagle delay on TCP."""
     for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
@@ -84,7 +113,9 @@ class StreamChannel:
     no). `verify_inbound=False` skips the MAC check of received signed frames: only for a
     socket the operating system already authenticates (a socketpair shared with our own
     child), and never on a worker, which always verifies; `sign_outbound=False` likewise
-    sends signed-mode frames unsigned. Neither applies to sealed frames.
+    sends signed-mode frames unsigned. Neither applies to sealed frames. A kernel with
+    `verify_inbound=False` on a socketpair it made offers plain frames (module docstring),
+    which a worker takes only with `private=True`: then neither end signs or checks.
     `handshake_timeout` is a worker's deadline for an unproven peer (None: no deadline, for a
     peer the worker knows, such as the parent that handed it a socketpair).
     """
@@ -99,6 +130,7 @@ class StreamChannel:
         sign_outbound: bool = True,
         encrypt: bool | None = None,
         handshake_timeout: float | None = HANDSHAKE_TIMEOUT,
+        private: bool = False,
     ) -> None:
         sock.setblocking(True)
         tune_socket(sock)
@@ -109,7 +141,12 @@ class StreamChannel:
         self._handshake_timeout = handshake_timeout if role == "worker" else None
         self._verify = verify_inbound or role == "worker" or self.encrypted
         self._sign = sign_outbound or self.encrypted
-        self._opening = GREETING + (SEALED if self.encrypted else SIGNED) + os.urandom(NONCE_SIZE)
+        self._private = private and role == "worker" and not self.encrypted
+        mode = SEALED if self.encrypted else SIGNED
+        if role == "kernel" and not self.encrypted and not verify_inbound and made_here(sock):
+            mode = PLAIN  # an offer: the worker answers P or S (`_agree_mode`)
+        self._opening = GREETING + mode + os.urandom(NONCE_SIZE)
+        self.plain = False  # set by the handshake when both ends agreed on plain frames
         self._peer_nonce: bytes | None = None
         self._seal_out: memoryview | None = None  # made on the first large sealed frame
         self._send_lock = threading.Lock()
@@ -154,6 +191,7 @@ class StreamChannel:
 
     def _kernel_handshake(self, deadline: float | None) -> None:
         theirs = self._read_opening(deadline)
+        self._agree_mode(theirs)
         key = derive_key(self._secret, self._opening, theirs)
         self.sock.sendall(kernel_proof(key))
         self._set_keys(key, theirs)
@@ -166,6 +204,7 @@ class StreamChannel:
             with contextlib.suppress(OSError):
                 self.sock.sendall(self._opening)
             raise
+        self._agree_mode(theirs)
         self.sock.sendall(self._opening)
         key = derive_key(self._secret, theirs, self._opening)
         proof = self._read_exactly(PROOF_SIZE, deadline, "the key proof")
@@ -177,6 +216,26 @@ class StreamChannel:
                 "refused before anything about this worker was sent"
             )
         self._set_keys(key, theirs)
+
+    def _agree_mode(self, theirs: bytes) -> None:
+        """Settle plain frames (both ends said P) or fall back to signed ones (see above).
+
+        A worker answers the kernel's P with P only when `private`; the kernel, having
+        offered P, takes the worker's S and signs. `_read_opening` refused anything else.
+        """
+        mode = theirs[len(GREETING) : len(GREETING) + 1]
+        mine = self._opening[len(GREETING) : len(GREETING) + 1]
+        if mode == PLAIN and self.role == "worker":
+            if not self._private:
+                # Not vouched for: answer S, and every frame is signed and checked.
+                self._opening = GREETING + SIGNED + self._opening[-NONCE_SIZE:]
+                return
+            self._opening = GREETING + PLAIN + self._opening[-NONCE_SIZE:]
+        elif mine == PLAIN and mode == SIGNED:  # the kernel: its worker did not take plain
+            return
+        if mode == PLAIN:
+            self.plain = True
+            self._verify = self._sign = False
 
     def _set_keys(self, key: bytes, peer_opening: bytes) -> None:
         mine, theirs = (b"K", b"W") if self.role == "kernel" else (b"W", b"K")
@@ -214,12 +273,13 @@ class StreamChannel:
             )
         rest = self._read_exactly(OPENING_SIZE - len(GREETING), deadline, "opening")
         mode = rest[:1]
-        mine = SEALED if self.encrypted else SIGNED
-        if mode != mine:
-            names = {SEALED: "encrypted", SIGNED: "signed-only"}
+        mine = self._opening[len(GREETING) : len(GREETING) + 1]
+        # The kernel's offer of plain frames settles with a worker's signed ones (`_agree_mode`).
+        offered = (mode, mine) if self.role == "worker" else (mine, mode)
+        if mode != mine and offered != (PLAIN, SIGNED):
             raise ProtocolError(
-                f"peer wants {names.get(mode, repr(mode))} frames, this side "
-                f"{names[mine]}: both ends of a channel must agree (TCP channels are "
+                f"peer wants {MODE_NAMES.get(mode, repr(mode))} frames, this side "
+                f"{MODE_NAMES[mine]}: both ends of a channel must agree (TCP channels are "
                 "encrypted by default; pass encrypt= the same way on both)"
             )
         return greeting + rest

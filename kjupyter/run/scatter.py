@@ -64,12 +64,34 @@ def join(pieces: Sequence[Any], ranks: Sequence[int]) -> Any:
 
         return pd.concat(list(pieces), keys=list(ranks), names=["rank"])
     if kinds == {"array"}:
-        import numpy as np
-
-        return np.concatenate(list(pieces))
+        return concatenate(list(pieces))
     if kinds == {"list"}:
         return [item for p in pieces for item in p]
     return list(pieces)
+
+
+def concatenate(arrays: list[Any]) -> Any:
+    """`np.concatenate(arrays)`, into a pooled buffer when it is large (`buffers.POOL`).
+
+    Why: the joined array is new memory each gather, and fresh pages cost more than the copy
+    (first touch: ~45 ms per 100 MB here, the copy ~10 ms). The pool hands the buffer out
+    again only once nothing refers to the result, as it does for received values.
+    """
+    import numpy as np
+
+    from kjupyter.run.buffers import POOL, POOL_MIN
+
+    dtype = np.result_type(*arrays)
+    tail = {a.shape[1:] for a in arrays}
+    count = sum(a.shape[0] for a in arrays)
+    if dtype.hasobject or len(tail) != 1 or len({a.ndim for a in arrays}) != 1:
+        return np.concatenate(arrays)  # its own result, or its own error
+    shape = (count, *tail.pop())
+    items = int(np.prod(shape))
+    if items * dtype.itemsize < POOL_MIN:
+        return np.concatenate(arrays)
+    out = np.frombuffer(POOL.take(items * dtype.itemsize), dtype=dtype, count=items)
+    return np.concatenate(arrays, out=out.reshape(shape))
 
 
 def _join_kind(value: Any) -> str:

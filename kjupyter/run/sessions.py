@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import atexit
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from kjupyter.errors import CaptureError, KjupyterError, TaskError
+from kjupyter.errors import CaptureError, ChannelClosed, KjupyterError, TaskError
 from kjupyter.run import (
     backends,
     capture,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 DEFAULT_NAME = "default"
 REBUILD_ATTEMPTS = 3  # replacement workers a rank gets, per rebuild, when they die mid-replay
+PARALLEL_PUSH = 1 << 20  # pushes from this many bytes go to all ranks at once
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 
 
@@ -82,7 +84,8 @@ class Session:
             raise
         self.log = ReplayLog()
         self.lost: dict[int, str] = {}  # rank -> the one line saying why
-        self.rebuilds: list[dict[str, Any]] = []  # rank, steps, seconds of each rebuild
+        # Each rebuild's rank, steps, seconds, and the seconds of it spent starting workers.
+        self.rebuilds: list[dict[str, Any]] = []
         self.closed = False
         self.cancel_grace = 2.0
         self.environment: dict[str, Any] = {}
@@ -179,7 +182,17 @@ class Session:
         number = self.log.next_number()
         label = f"push {number} ({', '.join(values)})"
         step = Step(number, label, program, {b.key: b for b in blobs.values()})
-        self._checked(step, self._ranks(ranks, live_only=True), "push")
+        chosen = self._ranks(ranks, live_only=True)
+        try:
+            if sum(b.size for b in blobs.values()) >= PARALLEL_PUSH:
+                self._send_blobs_at_once(step, chosen)
+            self._checked(step, chosen, "push")
+        finally:
+            # A rank loads a pushed blob into its namespace and keeps no copy (the worker's
+            # `Session.take`): the engine must not count it as cached there.
+            for rank in chosen:
+                for key in step.blobs:
+                    self.workers[rank].cached.pop(key, None)
 
     def scatter(self, name: str, data: Any) -> None:
         """Give rank r the r-th block of `data` as `name` (DataFrame rows, list items, array
@@ -246,6 +259,36 @@ class Session:
         lost = f", {len(self.lost)} lost" if self.lost else ""
         where = f"{self.n} ranks on {self.backend_name}"
         return f"<kjupyter session {self.name!r}: {where}, {state}{lost}>"
+
+    def _send_blobs_at_once(self, step: Step, ranks: list[int]) -> None:
+        """Send a large push's blobs to every rank at the same time, a thread per rank.
+
+        Why: the engine sends a job's blobs with its tasks, one rank after the other, so a
+        100 MB push to 2 ranks paid two socket transfers in a row. Sent here first, as a
+        work message with no task (the worker keeps the blobs for the push that follows),
+        they are marked cached and the engine sends only the tasks. A rank whose send fails
+        is left to the engine, which finds its channel broken and rebuilds the rank.
+        """
+        workers = [self.workers[r] for r in ranks]
+        workers = [w for w in workers if w.ready and not w.dead and not w.channel.broken]
+        if len(workers) < 2:
+            return
+        puts = [(key, len(blob.parts)) for key, blob in step.blobs.items()]
+        parts = [part for blob in step.blobs.values() for part in blob.parts]
+
+        def send(worker: Worker) -> None:
+            try:
+                worker.channel.send(messages.work([], puts, []), parts)
+            except (OSError, ChannelClosed):
+                return
+            worker.cached.update((key, blob.size) for key, blob in step.blobs.items())
+
+        threads = [threading.Thread(target=send, args=(w,), daemon=True) for w in workers[1:]]
+        for thread in threads:
+            thread.start()
+        send(workers[0])
+        for thread in threads:
+            thread.join()
 
     def _agree_rendezvous(self) -> None:
         """Set the rendezvous environment on every rank before user code runs (see
@@ -384,8 +427,9 @@ class Session:
             return False
         start = time.monotonic()
         steps = self.log.steps(rank)
+        starting = [0.0]  # seconds spent starting replacement workers (pods)
         for attempt in range(1, REBUILD_ATTEMPTS + 1):
-            failed = self._replay(rank, steps)
+            failed = self._replay(rank, steps, starting)
             if failed is None:
                 break
             step, task = failed
@@ -398,16 +442,25 @@ class Session:
                 return False
             # The replacement died (not the replayed code failing): start over on another.
         seconds = time.monotonic() - start
-        self.rebuilds.append({"rank": rank, "steps": len(steps), "seconds": seconds})
+        self.rebuilds.append(
+            {"rank": rank, "steps": len(steps), "seconds": seconds, "start": starting[0]}
+        )
         print(
             f"session {self.name!r}: rank {rank} rebuilt on {self.workers[rank].name}: "
             f"replayed {len(steps)} steps in {seconds:.2f} s"
         )
         return True
 
-    def _replay(self, rank: int, steps: list[Step]) -> tuple[Step, Task] | None:
-        """Replay `steps` on a new worker for `rank`; the step and task that failed, if any."""
+    def _replay(
+        self, rank: int, steps: list[Step], starting: list[float]
+    ) -> tuple[Step, Task] | None:
+        """Replay `steps` on a new worker for `rank`; the step and task that failed, if any.
+
+        `starting[0]` grows by the time the new worker took to start (said by `rebuilds`).
+        """
+        began = time.monotonic()
         self.workers[rank] = self.pool.spawn(1)[0]
+        starting[0] += time.monotonic() - began
         for step in steps:
             tasks, interrupted = self._run(step, [rank], None)
             if interrupted:

@@ -237,14 +237,20 @@ def main(argv: list[str] | None = None, *, parent_pid: int | None = None) -> int
         private = peer_is_parent(sock, parent_pid)
     else:
         sock = socket.create_connection(split_address(opts.connect))
-    # On a socketpair shared with the kernel that started us the OS vouches for both ends and
-    # the kernel does not check our signatures: signing results there only costs time (a
-    # MAC pass over every large value). Frames we receive are verified all the same.
+    # On a socketpair shared with the kernel that started us the OS vouches for both ends:
+    # signing there only costs time (a MAC pass over every large value), so we take the
+    # kernel's offer of plain frames both ways (`channel` docstring), and otherwise send
+    # unsigned frames the kernel does not check. Anywhere else every frame is verified.
     # The kernel that started or accepted us proves the key when it first reads from us,
     # which a warm pool between jobs may not do for a while: wait as long as the dead-man
     # switch allows (--handshake-timeout is for the unknown peers of --listen).
     channel = StreamChannel(
-        sock, secret, "worker", sign_outbound=not private, handshake_timeout=opts.idle_timeout
+        sock,
+        secret,
+        "worker",
+        sign_outbound=not private,
+        handshake_timeout=opts.idle_timeout,
+        private=private,
     )
     try:
         channel.handshake()

@@ -48,9 +48,17 @@ class Namespaces:
                 space[name] = shipped[name] = value
 
     def prepare(
-        self, program: dict[str, Any], resolve: Resolve, compiled: Callable[[str], Any]
+        self,
+        program: dict[str, Any],
+        resolve: Resolve,
+        compiled: Callable[[str], Any],
+        take: Resolve | None = None,
     ) -> Callable[[Any], Any]:
-        """The callable that runs one rank's argument of a px program."""
+        """The callable that runs one rank's argument of a px program.
+
+        `take` loads a pushed value without keeping its blob (`Session.take`): the namespace
+        is its only holder, so a value pushed again frees the old one's memory.
+        """
         session, world, op = program["session"], program["world_size"], program["op"]
         if op == "cell":
             cell = compiled(program["code"])
@@ -65,7 +73,8 @@ class Namespaces:
 
             return run_cell
         if op == "push":
-            values = {name: resolve(key) for name, key in program["names"].items()}
+            load = take or resolve
+            values = {name: load(key) for name, key in program["names"].items()}
 
             def push(rank: int) -> None:
                 self._own(session, rank, world, values)

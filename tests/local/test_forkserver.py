@@ -96,7 +96,8 @@ def test_a_forked_worker_is_indistinguishable_from_a_spawned_one(server, monkeyp
     assert "KJUPYTER_SECRET" not in forked["environ"]
     assert forked["leads_session"]
     assert forked["signals"]["SIGCHLD"] == repr(signal.SIG_DFL)
-    assert forked["channels"] == [("worker", False, True)]  # the kernel is its socket's peer
+    # the kernel is its socket's peer: plain frames both ways (neither signed nor checked)
+    assert forked["channels"] == [("worker", False, False)]
     spawned["environ"].pop("KJUPYTER_FORK_SERVER")
     assert forked == spawned
 

@@ -14,6 +14,7 @@ import pytest
 
 from kjupyter.errors import AuthenticationError, ProtocolError
 from kjupyter.run import channel as channels
+from kjupyter.run import wire
 
 SECRET = os.urandom(32)
 
@@ -196,3 +197,115 @@ def test_a_local_worker_waits_for_its_kernel_to_prove_the_key_as_long_as_it_live
         if proc.poll() is None:
             proc.kill()
         proc.communicate(timeout=30)
+
+
+def test_a_kernel_and_the_worker_it_started_agree_on_plain_frames_both_ways():
+    proc, sock = spawn_on_socketpair()
+    try:
+        chan = channels.StreamChannel(sock, SECRET, "kernel", verify_inbound=False)
+        assert chan.recv(timeout=30)[0][0] == "hello"
+        assert chan.plain  # the worker took the offer: nothing is signed or checked
+        chan.send(("bye",))  # sent unsigned, and the worker acts on it
+        assert proc.wait(30) == 0
+    finally:
+        sock.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_verifying_kernel_offers_no_plain_frames():
+    proc, sock = spawn_on_socketpair()
+    try:
+        chan = channels.StreamChannel(sock, SECRET, "kernel", verify_inbound=True)
+        with pytest.raises(AuthenticationError):  # the worker's hello is unsigned: refused
+            chan.recv(timeout=30)
+        assert not chan.plain
+    finally:
+        sock.close()
+        proc.wait(30)
+
+
+def test_a_worker_not_vouched_for_answers_signed_and_refuses_an_unsigned_frame():
+    a, b = socket.socketpair()  # made here: this kernel offers plain frames
+    kernel = channels.StreamChannel(a, SECRET, "kernel", verify_inbound=False)
+    worker = channels.StreamChannel(b, SECRET, "worker")  # not told its peer is its parent
+    shaking = threading.Thread(target=kernel.handshake, args=(10,))
+    shaking.start()
+    worker.handshake(10)
+    shaking.join(10)
+    assert not kernel.plain and not worker.plain
+    kernel.send(("ping",))  # signed, since the worker said S
+    assert worker.recv(timeout=5)[0] == ("ping",)
+    forged = wire.encode_frame([wire.dumps_message(("bye",))], None, 1)  # no MAC
+    a.sendall(b"".join(forged))
+    with pytest.raises(AuthenticationError):
+        worker.recv(timeout=5)
+    a.close()
+    b.close()
+
+
+def test_a_tcp_worker_refuses_plain_frames_and_unsigned_ones_and_serves_the_next_kernel():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kjupyter.worker", "--listen", "127.0.0.1:0"],
+        env=dict(os.environ, KJUPYTER_SECRET=SECRET.hex()),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = int(proc.stdout.readline().rsplit(":", 1)[1])
+        # A peer that asks for plain frames: the worker answers only its opening, hangs up.
+        stranger = socket.create_connection(("127.0.0.1", port), timeout=30)
+        stranger.sendall(channels.GREETING + channels.PLAIN + os.urandom(channels.NONCE_SIZE))
+        received = b""
+        while chunk := stranger.recv(64):
+            received += chunk
+        assert received[: len(channels.GREETING) + 1] == channels.GREETING + channels.SEALED
+        assert len(received) == channels.OPENING_SIZE
+        stranger.close()
+        # A peer that holds the key and proves it, then sends a frame neither sealed nor signed.
+        chan = channels.StreamChannel(
+            socket.create_connection(("127.0.0.1", port), timeout=30), SECRET, "kernel"
+        )
+        assert chan.recv(timeout=30)[0][0] == "hello"
+        unsigned = wire.encode_frame([wire.dumps_message(("bye",))], None, 0)
+        chan.sock.sendall(b"".join(unsigned))
+        chan.sock.settimeout(30)
+        assert chan.sock.recv(64) == b""  # dropped unread, not obeyed
+        chan.close()
+        good = channels.StreamChannel(
+            socket.create_connection(("127.0.0.1", port), timeout=30), SECRET, "kernel"
+        )
+        assert good.recv(timeout=30)[0][0] == "hello"  # and the next kernel is served
+        good.send(("bye",))
+        good.close()
+    finally:
+        proc.kill()
+        proc.wait(30)
+        _, stderr = proc.communicate(timeout=30)
+    assert "wants plain" in stderr and "signature check" in stderr, stderr
+    assert "Traceback" not in stderr, stderr
+
+
+def test_a_local_session_talks_plain_frames_to_spawned_and_forked_workers(monkeypatch):
+    import kjupyter
+    from kjupyter.run import forkserver
+
+    from .conftest import wait_for
+
+    def parents(s) -> list[int]:
+        return s.px("import os\nos.getppid()", namespace={}, values=True, progress=False)
+
+    monkeypatch.setenv("KJUPYTER_FORK_SERVER", "0")
+    forkserver.shutdown()
+    with kjupyter.session(n=1, backend="local", name="spawned") as s:
+        assert parents(s) == [os.getpid()]
+        assert [w.channel.plain for w in s.workers] == [True]
+    monkeypatch.delenv("KJUPYTER_FORK_SERVER")
+    server = forkserver.warm_up(sys.executable)
+    assert server is not None
+    wait_for(lambda: server.pid is not None, what="the fork server to be ready")
+    with kjupyter.session(n=2, backend="local", name="forked") as s:
+        assert parents(s) == [server.pid, server.pid]
+        assert [w.channel.plain for w in s.workers] == [True, True]

@@ -60,6 +60,19 @@ def test_push_pull_of_an_array_and_a_frame(s):
     pd.testing.assert_frame_equal(s.pull("small")[1], frame)
 
 
+def test_a_value_pushed_again_frees_the_old_one_on_the_ranks(s):
+    """The namespace is a pushed value's only holder on a rank, so pushing the name again
+    frees the old value's memory there (the next large push can land in it)."""
+    s.push(big=np.arange(200_000.0))
+    s.px("import weakref\nold = weakref.ref(big)", namespace={}, quiet=True)
+    s.push(big=np.arange(3.0))
+    frame = s.px("import gc\ngc.collect()\nold() is None", namespace={}, quiet=True)
+    assert list(frame["value"]) == [True, True]
+    assert [list(v) for v in s.pull("big")] == [[0.0, 1.0, 2.0]] * 2
+    pushed = {key for step in s.log.steps(0) for key in step.blobs if "push" in step.label}
+    assert len(pushed) == 2 and not any(pushed & set(w.cached) for w in s.workers)
+
+
 def test_scatter_and_gather_frames_lists_and_arrays(s):
     frame = pd.DataFrame({"a": range(5), "b": list("abcde")})
     s.scatter("part", frame)

@@ -227,3 +227,16 @@ def test_pull_never_leaves_out_a_rank_found_dead_and_not_rebuildable(s, tmp_path
     assert s.workers[1].dead
     with pytest.raises(sessions.SessionError, match="rank 1 of session 'r' is lost"):
         s.pull("x")
+
+
+def test_a_large_push_to_a_rank_just_killed_rebuilds_it_and_lands_on_every_rank(s):
+    """A push of 1 MB or more goes to all ranks at once, before the engine's job: a rank
+    whose send fails there is left to the engine, which rebuilds it and pushes again."""
+    build(s)
+    kill(s, 1)
+    big = np.arange(300_000.0)  # 2.4 MB
+    s.push(big=big)
+    got = s.pull("big")
+    assert all(np.array_equal(value, big) for value in got) and len(got) == 2
+    assert [r["rank"] for r in s.rebuilds] == [1]
+    assert s.pull("total") == [6.0, 16.0]

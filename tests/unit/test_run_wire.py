@@ -334,3 +334,20 @@ def test_long_headers_have_their_part_count_checked_first(sealed):
     finally:
         tracemalloc.stop()
     assert peak < 1 << 20
+
+
+def test_the_pool_limit_bounds_free_memory_not_buffers_in_use():
+    """A value pushed again needs two buffers alive at once; with the limit counting buffers
+    in use, the one beyond it was never kept, and every other push paid fresh pages."""
+    pool = wire.BufferPool(limit=8 << 20)
+    held = [pool.take(3 << 20), pool.take(3 << 20)]
+    third = pool.take(3 << 20)  # 9 MiB in use, more than the limit
+    third[:3] = b"xyz"
+    del third
+    again = pool.take(3 << 20)
+    assert bytes(again[:3]) == b"xyz"  # kept, and reused once released
+    del held, again
+    assert pool.free_bytes() == 9 << 20
+    other = pool.take(5 << 20)  # a size none fits: the oldest free buffer goes
+    assert pool.free_bytes() <= 8 << 20
+    assert len(other) == 5 << 20

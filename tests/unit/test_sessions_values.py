@@ -40,6 +40,24 @@ def test_split_and_join_round_trip_for_each_kind():
     assert scatter.join([1, 2], [0, 1]) == [1, 2]  # nothing to join: the values per rank
 
 
+def test_a_large_array_join_lands_in_a_pooled_buffer_reused_once_dropped():
+    pieces = [np.arange(300_000.0).reshape(-1, 2), np.ones((50_000, 2), dtype="float32")]
+    joined = scatter.join(pieces, [0, 1])
+    expected = np.concatenate(pieces)
+    assert joined.dtype == expected.dtype and joined.shape == expected.shape
+    assert np.array_equal(joined, expected) and joined.flags.writeable
+    address = joined.__array_interface__["data"][0]
+    again = scatter.join(pieces, [0, 1])  # the first result is still held: other memory
+    assert again.__array_interface__["data"][0] != address
+    del joined
+    third = scatter.join(pieces, [0, 1])
+    assert third.__array_interface__["data"][0] == address and np.array_equal(third, expected)
+    small = scatter.join([np.arange(3), np.arange(2)], [0, 1])
+    assert list(small) == [0, 1, 2, 0, 1]
+    with pytest.raises(ValueError):  # numpy's own error for pieces that do not stack
+        scatter.join([np.ones((200_000, 2)), np.ones((200_000, 3))], [0, 1])
+
+
 def test_split_refuses_what_it_cannot_cut():
     with pytest.raises(TypeError, match="cannot scatter a dict"):
         scatter.split({"a": 1}, 2)
