@@ -209,9 +209,9 @@ class KubernetesBackend(Backend):
             _settle(creating)  # an interrupt must not outrun creations still in flight
             self._delete_all(list(created))
             _settle(connecting)  # its waits end: the pods are gone
-            for future in connected:  # those that connected before the failure
-                if not future.cancelled() and future.exception() is None:
-                    future.result().channel.close()
+            for connect in connected:  # those that connected before the failure
+                if not connect.cancelled() and connect.exception() is None:
+                    connect.result().channel.close()
             raise
         finally:
             creating.shutdown(wait=False)
