@@ -46,7 +46,7 @@ import time
 from typing import Any, Literal
 
 from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
-from kjupyter.run import messages, wire
+from kjupyter.run import interrupts, messages, wire
 
 Role = Literal["kernel", "worker"]
 NONCE_SIZE = 16
@@ -325,15 +325,16 @@ class StreamChannel:
             seq = self._send_seq
             self._send_seq += 1
             try:
-                if self.encrypted:
-                    assert self._out is not None
-                    if self._seal_out is None:
-                        self._seal_out = memoryview(bytearray(wire.SEAL_BUFFER))
-                    for buffer in wire.seal_frame(parts, self._out, seq, self._seal_out):
-                        self.sock.sendall(buffer)
-                else:
-                    signer = self._out if self._sign else None
-                    _send_all(self.sock, wire.encode_frame(parts, signer, seq))
+                with interrupts.FRAME:  # a Ctrl-C here waits for the frame's end
+                    if self.encrypted:
+                        assert self._out is not None
+                        if self._seal_out is None:
+                            self._seal_out = memoryview(bytearray(wire.SEAL_BUFFER))
+                        for buffer in wire.seal_frame(parts, self._out, seq, self._seal_out):
+                            self.sock.sendall(buffer)
+                    else:
+                        signer = self._out if self._sign else None
+                        _send_all(self.sock, wire.encode_frame(parts, signer, seq))
             except BaseException:
                 self.broken = True
                 raise
@@ -352,7 +353,8 @@ class StreamChannel:
             if not ready:
                 raise IdleTimeout(f"no frame for {timeout} s")
         try:
-            parts = self._reader.read(self._in if self._verify else None, self._recv_seq)
+            with interrupts.FRAME:  # a Ctrl-C here waits for the frame's end
+                parts = self._reader.read(self._in if self._verify else None, self._recv_seq)
         except BaseException:
             if self._reader.broken:
                 self.broken = True

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kjupyter.errors import AuthenticationError, ChannelClosed, ProtocolError
-from kjupyter.run import messages, rendezvous, wire
+from kjupyter.run import interrupts, messages, rendezvous, wire
 from kjupyter.run.backends import Worker
 from kjupyter.run.pool import Pool
 from kjupyter.run.progress import Reporter
@@ -529,7 +529,16 @@ class Engine:
                 return ready
 
     def execute(self) -> list[Task]:
-        """Run every task; on KeyboardInterrupt cancel and return what finished."""
+        """Run every task; on KeyboardInterrupt cancel and return what finished.
+
+        A Ctrl-C that lands while a frame is read or written is raised once the frame is
+        whole (`interrupts`): a torn channel would lose the worker, and a session's rank
+        its namespace.
+        """
+        with interrupts.between_frames():
+            return self._execute()
+
+    def _execute(self) -> list[Task]:
         try:
             pinned = self.job.pins
             if pinned is None:
@@ -540,6 +549,7 @@ class Engine:
             while self.remaining or self.source is not None:
                 self._dispatch()
                 self._step(TICK)
+                interrupts.raise_if_pending()
                 self._replace()
                 self._report()
                 # The start timeout counts from the last moment a worker was ready, not from
@@ -600,6 +610,7 @@ class Engine:
         try:
             while any(w.inflight for w in self.active) and time.monotonic() < deadline:
                 self._step(min(TICK, max(0.0, deadline - time.monotonic())))
+                interrupts.raise_if_pending()
         except KeyboardInterrupt:
             pass  # a second interrupt: stop waiting, kill what still runs
         for worker in list(self.active):

@@ -57,7 +57,7 @@ def test_importing_kjupyter_loads_no_heavy_dependency():
     assert out.stdout.strip() == "[]"
 
 
-WIRE_LAYER = {"buffers", "channel", "distributions", "messages", "rendezvous", "wire"}
+WIRE_LAYER = {"buffers", "channel", "distributions", "interrupts", "messages", "rendezvous", "wire"}
 
 
 def _contract(name: str) -> dict[str, list[str]]:
