@@ -21,11 +21,14 @@ from kjupyter.cluster.operations import (
     access,
     applying,
     changing,
+    diffing,
+    editing,
     execution,
     listing,
     metrics,
     picking,
     reading,
+    revisions,
     rollouts,
     several,
 )
@@ -430,6 +433,117 @@ class Cluster:
             force=force_conflicts,
             dry_run=dry_run,
         )
+
+    def diff(
+        self, manifest: str, *, namespace: str | None = None, force_conflicts: bool = False
+    ) -> diffing.Diff:
+        """What `apply(manifest)` would change, as `kubectl diff --server-side`: a unified diff
+        of each live object against the server's dry run of the apply (empty: no change).
+
+        In [1]: print(k.diff(open("deploy.yaml").read()))
+        """
+        return diffing.diff(
+            self,
+            manifest,
+            namespace=Namespace(namespace) if namespace else self.namespace,
+            force=force_conflicts,
+        )
+
+    @rediscovering
+    def patch(
+        self,
+        path: str,
+        patch: Any,
+        *,
+        type: str = "strategic",
+        all: bool = False,
+        selector: str | None = None,
+        dry_run: bool = False,
+    ) -> pd.DataFrame:
+        """`kubectl patch --type strategic|merge|json`: `patch` is a dict, a list (json) or
+        its JSON/YAML text.
+
+        In [1]: k.patch("deploy/web", {"spec": {"replicas": 2}})
+        """
+        return editing.patch(
+            self, self.resolve(path), patch, patch_type=type, all_=all, selector=selector,
+            dry_run=dry_run,
+        )  # fmt: skip
+
+    @rediscovering
+    def label(
+        self,
+        path: str,
+        *changes: str,
+        overwrite: bool = False,
+        all: bool = False,
+        selector: str | None = None,
+        dry_run: bool = False,
+    ) -> pd.DataFrame:
+        """`kubectl label`: `KEY=VALUE` sets, `KEY-` removes; changing a value needs
+        `overwrite` (otherwise nothing changes and `BadArgument` says which key).
+
+        In [1]: k.label("pods/web-0", "tier=front", "old-")
+        """
+        return editing.relabel(
+            self, self.resolve(path), changes, field="labels", overwrite=overwrite, all_=all,
+            selector=selector, dry_run=dry_run,
+        )  # fmt: skip
+
+    @rediscovering
+    def annotate(
+        self,
+        path: str,
+        *changes: str,
+        overwrite: bool = False,
+        all: bool = False,
+        selector: str | None = None,
+        dry_run: bool = False,
+    ) -> pd.DataFrame:
+        """`kubectl annotate`: as `label`, on metadata.annotations."""
+        return editing.relabel(
+            self, self.resolve(path), changes, field="annotations", overwrite=overwrite,
+            all_=all, selector=selector, dry_run=dry_run,
+        )  # fmt: skip
+
+    @rediscovering
+    def set_image(
+        self,
+        path: str,
+        *images: str,
+        all: bool = False,
+        selector: str | None = None,
+        dry_run: bool = False,
+    ) -> pd.DataFrame:
+        """`kubectl set image`: `CONTAINER=IMAGE` per container, `*=IMAGE` for all of them.
+
+        In [1]: k.set_image("deploy/web", "app=nginx:2")
+        """
+        return editing.set_image(
+            self, self.resolve(path), images, all_=all, selector=selector, dry_run=dry_run
+        )
+
+    @rediscovering
+    def rollout_history(self, path: str, *, revision: int | None = None) -> Any:
+        """`kubectl rollout history`: revisions and change causes, or one revision's template."""
+        return revisions.history(self, self.resolve(path), revision=revision)
+
+    @rediscovering
+    def rollout_undo(
+        self, path: str, *, to_revision: int | None = None, dry_run: bool = False
+    ) -> pd.DataFrame:
+        """`kubectl rollout undo [--to-revision N]`: back to the previous (or Nth) revision."""
+        return revisions.undo(self, self.resolve(path), to_revision=to_revision, dry_run=dry_run)
+
+    @rediscovering
+    def rollout_pause(self, path: str, *, dry_run: bool = False) -> pd.DataFrame:
+        """`kubectl rollout pause`: template changes wait until resume (deployments)."""
+        return revisions.pause(self, self.resolve(path), paused=True, dry_run=dry_run)
+
+    @rediscovering
+    def rollout_resume(self, path: str, *, dry_run: bool = False) -> pd.DataFrame:
+        """`kubectl rollout resume`: a paused deployment rolls out again."""
+        return revisions.pause(self, self.resolve(path), paused=False, dry_run=dry_run)
 
     @rediscovering
     def exec(

@@ -11,6 +11,7 @@ from kjupyter.magics.verbs import MagicContext, registered, verb
 GROUP_TITLES = {
     "tree": "the cluster as a tree",
     "resources": "acting on resources",
+    "edits": "safe changes",
     "browse": "the tree for the mouse",
     "enter": "inside containers",
     "run": "cells and functions as tasks",
