@@ -30,6 +30,7 @@ from kjupyter.cluster.operations import (
     reading,
     revisions,
     rollouts,
+    sessions,
     several,
 )
 from kjupyter.cluster.operations import output as outputs
@@ -544,6 +545,17 @@ class Cluster:
     def rollout_resume(self, path: str, *, dry_run: bool = False) -> pd.DataFrame:
         """`kubectl rollout resume`: a paused deployment rolls out again."""
         return revisions.pause(self, self.resolve(path), paused=False, dry_run=dry_run)
+
+    @rediscovering
+    def enter(
+        self, path: str, *, container: str | None = None, python: bool = True
+    ) -> sessions.ContainerSession:
+        """A session in a pod's container (of a workload or service: the pod kubectl picks),
+        where `%k8s enter` sends cells: Python that keeps its names, or `sh -c` per cell."""
+        location = self.resolve(path)
+        if picking.owns_pods(location):
+            location = picking.pod_of(self, location)
+        return sessions.ContainerSession(self, location, container=container, python=python)
 
     @rediscovering
     def exec(
