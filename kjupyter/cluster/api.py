@@ -24,6 +24,7 @@ from kjupyter.cluster.operations import (
     diffing,
     editing,
     execution,
+    forwarding,
     listing,
     metrics,
     picking,
@@ -35,7 +36,7 @@ from kjupyter.cluster.operations import (
 )
 from kjupyter.cluster.operations import output as outputs
 from kjupyter.cluster.paths import Level, Location
-from kjupyter.errors import BadPath, Forbidden, NoSuchResource
+from kjupyter.errors import BadArgument, BadPath, Forbidden, NoSuchResource, NotFound
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,6 +86,7 @@ class Cluster:
         self._cwd = f"/namespaces/{connection.namespace}"
         # the targets of the last unconfirmed delete: the same delete next confirms it
         self.armed_delete: tuple[Any, ...] | None = None
+        self.forwards: dict[int, forwarding.Forward] = {}  # port-forwards kept until stopped
 
     def __repr__(self) -> str:
         return f"<Cluster context={self.context!r} server={self.connection.server} cwd={self._cwd}>"
@@ -143,6 +145,7 @@ class Cluster:
         self.discovery.refresh()
 
     def close(self) -> None:
+        self.stop_port_forward()
         self.connection.close()
 
     # -- reading --------------------------------------------------------------------------
@@ -545,6 +548,52 @@ class Cluster:
     def rollout_resume(self, path: str, *, dry_run: bool = False) -> pd.DataFrame:
         """`kubectl rollout resume`: a paused deployment rolls out again."""
         return revisions.pause(self, self.resolve(path), paused=False, dry_run=dry_run)
+
+    @rediscovering
+    def port_forward(
+        self, path: str, *ports: str | int, connect: forwarding.Connect | None = None
+    ) -> forwarding.Forward:
+        """`kubectl port-forward`: 127.0.0.1:LOCAL reaches the port of the pod `path` names
+        (a workload or service: the pod kubectl picks; a service port: its targetPort), kept
+        until `stop_port_forward`. Ports: `8080:80`, `80`, `:80` (any free local port).
+
+        `connect(api_client, namespace, pod, port)` opens one tunnel (the run backend's
+        `kjupyter.run.k8s.portforward.PortForward`; `%k8s port-forward` passes it).
+
+        In [1]: from kjupyter.run.k8s.portforward import PortForward
+        In [2]: k.port_forward("svc/web", "8080:80", connect=PortForward)
+        """
+        if connect is None:
+            raise BadArgument(
+                "port_forward needs connect=kjupyter.run.k8s.portforward.PortForward "
+                "(%k8s port-forward passes it)"
+            )
+        forward = forwarding.start(self, self.resolve(path), list(ports), connect)
+        self.forwards[forward.id] = forward
+        return forward
+
+    def port_forwards(self) -> pd.DataFrame:
+        """The port-forwards this Cluster keeps: id, target, pod, ports, connections, errors."""
+        import pandas as pd
+
+        rows = [
+            {"Id": f.id, "Target": f.target, "Pod": f.pod,
+             "Ports": ", ".join(f"{local}->{remote}" for local, remote in f.ports),
+             "Connections": f.connections, "Last Error": f.errors[-1] if f.errors else None}
+            for f in self.forwards.values()
+        ]  # fmt: skip
+        columns = ["Id", "Target", "Pod", "Ports", "Connections", "Last Error"]
+        return pd.DataFrame(rows, columns=columns).set_index("Id")
+
+    def stop_port_forward(self, forward: int | None = None) -> list[int]:
+        """Stop one port-forward by id (all of them without one); the ids stopped."""
+        if forward is not None and forward not in self.forwards:
+            known = ", ".join(map(str, self.forwards)) or "none"
+            raise NotFound(f"no port-forward {forward} (running: {known})")
+        chosen = [forward] if forward is not None else list(self.forwards)
+        for number in chosen:
+            self.forwards.pop(number).stop()
+        return chosen
 
     @rediscovering
     def enter(

@@ -129,3 +129,16 @@ def test_the_new_verbs_complete_actions_and_flags(line, expected):
     from kjupyter.magics import dispatch, verbs
 
     assert dispatch.complete(verbs.MagicContext(), line) == expected
+
+
+def test_port_forward_ports_as_kubectl_writes_them():
+    from kjupyter.cluster.operations import forwarding
+
+    assert forwarding.parse_ports(["8080:80", "80", ":80", "http", "0:http"]) == [
+        (8080, "80"), (80, "80"), (0, "80"), (forwarding.SAME, "http"), (0, "http")
+    ]  # fmt: skip
+    for bad in ("x:80", "-1:80", "70000:80", "8080:", "8080:0", ""):
+        with pytest.raises(BadArgument, match="port-forward: "):
+            forwarding.parse_ports([bad])
+    with pytest.raises(BadArgument, match="needs ports"):
+        forwarding.parse_ports([])

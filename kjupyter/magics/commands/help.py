@@ -14,6 +14,7 @@ GROUP_TITLES = {
     "edits": "safe changes",
     "browse": "the tree for the mouse",
     "enter": "inside containers",
+    "forwarding": "reaching pods",
     "run": "cells and functions as tasks",
     "pool": "worker pods",
     "units": "services as units",
