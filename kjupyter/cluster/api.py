@@ -21,6 +21,7 @@ from kjupyter.cluster.operations import (
     access,
     applying,
     changing,
+    copying,
     diffing,
     editing,
     execution,
@@ -594,6 +595,31 @@ class Cluster:
         for number in chosen:
             self.forwards.pop(number).stop()
         return chosen
+
+    def cp(self, source: str, destination: str, *, container: str | None = None) -> copying.Copied:
+        """`kubectl cp`: one side is `PATH:FILE` in a pod (a workload or service: the pod
+        kubectl picks), the other a local path; a directory is copied whole (tar over exec).
+
+        In [1]: k.cp("pods/web-0:/etc/nginx/nginx.conf", "nginx.conf")
+        In [2]: k.cp("data/", "deploy/web:/tmp/data")
+        """
+        remote_source, remote_destination = (
+            isinstance(side, str) and ":" in side for side in (source, destination)
+        )
+        if remote_source == remote_destination:
+            raise BadArgument(
+                "cp copies between here and a pod: one side is PATH:FILE (pods/web-0:/tmp/x), "
+                "the other a local path"
+            )
+        where, _, remote = (source if remote_source else destination).partition(":")
+        if not remote:
+            raise BadArgument(f"cp: {where}: names no file in the pod (pods/web-0:/tmp/x)")
+        location = self.resolve(where)
+        if picking.owns_pods(location):
+            location = picking.pod_of(self, location)
+        if remote_source:
+            return copying.from_pod(self, location, remote, destination, container=container)
+        return copying.to_pod(self, source, location, remote, container=container)
 
     @rediscovering
     def enter(

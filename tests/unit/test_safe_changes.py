@@ -142,3 +142,39 @@ def test_port_forward_ports_as_kubectl_writes_them():
             forwarding.parse_ports([bad])
     with pytest.raises(BadArgument, match="needs ports"):
         forwarding.parse_ports([])
+
+
+def _tar(*members: tuple[str, bytes, bytes]) -> bytes:
+    """A tar stream of (name, kind, content): kind b"f" a file, b"l" a symlink to content."""
+    import io
+    import tarfile
+
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w") as archive:
+        for name, kind, content in members:
+            info = tarfile.TarInfo(name)
+            if kind == b"l":
+                info.type, info.linkname = tarfile.SYMTYPE, content.decode()
+                archive.addfile(info)
+            else:
+                info.size = len(content)
+                archive.addfile(info, io.BytesIO(content))
+    return packed.getvalue()
+
+
+def test_cp_unpacks_under_the_local_name_and_refuses_what_leaves_it(tmp_path):
+    from kjupyter.cluster.operations import copying
+    from kjupyter.errors import ApiError
+
+    data = _tar(("dir/a.txt", b"f", b"alpha"), ("dir/sub/b", b"f", b"beta"))
+    members = copying.unpack(data, "dir", tmp_path / "here", "pods/p")
+    assert (tmp_path / "here" / "sub" / "b").read_bytes() == b"beta" and len(members) == 2
+    for hostile, message in (
+        (_tar(("dir/../../evil", b"f", b"x")), "outside|cannot unpack"),
+        (_tar(("other/x", b"f", b"x")), "outside 'dir'"),
+        (_tar(("dir/link", b"l", b"/etc/passwd")), "cannot unpack"),
+        (b"not a tar stream at all" * 40, "no tar stream"),
+    ):
+        with pytest.raises(ApiError, match=message):
+            copying.unpack(hostile, "dir", tmp_path / "out", "pods/p")
+    assert not (tmp_path.parent / "evil").exists()

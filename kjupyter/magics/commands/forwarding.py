@@ -1,4 +1,5 @@
-"""`%k8s port-forward`: a local port that reaches a pod, a workload's or a service's port.
+"""`%k8s port-forward` (a local port that reaches a pod's port) and `%k8s cp` (files to and
+from a pod): reaching into pods from here.
 
 Thin over `Cluster.port_forward`; the tunnels are the run backend's `PortForward`. Forwards
 stay up until `--stop`, or until the kernel shuts down (the Cluster's close stops them).
@@ -55,3 +56,24 @@ def port_forward_verb(context: MagicContext, args: list[str], cell: str | None) 
 @completer("port-forward")
 def _complete(context: MagicContext, words: list[str], prefix: str) -> list[str]:
     return complete_path(context, prefix) if not words else []
+
+
+@verb("cp", "copy files to or from a pod: cp SRC DST, one of them POD:PATH (tar over exec)")
+def cp_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
+    """Copy a file or directory between here and a pod, as `kubectl cp`: one side is
+    POD:PATH (deploy/web:PATH, svc/web:PATH: the pod kubectl picks); the container needs tar.
+
+    In [1]: %k8s cp pods/web-0:/etc/nginx/nginx.conf nginx.conf
+    In [2]: %k8s cp ./data deploy/web:/tmp/data -c app
+    """
+    parser = VerbParser("cp", "Copy. Example: %k8s cp pods/web-0:/tmp/out.csv out.csv")
+    parser.add_argument("source")
+    parser.add_argument("destination")
+    parser.add_argument("-c", "--container")
+    options = parser.parse(args)
+    return current(context).cp(options.source, options.destination, container=options.container)
+
+
+@completer("cp")
+def _complete_cp(context: MagicContext, words: list[str], prefix: str) -> list[str]:
+    return complete_path(context, prefix) if ":" not in prefix and len(words) < 2 else []
