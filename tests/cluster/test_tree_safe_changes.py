@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kjupyter.errors import BadArgument, BadPath, Conflict, NotFound
+from kjupyter.errors import BadArgument, BadPath, Conflict, Invalid, NotFound
 from tests.cluster import oracle
 
 # metadata the server sets per object: it differs between twins whatever was done to them
@@ -323,3 +323,26 @@ def test_rollout_undo_of_a_statefulset_or_daemonset_as_kubectl(
     assert read(k8s, f"{path}/my-set")["spec"]["template"]["spec"]["containers"][0]["image"] == (
         "nginx:1"
     )
+
+
+def test_a_change_that_fails_on_one_object_reports_the_others(k8s, core_api, namespace):
+    from kjupyter.cluster.operations.editing import PartlyChanged
+
+    k8s.apply("\n---\n".join(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, labels: {{set: x}}}}\n"
+        f"data: {{a: '{value}'}}" for name, value in (("one", 1), ("two", 5), ("three", 1))
+    ))  # fmt: skip
+    only_if_one = [{"op": "test", "path": "/data/a", "value": "1"},
+                   {"op": "replace", "path": "/data/a", "value": "2"}]  # fmt: skip
+    with pytest.raises(PartlyChanged) as failed:
+        k8s.patch("configmaps", only_if_one, type="json", selector="set=x")
+    message = str(failed.value)
+    assert "\n" not in message and "1 of 3 objects failed: configmaps/two" in message
+    assert failed.value.results["Result"].to_dict() == {
+        "one": "patched", "three": "patched", "two": f"failed: {failed.value.errors[0]}"
+    }  # fmt: skip
+    data = {n: core_api.read_namespaced_config_map(n, namespace).data["a"]
+            for n in ("one", "two", "three")}  # fmt: skip
+    assert data == {"one": "2", "two": "5", "three": "2"}
+    with pytest.raises(Invalid, match="rejected"):  # one object: its own error
+        k8s.patch("cm/two", only_if_one, type="json")

@@ -2,6 +2,8 @@
 
 Every argument is parsed and every target read before the first write, so a refused command
 (a bad patch, a label that exists without `overwrite`, an unknown container) changes nothing.
+A write the server refuses on one object does not stop the others (as kubectl goes on):
+`PartlyChanged` then says what was done beside what failed, every row in `.results`.
 A label or annotation write carries the resourceVersion its `--overwrite` check read, so a
 value set meanwhile by someone else is checked again (re-read, retried), never overwritten.
 """
@@ -10,13 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.kinds import Kind, Name, Namespace
 from kjupyter.cluster.operations.changing import changes_frame, targets
 from kjupyter.cluster.paths import Location
-from kjupyter.errors import BadArgument, BadPath, Conflict, Invalid
+from kjupyter.errors import BadArgument, BadPath, Conflict, Invalid, KjupyterError, Unreachable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,6 +124,46 @@ def _row(kind: Kind, namespace: Namespace | None, name: Name, result: str) -> di
     return {"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": result}
 
 
+class PartlyChanged(KjupyterError):
+    """A change failed on some of its objects and was made on the others; `.results` has a
+    row per object (what was done, or `failed: ...`), `.errors` each failure."""
+
+    def __init__(self, message: str, results: Any, errors: list[KjupyterError]) -> None:
+        super().__init__(message)
+        self.results = results
+        self.errors = errors
+
+
+def _each(
+    kind: Kind, namespace: Namespace | None, names: Iterable[Name], change: Callable[[Name], str]
+) -> pd.DataFrame:
+    """`change` each object, on through failures (as kubectl goes on); the rows, or
+    `PartlyChanged` with them when some failed (one object alone: its own error)."""
+    rows, done, failed, errors = [], [], [], []
+    for name in names:
+        try:
+            result = change(name)
+            done.append(f"{kind.plural}/{name} {result}")
+        except Unreachable:
+            raise  # the others would fail alike
+        except KjupyterError as err:
+            result = f"failed: {err}"
+            failed.append(f"{kind.plural}/{name}: {err}")
+            errors.append(err)
+        rows.append(_row(kind, namespace, name, result))
+    frame = changes_frame(rows)
+    if errors and len(rows) == 1:
+        raise errors[0]
+    if errors:
+        raise PartlyChanged(
+            f"{len(failed)} of {len(rows)} objects failed: {'; '.join(failed)}. "
+            f"Changed: {', '.join(done) or 'nothing'} (every row in .results)",
+            frame,
+            errors,
+        )
+    return frame
+
+
 def _same(before: dict[str, Any], after: dict[str, Any]) -> bool:
     """Whether a write left the object as it was (a dry run never bumps resourceVersion)."""
 
@@ -148,13 +190,14 @@ def patch(
     kind, namespace, chosen = targets(cluster, location, all_=all_, selector=selector, verb="patch")
     if not kind.can("patch"):
         raise BadPath(f"{kind.plural} cannot be patched")
-    rows = []
-    for name in chosen:
+
+    def one(name: Name) -> str:
         before = _read(cluster, kind, namespace, name)
         after = _send(cluster, kind, namespace, name, data, patch_type, dry_run, "patch")
         result = "patched (no change)" if _same(before, after) else "patched"
-        rows.append(_row(kind, namespace, name, result + (" (dry run)" if dry_run else "")))
-    return changes_frame(rows)
+        return result + (" (dry run)" if dry_run else "")
+
+    return _each(kind, namespace, chosen, one)
 
 
 def parse_changes(changes: Mapping[str, str | None] | Iterable[str], what: str) -> dict[str, Any]:
@@ -227,8 +270,9 @@ def relabel(
     if not overwrite:  # every object checked before the first is written
         _refuse_overwrites(kind, current, wanted, field, verb)
     done = {"labels": "labeled", "annotations": "annotated"}[field]
-    rows = []
-    for name, obj in current.items():
+
+    def one(name: Name) -> str:
+        obj = current[name]
         for _ in range(RETRIES):
             try:
                 written = _relabel_one(
@@ -239,9 +283,9 @@ def relabel(
                 obj = _read(cluster, kind, namespace, name)
         else:
             raise Conflict(f"{verb} {kind.plural}/{name}: it kept changing; try again")
-        result = done if written else f"not {done}"
-        rows.append(_row(kind, namespace, name, result + (" (dry run)" if dry_run else "")))
-    return changes_frame(rows)
+        return (done if written else f"not {done}") + (" (dry run)" if dry_run else "")
+
+    return _each(kind, namespace, current, one)
 
 
 def _relabel_one(
@@ -314,17 +358,18 @@ def set_image(
         for key in at:
             spec = (spec or {}).get(key) or {}
         plans[name] = _image_changes(spec, wanted, f"{kind.plural}/{name}")
-    rows = []
-    for name, (patch_spec, changed) in plans.items():
+
+    def one(name: Name) -> str:
+        patch_spec, changed = plans[name]
         if not changed:
-            rows.append(_row(kind, namespace, name, "unchanged" + " (dry run)" * dry_run))
-            continue
+            return "unchanged" + " (dry run)" * dry_run
         body: dict[str, Any] = patch_spec
         for key in reversed(at):
             body = {key: body}
         _send(cluster, kind, namespace, name, body, "strategic", dry_run, "set image")
-        rows.append(_row(kind, namespace, name, "image updated" + " (dry run)" * dry_run))
-    return changes_frame(rows)
+        return "image updated" + " (dry run)" * dry_run
+
+    return _each(kind, namespace, plans, one)
 
 
 def _parse_images(images: Mapping[str, str] | Iterable[str]) -> dict[str, str]:
