@@ -178,3 +178,9 @@ def test_cp_unpacks_under_the_local_name_and_refuses_what_leaves_it(tmp_path):
         with pytest.raises(ApiError, match=message):
             copying.unpack(hostile, "dir", tmp_path / "out", "pods/p")
     assert not (tmp_path.parent / "evil").exists()
+
+
+def test_a_label_change_patches_only_what_differs_an_empty_value_included():
+    have = {"a": "1", "b": "2"}
+    assert editing.missing(have, {"a": "1", "b": None, "c": "", "d": None}) == {"b": None, "c": ""}
+    assert editing.missing(have, {"a": "1"}) == {}

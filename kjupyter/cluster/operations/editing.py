@@ -305,13 +305,22 @@ def _relabel_one(
     have = metadata.get(field) or {}
     if not overwrite:
         _refuse_overwrites(kind, {name: obj}, wanted, field, verb)
-    change = {k: v for k, v in wanted.items() if have.get(k) != v and (v or k in have)}
+    change = missing(have, wanted)
     if not change:
         return False
     # the resourceVersion makes the write conditional on the object the check read
     body = {"metadata": {field: change, "resourceVersion": metadata.get("resourceVersion")}}
     _send(cluster, kind, namespace, name, body, "merge", dry_run, verb)
     return True
+
+
+def missing(have: dict[str, str], wanted: dict[str, str | None]) -> dict[str, str | None]:
+    """What of `wanted` (None: removed) `have` lacks: the merge patch that makes it so."""
+    return {
+        key: value
+        for key, value in wanted.items()
+        if (value is None and key in have) or (value is not None and have.get(key) != value)
+    }
 
 
 def _refuse_overwrites(
