@@ -314,6 +314,10 @@ def test_rollout_undo_of_a_statefulset_or_daemonset_as_kubectl(
     for name in ("my-set", "their-set"):
         await_revision(core_api, namespace, name, 2, kind=kind)
     assert list(k8s.rollout_history(f"{path}/my-set").index) == [1, 2]
+    ok, said = kubectl("rollout", "history", f"{path}/their-set")
+    assert ok and [row[0] for row in oracle.parse_table("\n".join(said.splitlines()[1:]))[1]] == [
+        "1", "2"
+    ]  # fmt: skip
     assert k8s.rollout_undo(f"{path}/my-set").loc["my-set", "Result"] == "rolled back"
     ok, said = kubectl("rollout", "undo", f"{path}/their-set")
     assert ok, said

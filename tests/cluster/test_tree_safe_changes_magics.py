@@ -69,6 +69,11 @@ def test_set_image_and_rollout_magics(shell, cluster, core_api, namespace):
     assert shell.run_line_magic("k8s", "rollout resume deploy/web").loc["web", "Result"] == (
         "resumed"
     )
+    assert shell.run_line_magic("k8s", "rollout restart deploy/web").loc["web", "Result"] == (
+        "restarted"
+    )
+    template = apps.read_namespaced_deployment("web", namespace).spec.template.metadata
+    assert "kubectl.kubernetes.io/restartedAt" in template.annotations
     result, captured = run_cell(shell, "%k8s rollout history deploy/web --to-revision 1")
     assert "--to-revision does not apply to it" in captured.stdout + captured.stderr
     result, captured = run_cell(shell, "%k8s set image deploy/web")

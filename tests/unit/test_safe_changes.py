@@ -116,7 +116,7 @@ def test_diff_yaml_sorts_keys_as_kubectl_writes_them():
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("%k8s rollout ", ["history", "pause", "resume", "status", "undo"]),
+        ("%k8s rollout ", ["history", "pause", "restart", "resume", "status", "undo"]),
         ("%k8s rollout u", ["undo"]),
         ("%k8s set ", ["image"]),
         ("%k8s rollout undo deploy/web --to", ["--to-revision"]),

@@ -159,6 +159,6 @@ def _complete_set(context: MagicContext, words: list[str], prefix: str) -> list[
 @completer("rollout")
 def _complete_rollout(context: MagicContext, words: list[str], prefix: str) -> list[str]:
     if not words:
-        actions = ("history", "pause", "resume", "status", "undo")
+        actions = ("history", "pause", "restart", "resume", "status", "undo")
         return [w for w in actions if w.startswith(prefix)]
     return complete_path(context, prefix) if len(words) == 1 else []

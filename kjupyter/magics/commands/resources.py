@@ -145,11 +145,12 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
     )
 
 
-@verb("rollout", "rollout status|history|undo|pause|resume PATH: a workload's rollouts")
+@verb("rollout", "rollout status|history|undo|pause|resume|restart PATH: a workload's rollouts")
 def rollout_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """A workload's rollouts, as `kubectl rollout`: follow one (status), list its revisions
     (history, --revision N: that one's pod template), go back (undo, --to-revision N), hold
-    template changes (pause) and let them roll again (resume; both for deployments).
+    template changes (pause) and let them roll again (resume; both for deployments), roll
+    its pods (restart, as %k8s restart --no-deps).
 
     In [1]: %k8s rollout status deploy/web
     In [2]: %k8s rollout history deploy/web
@@ -157,7 +158,9 @@ def rollout_verb(context: MagicContext, args: list[str], cell: str | None) -> An
     In [4]: %k8s rollout pause deploy/web
     """
     parser = VerbParser("rollout", "Rollouts. Example: %k8s rollout undo deploy/web")
-    parser.add_argument("action", choices=["status", "history", "undo", "pause", "resume"])
+    parser.add_argument(
+        "action", choices=["status", "history", "undo", "pause", "resume", "restart"]
+    )
     parser.add_argument("path")
     parser.add_argument("--timeout", type=float, default=300.0, help="status: seconds (300)")
     parser.add_argument("--revision", type=int, help="history: that revision's pod template")
@@ -183,6 +186,8 @@ def rollout_verb(context: MagicContext, args: list[str], cell: str | None) -> An
         )
     if action == "pause":
         return cluster.rollout_pause(options.path, dry_run=options.dry_run)
+    if action == "restart":  # kubectl's spelling of %k8s restart --no-deps
+        return cluster.restart(options.path)
     return cluster.rollout_resume(options.path, dry_run=options.dry_run)
 
 
