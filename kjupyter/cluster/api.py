@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kjupyter import deprecation
@@ -65,6 +65,11 @@ def rediscovering(method: Method) -> Method:
             return method(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _words(given: tuple[Any, ...]) -> Any:
+    """`("a=1", "b-")` as given, or the one mapping given instead (`{"a": "1", "b": None}`)."""
+    return given[0] if len(given) == 1 and isinstance(given[0], Mapping) else given
 
 
 def connect(
@@ -479,27 +484,27 @@ class Cluster:
     def label(
         self,
         path: str,
-        *changes: str,
+        *changes: str | Mapping[str, str | None],
         overwrite: bool = False,
         all: bool = False,
         selector: str | None = None,
         dry_run: bool = False,
     ) -> pd.DataFrame:
-        """`kubectl label`: `KEY=VALUE` sets, `KEY-` removes; changing a value needs
-        `overwrite` (otherwise nothing changes and `BadArgument` says which key).
+        """`kubectl label`: `KEY=VALUE` sets, `KEY-` removes (or one mapping, None removes);
+        changing a value needs `overwrite` (otherwise nothing changes, `BadArgument` says why).
 
         In [1]: k.label("pods/web-0", "tier=front", "old-")
         """
         return editing.relabel(
-            self, self.resolve(path), changes, field="labels", overwrite=overwrite, all_=all,
-            selector=selector, dry_run=dry_run,
+            self, self.resolve(path), _words(changes), field="labels", overwrite=overwrite,
+            all_=all, selector=selector, dry_run=dry_run,
         )  # fmt: skip
 
     @rediscovering
     def annotate(
         self,
         path: str,
-        *changes: str,
+        *changes: str | Mapping[str, str | None],
         overwrite: bool = False,
         all: bool = False,
         selector: str | None = None,
@@ -507,7 +512,7 @@ class Cluster:
     ) -> pd.DataFrame:
         """`kubectl annotate`: as `label`, on metadata.annotations."""
         return editing.relabel(
-            self, self.resolve(path), changes, field="annotations", overwrite=overwrite,
+            self, self.resolve(path), _words(changes), field="annotations", overwrite=overwrite,
             all_=all, selector=selector, dry_run=dry_run,
         )  # fmt: skip
 
@@ -515,7 +520,7 @@ class Cluster:
     def set_image(
         self,
         path: str,
-        *images: str,
+        *images: str | Mapping[str, str],
         all: bool = False,
         selector: str | None = None,
         dry_run: bool = False,
@@ -525,7 +530,8 @@ class Cluster:
         In [1]: k.set_image("deploy/web", "app=nginx:2")
         """
         return editing.set_image(
-            self, self.resolve(path), images, all_=all, selector=selector, dry_run=dry_run
+            self, self.resolve(path), _words(images), all_=all, selector=selector,
+            dry_run=dry_run,
         )
 
     @rediscovering

@@ -17,7 +17,7 @@ def run_cell(shell, text: str):
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, labels: {a: '1'}}\n"
 
 
-def test_label_annotate_patch_and_diff_magics(shell, core_api, namespace):
+def test_label_annotate_patch_and_diff_magics(shell, k8s, core_api, namespace):
     shell.run_cell(f"%%k8s apply\n{CONFIGMAP}data: {{level: debug}}\n")
     labelled = shell.run_line_magic("k8s", "label cm/settings b=2 a-")
     assert labelled.loc["settings", "Result"] == "labeled"
@@ -31,6 +31,9 @@ def test_label_annotate_patch_and_diff_magics(shell, core_api, namespace):
     shell.run_line_magic("k8s", "annotate cm/settings note='a b'")
     read = core_api.read_namespaced_config_map("settings", namespace)
     assert read.metadata.labels == {"b": "3"} and read.metadata.annotations == {"note": "a b"}
+    k8s.label("cm/settings", {"z": "1"})  # from Python: one mapping instead of words
+    k8s.label("cm/settings", {"z": None})
+    assert core_api.read_namespaced_config_map("settings", namespace).metadata.labels == {"b": "3"}
     patched = shell.run_line_magic(
         "k8s", """patch cm/settings --type merge -p '{"data": {"x": "1"}}'"""
     )
