@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kjupyter import deprecation
@@ -21,17 +21,23 @@ from kjupyter.cluster.operations import (
     access,
     applying,
     changing,
+    copying,
+    diffing,
+    editing,
     execution,
+    forwarding,
     listing,
     metrics,
     picking,
     reading,
+    revisions,
     rollouts,
+    sessions,
     several,
 )
 from kjupyter.cluster.operations import output as outputs
 from kjupyter.cluster.paths import Level, Location
-from kjupyter.errors import BadPath, Forbidden, NoSuchResource
+from kjupyter.errors import BadArgument, BadPath, Forbidden, NoSuchResource, NotFound
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,6 +67,11 @@ def rediscovering(method: Method) -> Method:
     return wrapper  # type: ignore[return-value]
 
 
+def _words(given: tuple[Any, ...]) -> Any:
+    """`("a=1", "b-")` as given, or the one mapping given instead (`{"a": "1", "b": None}`)."""
+    return given[0] if len(given) == 1 and isinstance(given[0], Mapping) else given
+
+
 def connect(
     context: str | None = None, kubeconfig: str | os.PathLike[str] | None = None
 ) -> Cluster:
@@ -81,6 +92,7 @@ class Cluster:
         self._cwd = f"/namespaces/{connection.namespace}"
         # the targets of the last unconfirmed delete: the same delete next confirms it
         self.armed_delete: tuple[Any, ...] | None = None
+        self.forwards: dict[int, forwarding.Forward] = {}  # port-forwards kept until stopped
 
     def __repr__(self) -> str:
         return f"<Cluster context={self.context!r} server={self.connection.server} cwd={self._cwd}>"
@@ -139,6 +151,7 @@ class Cluster:
         self.discovery.refresh()
 
     def close(self) -> None:
+        self.stop_port_forward()
         self.connection.close()
 
     # -- reading --------------------------------------------------------------------------
@@ -430,6 +443,200 @@ class Cluster:
             force=force_conflicts,
             dry_run=dry_run,
         )
+
+    def diff(
+        self, manifest: str, *, namespace: str | None = None, force_conflicts: bool = False
+    ) -> diffing.Diff:
+        """What `apply(manifest)` would change, as `kubectl diff --server-side`: a unified diff
+        of each live object against the server's dry run of the apply (empty: no change).
+
+        In [1]: print(k.diff(open("deploy.yaml").read()))
+        """
+        return diffing.diff(
+            self,
+            manifest,
+            namespace=Namespace(namespace) if namespace else self.namespace,
+            force=force_conflicts,
+        )
+
+    @rediscovering
+    def patch(
+        self,
+        path: str,
+        patch: Any,
+        *,
+        type: str = "strategic",
+        all: bool = False,
+        selector: str | None = None,
+        dry_run: bool = False,
+    ) -> pd.DataFrame:
+        """`kubectl patch --type strategic|merge|json`: `patch` is a dict, a list (json) or
+        its JSON/YAML text.
+
+        In [1]: k.patch("deploy/web", {"spec": {"replicas": 2}})
+        """
+        return editing.patch(
+            self, self.resolve(path), patch, patch_type=type, all_=all, selector=selector,
+            dry_run=dry_run,
+        )  # fmt: skip
+
+    @rediscovering
+    def label(
+        self,
+        path: str,
+        *changes: str | Mapping[str, str | None],
+        overwrite: bool = False,
+        all: bool = False,
+        selector: str | None = None,
+        dry_run: bool = False,
+    ) -> pd.DataFrame:
+        """`kubectl label`: `KEY=VALUE` sets, `KEY-` removes (or one mapping, None removes);
+        changing a value needs `overwrite` (otherwise nothing changes, `BadArgument` says why).
+
+        In [1]: k.label("pods/web-0", "tier=front", "old-")
+        """
+        return editing.relabel(
+            self, self.resolve(path), _words(changes), field="labels", overwrite=overwrite,
+            all_=all, selector=selector, dry_run=dry_run,
+        )  # fmt: skip
+
+    @rediscovering
+    def annotate(
+        self,
+        path: str,
+        *changes: str | Mapping[str, str | None],
+        overwrite: bool = False,
+        all: bool = False,
+        selector: str | None = None,
+        dry_run: bool = False,
+    ) -> pd.DataFrame:
+        """`kubectl annotate`: as `label`, on metadata.annotations."""
+        return editing.relabel(
+            self, self.resolve(path), _words(changes), field="annotations", overwrite=overwrite,
+            all_=all, selector=selector, dry_run=dry_run,
+        )  # fmt: skip
+
+    @rediscovering
+    def set_image(
+        self,
+        path: str,
+        *images: str | Mapping[str, str],
+        all: bool = False,
+        selector: str | None = None,
+        dry_run: bool = False,
+    ) -> pd.DataFrame:
+        """`kubectl set image`: `CONTAINER=IMAGE` per container, `*=IMAGE` for all of them.
+
+        In [1]: k.set_image("deploy/web", "app=nginx:2")
+        """
+        return editing.set_image(
+            self, self.resolve(path), _words(images), all_=all, selector=selector,
+            dry_run=dry_run,
+        )
+
+    @rediscovering
+    def rollout_history(self, path: str, *, revision: int | None = None) -> Any:
+        """`kubectl rollout history`: revisions and change causes, or one revision's template."""
+        return revisions.history(self, self.resolve(path), revision=revision)
+
+    @rediscovering
+    def rollout_undo(
+        self, path: str, *, to_revision: int | None = None, dry_run: bool = False
+    ) -> pd.DataFrame:
+        """`kubectl rollout undo [--to-revision N]`: back to the previous (or Nth) revision."""
+        return revisions.undo(self, self.resolve(path), to_revision=to_revision, dry_run=dry_run)
+
+    @rediscovering
+    def rollout_pause(self, path: str, *, dry_run: bool = False) -> pd.DataFrame:
+        """`kubectl rollout pause`: template changes wait until resume (deployments)."""
+        return revisions.pause(self, self.resolve(path), paused=True, dry_run=dry_run)
+
+    @rediscovering
+    def rollout_resume(self, path: str, *, dry_run: bool = False) -> pd.DataFrame:
+        """`kubectl rollout resume`: a paused deployment rolls out again."""
+        return revisions.pause(self, self.resolve(path), paused=False, dry_run=dry_run)
+
+    @rediscovering
+    def port_forward(
+        self, path: str, *ports: str | int, connect: forwarding.Connect | None = None
+    ) -> forwarding.Forward:
+        """`kubectl port-forward`: 127.0.0.1:LOCAL reaches the port of the pod `path` names
+        (a workload or service: the pod kubectl picks; a service port: its targetPort), kept
+        until `stop_port_forward`. Ports: `8080:80`, `80`, `:80` (any free local port).
+
+        `connect(api_client, namespace, pod, port)` opens one tunnel (the run backend's
+        `kjupyter.run.k8s.portforward.PortForward`; `%k8s port-forward` passes it).
+
+        In [1]: from kjupyter.run.k8s.portforward import PortForward
+        In [2]: k.port_forward("svc/web", "8080:80", connect=PortForward)
+        """
+        if connect is None:
+            raise BadArgument(
+                "port_forward needs connect=kjupyter.run.k8s.portforward.PortForward "
+                "(%k8s port-forward passes it)"
+            )
+        forward = forwarding.start(self, self.resolve(path), list(ports), connect)
+        self.forwards[forward.id] = forward
+        return forward
+
+    def port_forwards(self) -> pd.DataFrame:
+        """The port-forwards this Cluster keeps: id, target, pod, ports, connections, errors."""
+        import pandas as pd
+
+        rows = [
+            {"Id": f.id, "Target": f.target, "Pod": f.pod,
+             "Ports": ", ".join(f"{local}->{remote}" for local, remote in f.ports),
+             "Connections": f.connections, "Last Error": f.errors[-1] if f.errors else None}
+            for f in self.forwards.values()
+        ]  # fmt: skip
+        columns = ["Id", "Target", "Pod", "Ports", "Connections", "Last Error"]
+        return pd.DataFrame(rows, columns=columns).set_index("Id")
+
+    def stop_port_forward(self, forward: int | None = None) -> list[int]:
+        """Stop one port-forward by id (all of them without one); the ids stopped."""
+        if forward is not None and forward not in self.forwards:
+            known = ", ".join(map(str, self.forwards)) or "none"
+            raise NotFound(f"no port-forward {forward} (running: {known})")
+        chosen = [forward] if forward is not None else list(self.forwards)
+        for number in chosen:
+            self.forwards.pop(number).stop()
+        return chosen
+
+    def cp(self, source: str, destination: str, *, container: str | None = None) -> copying.Copied:
+        """`kubectl cp`: one side is `PATH:FILE` in a pod (a workload or service: the pod
+        kubectl picks), the other a local path; a directory is copied whole (tar over exec).
+
+        In [1]: k.cp("pods/web-0:/etc/nginx/nginx.conf", "nginx.conf")
+        In [2]: k.cp("data/", "deploy/web:/tmp/data")
+        """
+        remote_source, remote_destination = (
+            isinstance(side, str) and ":" in side for side in (source, destination)
+        )
+        if remote_source == remote_destination:
+            raise BadArgument(
+                "cp copies between here and a pod: one side is PATH:FILE (pods/web-0:/tmp/x), "
+                "the other a local path"
+            )
+        where, _, remote = (source if remote_source else destination).partition(":")
+        if not remote:
+            raise BadArgument(f"cp: {where}: names no file in the pod (pods/web-0:/tmp/x)")
+        location = self.resolve(where)
+        if picking.owns_pods(location):
+            location = picking.pod_of(self, location)
+        if remote_source:
+            return copying.from_pod(self, location, remote, destination, container=container)
+        return copying.to_pod(self, source, location, remote, container=container)
+
+    @rediscovering
+    def enter(
+        self, path: str, *, container: str | None = None, python: bool = True
+    ) -> sessions.ContainerSession:
+        """A session in a pod's container (of a workload or service: the pod kubectl picks),
+        where `%k8s enter` sends cells: Python that keeps its names, or `sh -c` per cell."""
+        location = self.resolve(path)
+        if picking.owns_pods(location):
+            location = picking.pod_of(self, location)
+        return sessions.ContainerSession(self, location, container=container, python=python)
 
     @rediscovering
     def exec(

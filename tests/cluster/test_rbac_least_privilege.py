@@ -56,6 +56,10 @@ def test_the_role_is_enough_to_browse_and_run_tasks(least_privileged, cluster, c
     described = k8s.describe(f"pods/{pods.index[0]}")  # kubectl's headings, with what it may read
     assert {"Containers", "QoS Class", "Tolerations", "Events"} <= set(described.keys())
     assert list(k8s.top("pods").columns) == ["CPU (cores)", "Memory (bytes)"]  # not forbidden
+    # safe changes need patch, which the Role grants on no kind: refused, and nothing changed
+    with pytest.raises(Forbidden, match="cannot patch resource"):
+        k8s.label(f"pods/{pods.index[0]}", "tier=x")
+    assert "tier" not in (core_api.read_namespaced_pod(pods.index[0], namespace).metadata.labels)
     pool.shutdown_all()
     assert worker_pods(core_api, namespace) == []
 

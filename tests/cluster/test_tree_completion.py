@@ -54,7 +54,7 @@ def test_paths_verbs_and_flags_complete_without_python_names(kernel):
     verbs = complete(kernel, "%k8s ")
     assert "%k8s ls" in verbs and "%k8s delete" in verbs
     assert not {"%k8s and", "%k8s if", "%k8s in", "%k8s is"} & set(verbs)
-    assert complete(kernel, "%k8s l") == ["%k8s logs", "%k8s ls"]
+    assert complete(kernel, "%k8s l") == ["%k8s label", "%k8s logs", "%k8s ls"]
     assert complete(kernel, "%k8s ls --w") == ["%k8s ls --watch", "%k8s ls --wide"]
     assert complete(kernel, "%k8s ls --wi") == ["%k8s ls --wide"]
     assert "%k8s delete --dry-run" in complete(kernel, "%k8s delete --")

@@ -23,13 +23,18 @@ SAFE_TOKENS = [
     "cm/keep/status", "*", "?", "[", "wide", "--wide", "-c", "-l", "app=x", "--tail", "3", "-1",
     "--selector", "--reveal", "--", "-f", "--dry-run", "--replicas", "0", "'", '"', "--help",
     "--grace-period", "--wait", "-o", "--python", "--shell", "nodes", "bogus", "%", "a b",
+    "a=1", "a-", "--overwrite", "image", "app=x:1", "*=x", "undo", "history", "pause", "-p",
+    "{}", '{"data": {"a": "2"}}', "--type", "json", "merge", "--to-revision", ":80", "8080:80",
+    "pods/x:/tmp", "cm/keep:/a", "--list", "--stop", "all",
 ]  # fmt: skip
 WIDE_TOKENS = [*SAFE_TOKENS, "..", "/", "~", "/nodes", "/namespaces", "~/pods", "-A",
                "/namespaces/kube-system/pods", "../..", "/crd"]  # fmt: skip
-DESTRUCTIVE = {"delete", "scale", "restart", "apply", "exec", "enter"}
+DESTRUCTIVE = {"delete", "scale", "restart", "apply", "exec", "enter", "patch", "label",
+               "annotate", "set", "rollout", "diff", "port-forward", "cp"}  # fmt: skip
 VERBS = [
     "cd", "pwd", "ls", "get", "cat", "describe", "events", "logs", "delete", "scale",
     "restart", "apply", "top", "can-i", "exec", "enter", "exit", "ns", "use", "help",
+    "patch", "label", "annotate", "set", "rollout", "diff", "port-forward", "cp",
 ]  # fmt: skip
 
 

@@ -15,13 +15,20 @@ from tests.cluster.test_tree_crd import crd
 from tests.cluster.waiting import until
 
 
-def test_scale_and_restart_are_managed_by_kjupyter(k8s, cluster, namespace):
+def test_scale_restart_and_safe_changes_are_managed_by_kjupyter(k8s, cluster, namespace):
     from kubernetes import client, config
 
     k8s.apply(deployment_yaml("web", cluster.worker_image, replicas=0))
     k8s.scale("deploy/web", 0)
     k8s.scale("deploy/web", 1)
     k8s.restart("deploy/web")
+    # the safe changes (issue 10, item 5) write as kjupyter too
+    k8s.label("deploy/web", "tier=front")
+    k8s.annotate("deploy/web", "note=x")
+    k8s.patch("deploy/web", {"spec": {"minReadySeconds": 1}})
+    k8s.set_image("deploy/web", "app=other:1")
+    k8s.rollout_pause("deploy/web")
+    k8s.rollout_resume("deploy/web")
     api = client.AppsV1Api(config.new_client_from_config(config_file=cluster.kubeconfig))
     fields = api.read_namespaced_deployment("web", namespace).metadata.managed_fields
     ours = {f.manager for f in fields if f.operation in ("Update", "Apply")}

@@ -88,8 +88,10 @@ def open_exec(
     container: str | None = None,
     stdin: bool = False,
     tty: bool = False,
+    binary: bool = False,
 ) -> Any:
-    """Open the exec websocket; return the client's `WSClient` (channels 0-3)."""
+    """Open the exec websocket; return the client's `WSClient` (channels 0-3; with `binary`
+    its channels carry bytes: a tar stream for cp)."""
     from kubernetes.stream.ws_client import WSClient, get_websocket_url
     from websocket import WebSocketBadStatusException
 
@@ -112,8 +114,9 @@ def open_exec(
     action = f"exec in pods/{pod}" + (f" container {container}" if container else "")
     try:
         return WSClient(
-            api_client.configuration, get_websocket_url(url), headers, capture_all=False
-        )
+            api_client.configuration, get_websocket_url(url), headers, capture_all=False,
+            binary=binary,
+        )  # fmt: skip
     except WebSocketBadStatusException as err:
         raise error_for(err.status_code, err.resp_body, action) from err
     except OSError as err:

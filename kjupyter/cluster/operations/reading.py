@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from kjupyter.cluster import describing, selectors
 from kjupyter.cluster.kinds import Kind, Name, Namespace
 from kjupyter.cluster.objects import KubeObject, Text, redact
-from kjupyter.cluster.operations import execution, listing
+from kjupyter.cluster.operations import execution, listing, picking
 from kjupyter.cluster.operations.getting import get_object, object_target
 from kjupyter.cluster.paths import POD_OWNERS, Level, Location
 from kjupyter.errors import BadArgument, BadPath, NotFound
@@ -222,10 +222,11 @@ def logs(
             listing.objects(cluster, pods, namespace, selectors.from_spec(owner)),
             key=lambda item: item["metadata"]["name"],
         )
-        if follow_to is not None:
-            if not owned:
+        if follow_to is not None:  # one pod, the one kubectl picks (as exec)
+            live = [p for p in owned if not (p.get("metadata") or {}).get("deletionTimestamp")]
+            if not live:
                 raise NotFound(f"{location.path} has no pods to follow")
-            first = owned[0]
+            first = min(live, key=picking.activity)
             assert namespace is not None
             picked = {**query, "container": container or execution.default_container(first)}
             follow(cluster, pods, namespace, first["metadata"]["name"], picked, follow_to)

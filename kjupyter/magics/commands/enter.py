@@ -81,14 +81,15 @@ def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
 @verb("enter", "run the following cells in a container (python or shell) until %k8s exit")
 def enter_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    """Enter a container: the cells that follow run there, until `%k8s exit`.
+    """Enter a container: the cells that follow run there, until `%k8s exit`. A workload or
+    service (deploy/web, sts, rs, job, svc) stands for the pod kubectl would pick, as in exec.
 
     In [1]: %k8s enter pods/web-7d9f --shell
     In [2]: !ls /app
     In [3]: %k8s exit
     """
     parser = VerbParser("enter", "Send the following cells to a container until %k8s exit.")
-    parser.add_argument("path", help="pods/<name>")
+    parser.add_argument("path", help="pods/NAME, or deploy/NAME, svc/NAME: the pod kubectl picks")
     parser.add_argument("-c", "--container")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--python", action="store_true", help="the container's python3 (default)")
@@ -96,14 +97,8 @@ def enter_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     options = parser.parse(args)
     if context.state.get(SESSION_KEY) is not None:
         raise UsageError("%k8s enter: already inside a container; %k8s exit first")
-    from kjupyter.cluster.operations.sessions import ContainerSession
-
-    cluster = current(context)
-    session = ContainerSession(
-        cluster,
-        cluster.resolve(options.path),
-        container=options.container,
-        python=not options.shell,
+    session = current(context).enter(
+        options.path, container=options.container, python=not options.shell
     )
     context.state[SESSION_KEY] = session
     shell = context.shell

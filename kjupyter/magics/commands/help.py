@@ -11,8 +11,10 @@ from kjupyter.magics.verbs import MagicContext, registered, verb
 GROUP_TITLES = {
     "tree": "the cluster as a tree",
     "resources": "acting on resources",
+    "edits": "safe changes",
     "browse": "the tree for the mouse",
     "enter": "inside containers",
+    "forwarding": "reaching pods",
     "run": "cells and functions as tasks",
     "pool": "worker pods",
     "units": "services as units",

@@ -145,20 +145,50 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
     )
 
 
-@verb("rollout", "rollout status PATH: follow a deployment/statefulset/daemonset rollout")
+@verb("rollout", "rollout status|history|undo|pause|resume|restart PATH: a workload's rollouts")
 def rollout_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    """`kubectl rollout status`: each step of a rollout, as it happens, until it is done.
+    """A workload's rollouts, as `kubectl rollout`: follow one (status), list its revisions
+    (history, --revision N: that one's pod template), go back (undo, --to-revision N), hold
+    template changes (pause) and let them roll again (resume; both for deployments), roll
+    its pods (restart, as %k8s restart --no-deps).
 
     In [1]: %k8s rollout status deploy/web
-    In [2]: %k8s rollout status statefulsets/db --timeout 600
+    In [2]: %k8s rollout history deploy/web
+    In [3]: %k8s rollout undo deploy/web --to-revision 1
+    In [4]: %k8s rollout pause deploy/web
     """
-    parser = VerbParser("rollout", "Follow a rollout. Example: %k8s rollout status deploy/web")
-    parser.add_argument("action", choices=["status"])
+    parser = VerbParser("rollout", "Rollouts. Example: %k8s rollout undo deploy/web")
+    parser.add_argument(
+        "action", choices=["status", "history", "undo", "pause", "resume", "restart"]
+    )
     parser.add_argument("path")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds (default 300)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="status: seconds (300)")
+    parser.add_argument("--revision", type=int, help="history: that revision's pod template")
+    parser.add_argument("--to-revision", type=int, help="undo: to this revision (default: last)")
+    parser.add_argument("--dry-run", action="store_true", help="ask the server, change nothing")
     options = parser.parse(args)
-    current(context).rollout_status(options.path, timeout=options.timeout)
-    return None  # the steps were printed, as kubectl does
+    action, cluster = options.action, current(context)
+    misplaced = [flag for flag, value, takes in (
+        ("--revision", options.revision, "history"),
+        ("--to-revision", options.to_revision, "undo"),
+        ("--dry-run", options.dry_run or None, "undo pause resume"),
+    ) if value is not None and action not in takes.split()]  # fmt: skip
+    if misplaced:
+        raise UsageError(f"%k8s rollout {action}: {', '.join(misplaced)} does not apply to it")
+    if action == "status":
+        cluster.rollout_status(options.path, timeout=options.timeout)
+        return None  # the steps were printed, as kubectl does
+    if action == "history":
+        return cluster.rollout_history(options.path, revision=options.revision)
+    if action == "undo":
+        return cluster.rollout_undo(
+            options.path, to_revision=options.to_revision, dry_run=options.dry_run
+        )
+    if action == "pause":
+        return cluster.rollout_pause(options.path, dry_run=options.dry_run)
+    if action == "restart":  # kubectl's spelling of %k8s restart --no-deps
+        return cluster.restart(options.path)
+    return cluster.rollout_resume(options.path, dry_run=options.dry_run)
 
 
 @verb("wait", "until objects meet a condition or are deleted (--for=condition=Available)")
