@@ -42,12 +42,18 @@ class Reporter:
         progress: bool = True,
         notes: bool = True,
         tasks: list[Any] | None = None,
+        label: str = "task",
+        of: str = "",
     ) -> None:
         self.tasks = tasks  # the run's Task objects, for views that show them one by one
         self.views: list[TaskView] = []
         if tasks is not None:
             while WAITING_VIEWS:  # each waiting view follows one run, the next one to start
-                self.views.append(WAITING_VIEWS.pop(0))
+                view = WAITING_VIEWS.pop(0)
+                begin = getattr(view, "begin", None)
+                if begin is not None:  # what it follows: "rank", "session 'default'"
+                    begin(label, of)
+                self.views.append(view)
         self._viewed = 0.0
         self.total = total
         self.show_notes = notes
@@ -126,6 +132,15 @@ class Reporter:
             sys.stderr.write(f"kjupyter: {line}\n")
             sys.stderr.flush()
 
+    def track(self, tasks: list[Any]) -> None:
+        """Let the views follow `tasks` too: one engine job of a session step (a rank run
+        again after its rebuild replaces its row, as the results keep its last attempt)."""
+        if self.tasks is None or not self.views:
+            return
+        by_index = {task.index: task for task in self.tasks}
+        by_index.update((task.index, task) for task in tasks)
+        self.tasks[:] = sorted(by_index.values(), key=lambda task: task.index)
+
     def progress(self, done: int, failed: int) -> None:
         self.done, self.failed = done, failed
 
@@ -191,7 +206,9 @@ class Reporter:
 
 class TaskView(Protocol):
     """What follows a run task by task (the live task table): `update(tasks, final)` is
-    called from the run's thread about 5 times a second and once at the end."""
+    called from the run's thread about 5 times a second and once at the end. A view may
+    also have `begin(label, of)`, called once as it starts following: what a row is
+    ("task", "rank") and what they belong to ("session 'default'", or "")."""
 
     def update(self, tasks: list[Any], final: bool) -> None: ...
 
@@ -201,7 +218,7 @@ WAITING_VIEWS: list[TaskView] = []
 
 
 def follow_next_run(view: TaskView) -> None:
-    """Let `view` follow the next `run` or `map` that starts (one run per call)."""
+    """Let `view` follow the next `run`, `map` or session `px` that starts (one per call)."""
     WAITING_VIEWS.append(view)
 
 

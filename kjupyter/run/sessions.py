@@ -137,9 +137,13 @@ class Session:
             "world_size": self.n,
         }
         step = Step(number, describe_cell(number, code), program, cell.blobs, replay=replay)
-        reporter = Reporter(len(chosen), self._where(), stream=stream, progress=progress)
+        reporter = Reporter(
+            len(chosen), self._where(), stream=stream, progress=progress, tasks=[],
+            label="rank", of=f"session {self.name!r}",
+        )  # fmt: skip
         start = time.monotonic()
         tasks, interrupted = self._apply(step, chosen, reporter)
+        reporter.track(tasks)  # the task views get the ranks found lost too
         elapsed = time.monotonic() - start
         if not interrupted:
             self.log.record(step, [t.index for t in tasks if t.status == messages.OK])
@@ -395,6 +399,7 @@ class Session:
         job = Job(step.program, step.blobs, tasks, label="rank", gang=True, pins=pins)
         if reporter is None:  # replays and value steps: nothing to echo
             reporter = Reporter(len(tasks), self._where(), stream=False, progress=False)
+        reporter.track(tasks)  # px: the live task table follows these ranks
         engine = Engine(
             self.pool,
             job,

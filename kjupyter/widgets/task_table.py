@@ -1,13 +1,13 @@
-"""The live task table: one row per task of a run or map, as its state changes.
+"""The live task table: one row per task of a run or map, or per rank of a session's px.
 
 It follows a run through `kjupyter.run.progress` (a `TaskView`: the run's Reporter calls
 `update` about five times a second and once at the end; nothing polls the workers). Rows are
-sent as one compact list (status, worker, seconds, first line of the error) and drawn
-virtualised, so 10,000 tasks stay smooth; a tap on a row asks Python for that task's stdout,
-stderr and traceback, which only then travel.
+sent as one compact list (status, worker, seconds, first line of the error, rank or item,
+last line of stdout so far) and drawn virtualised, so 10,000 tasks stay smooth; a tap on a
+row asks Python for that task's stdout, stderr and traceback, which only then travel.
 
 >>> from kjupyter.widgets import task_table
->>> table = task_table()   # shown; follows the next run or map
+>>> table = task_table()   # shown; follows the next run, map or px
 >>> kjupyter.map(f, range(10_000))
 """
 
@@ -26,6 +26,7 @@ from kjupyter.run import progress
 HERE = pathlib.Path(__file__).parent
 REFRESH = 0.5  # s between row updates while the run goes (the last one is always sent)
 OUTPUT_CHARS = 20_000  # of a task's stdout/stderr shown on a tap (the results keep all)
+LINE_CHARS = 200  # of an error's first line and of the last output line shown in a row
 
 
 def state(task: Any) -> str:
@@ -35,11 +36,27 @@ def state(task: Any) -> str:
     return str(task.status)
 
 
-def row(task: Any) -> list[Any]:
-    """`[state, worker, seconds or None, error's first line]`, the row's index is its place."""
+def last_line(chunks: Any) -> str:
+    """The last non-blank line of a task's output so far (what it is doing now)."""
+    for chunk in reversed(chunks):
+        for line in reversed(chunk.splitlines()):
+            if line.strip():
+                return line[:LINE_CHARS]
+    return ""
+
+
+def row(task: Any, now: float | None = None) -> list[Any]:
+    """`[state, worker, seconds or None, error's first line, index, stdout's last line]`.
+
+    The row's place is its position in the run; `index` is the task's rank or item number.
+    A running task's seconds are those since it was sent (`now`: `time.time()`), so they grow.
+    """
     took = task.finished - task.started
+    if math.isnan(took) and not math.isnan(task.submitted) and task.status == "running":
+        took = (time.time() if now is None else now) - task.submitted
     seconds = round(took, 3) if not math.isnan(took) else None
-    return [state(task), task.worker, seconds, (task.error or "").split("\n", 1)[0][:200]]
+    error = (task.error or "").split("\n", 1)[0][:LINE_CHARS]
+    return [state(task), task.worker, seconds, error, task.index, last_line(task.stdout)]
 
 
 class TaskTable(anywidget.AnyWidget):
@@ -53,12 +70,18 @@ class TaskTable(anywidget.AnyWidget):
     done = traitlets.Bool(False).tag(sync=True)
     detail = traitlets.Dict().tag(sync=True)
     height = traitlets.Int(320).tag(sync=True)
+    noun = traitlets.Unicode("task").tag(sync=True)  # what a row is: "task", "rank"
+    of = traitlets.Unicode("").tag(sync=True)  # what they belong to: "session 'default'"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.tasks: list[Any] = []
         self._sent = 0.0
         self.on_msg(self._on_message)
+
+    def begin(self, label: str, of: str) -> None:
+        """The Reporter, as the table starts following: what its rows are and belong to."""
+        self.noun, self.of = label, of
 
     def update(self, tasks: list[Any], final: bool) -> None:
         """The run's Reporter: draw the rows (at most every REFRESH s, and at the end)."""
@@ -67,7 +90,8 @@ class TaskTable(anywidget.AnyWidget):
         if not final and now - self._sent < REFRESH:
             return
         self._sent = now
-        rows = [row(task) for task in tasks]
+        wall = time.time()
+        rows = [row(task, wall) for task in tasks]
         counts: dict[str, int] = {}
         for r in rows:
             counts[r[0]] = counts.get(r[0], 0) + 1
@@ -82,7 +106,9 @@ class TaskTable(anywidget.AnyWidget):
         task = self.tasks[index]
         self.detail = {
             "index": index,
+            "number": task.index,
             "status": state(task),
+            "seconds": row(task)[2],
             "worker": task.worker,
             "error": task.error,
             "stdout": "".join(task.stdout)[-OUTPUT_CHARS:],
@@ -96,7 +122,7 @@ class TaskTable(anywidget.AnyWidget):
 
 
 def task_table(display: bool = True) -> TaskTable:
-    """A task table that follows the next `run` or `map` of this kernel (shown at once)."""
+    """A task table that follows the next `run`, `map` or `px` of this kernel (shown at once)."""
     table = TaskTable()
     progress.follow_next_run(table)
     if display:

@@ -172,6 +172,29 @@ function render({ model, el: host }) {
     return form;
   };
 
+  // The exec box: a command run in the picked container of the selected pod; its output
+  // streams into the detail pane. Enter runs it, Escape puts the button back.
+  const execControl = () => {
+    const form = el("span", "kj-exec");
+    const picker = containerPicker("kj-exec-container", "");
+    const input = el("input", "kj-exec-command");
+    input.type = "text";
+    input.placeholder = "command, e.g. ls / (no shell: sh -c '...' for one)";
+    input.autocapitalize = "off";
+    input.spellcheck = false;
+    const run = el("button", "kj-exec-run", "run");
+    const cancel = el("button", "kj-exec-cancel", "cancel");
+    const submit = () => send("exec", { command: input.value, container: picker ? picker.value : "" });
+    run.addEventListener("click", submit);
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") submit();
+      if (event.key === "Escape") drawActions();
+    });
+    cancel.addEventListener("click", () => drawActions());
+    form.append(...(picker ? [picker] : []), input, run, cancel);
+    return form;
+  };
+
   const drawActions = () => {
     armed = null;
     const denied = model.get("denied") || {};
@@ -195,8 +218,8 @@ function render({ model, el: host }) {
             button.classList.add("kj-armed");
             return;
           }
-          if (action === "scale") {
-            const form = scaleControl();
+          if (action === "scale" || action === "exec") {
+            const form = action === "scale" ? scaleControl() : execControl();
             button.replaceWith(form);
             form.querySelector("input").focus();
             return;
@@ -211,17 +234,25 @@ function render({ model, el: host }) {
     );
   };
 
-  // Logs as kubectl takes them: a container picker, the previous run, timestamps. Each
-  // change asks again (the last 500 lines).
-  const logOptions = (options) => {
-    const bar = el("div", "kj-logs-options");
-    const picker = el("select", "kj-logs-container");
-    for (const name of model.get("containers")) {
+  // A pod's containers to pick from (null when it has only one: nothing to pick).
+  const containerPicker = (cls, current) => {
+    const names = model.get("containers");
+    if (names.length < 2) return null;
+    const picker = el("select", cls);
+    for (const name of names) {
       const option = el("option", "", name);
       option.value = name;
       picker.append(option);
     }
-    if (options.container) picker.value = options.container;
+    if (current) picker.value = current;
+    return picker;
+  };
+
+  // Logs as kubectl takes them: a container picker, the previous run, timestamps, and follow
+  // (`logs -f`) with a stop button. Each change asks again (the last 500 lines).
+  const logOptions = (options, following) => {
+    const bar = el("div", "kj-logs-options");
+    const picker = containerPicker("kj-logs-container", options.container) || { value: options.container || "" };
     const box = (cls, text, on) => {
       const label = el("label", "kj-logs-flag");
       const input = el("input", cls);
@@ -232,24 +263,58 @@ function render({ model, el: host }) {
     };
     const [previousLabel, previous] = box("kj-logs-previous", "previous", options.previous);
     const [stampsLabel, stamps] = box("kj-logs-timestamps", "timestamps", options.timestamps);
-    const ask = () => send("logs", {
-      container: picker.value, previous: previous.checked, timestamps: stamps.checked,
+    const ask = (follow) => send("logs", {
+      container: picker.value, previous: previous.checked && !follow, timestamps: stamps.checked, follow,
     });
-    for (const input of [picker, previous, stamps]) input.addEventListener("change", ask);
-    if (model.get("containers").length > 1) bar.append(picker);
+    for (const input of [picker, previous, stamps]) {
+      if (input.addEventListener) input.addEventListener("change", () => ask(following && !previous.checked));
+    }
+    if (picker.nodeType) bar.append(picker);
     bar.append(previousLabel, stampsLabel);
+    if (following) {
+      const stop = el("button", "kj-logs-stop", "■ stop");
+      stop.title = "stop following the log";
+      stop.addEventListener("click", () => model.send({ type: "stop" }));
+      bar.append(stop, el("span", "kj-logs-live", "following…"));
+    } else {
+      const follow = el("button", "kj-logs-follow", "▶ follow");
+      follow.title = "follow the log as it grows (kubectl logs -f)";
+      follow.addEventListener("click", () => ask(true));
+      bar.append(follow);
+    }
     return bar;
   };
 
+  // A followed log or a running command updates its text only: the bar, the picker and the
+  // scroll position stay (the pane sticks to the bottom if it was there, as `tail -f` does).
+  let drawn = "";
   const drawDetail = () => {
     const shown = model.get("detail") || {};
+    const key = JSON.stringify([shown.path, shown.action, shown.options, shown.running, shown.ended]);
+    const text = detail.querySelector(".kj-tree-text");
+    if (key === drawn && text && (shown.action === "logs" || shown.action === "exec")) {
+      const atBottom = detail.scrollTop + detail.clientHeight >= detail.scrollHeight - 4;
+      text.textContent = shown.text;
+      if (atBottom) detail.scrollTop = detail.scrollHeight;
+      return;
+    }
+    drawn = key;
     detail.replaceChildren();
     if (!shown.path || shown.path !== model.get("selected")) return; // another object's
     if (shown.html) {
       detail.innerHTML = shown.html; // produced by pandas/pygments in Python: escaped there
-    } else if (shown.text || shown.action === "logs") {
-      if (shown.action === "logs") detail.append(logOptions(shown.options || {}));
+    } else if (shown.text || shown.action === "logs" || shown.action === "exec") {
+      if (shown.action === "logs") detail.append(logOptions(shown.options || {}, Boolean(shown.running)));
+      if (shown.action === "exec") {
+        const where = shown.options.container ? ` (${shown.options.container})` : "";
+        detail.append(el("div", "kj-exec-title", `$ ${shown.options.command || ""}${where}`));
+      }
       detail.append(el("pre", "kj-tree-text", shown.text));
+      if (shown.ended && !shown.running) {
+        const end = el("div", `kj-stream-end${shown.failed ? " kj-stream-failed" : ""}`, shown.ended);
+        detail.append(end);
+      }
+      if (shown.running) detail.scrollTop = detail.scrollHeight;
     }
   };
 

@@ -19,7 +19,7 @@ import traitlets
 
 from kjupyter.cluster.paths import POD_OWNERS
 from kjupyter.errors import KjupyterError
-from kjupyter.widgets import tree_actions, tree_rights, tree_state, tree_watch
+from kjupyter.widgets import tree_actions, tree_rights, tree_state, tree_streams, tree_watch
 
 HERE = pathlib.Path(__file__).parent
 
@@ -52,11 +52,13 @@ class TreeBrowser(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self._lock = threading.RLock()  # watch threads and the kernel both change `nodes`
         self._watches: dict[str, tree_watch.DirectoryWatch] = {}
+        self._stream: tree_streams.Stream | None = None  # a followed log or a running exec
         self.on_msg(self._on_message)
         self._open(cluster, root)
 
     def _open(self, cluster: Any, root: str) -> None:
         """Start over on `cluster` at `root`: what was open, selected or watched goes."""
+        self.stop()
         for watch in self._watches.values():
             watch.stop()
         self._watches.clear()
@@ -116,7 +118,8 @@ class TreeBrowser(anywidget.AnyWidget):
             self._watches.pop(watched).stop()
 
     def close(self) -> None:
-        """Stop every watch, then close the widget."""
+        """Stop every watch and stream, then close the widget."""
+        self.stop()
         for watch in self._watches.values():
             watch.stop()
         self._watches.clear()
@@ -136,6 +139,7 @@ class TreeBrowser(anywidget.AnyWidget):
         """
         self.selected = path
         if self.detail.get("path") != path:
+            self.stop()  # a log followed or a command run belongs to the previous selection
             self.detail = {}
         actions = self._guard(lambda: tree_actions.available(self.cluster, path)) or []
         self.replicas = (
@@ -146,7 +150,7 @@ class TreeBrowser(anywidget.AnyWidget):
         denied = self._guard(lambda: self.rights.denied(path, actions)) or {}
         names = (
             self._guard(lambda: tree_actions.containers(self.cluster, path)) or []
-            if "logs" in actions and "logs" not in denied
+            if any(a in actions and a not in denied for a in ("logs", "exec"))
             else []
         )
         with self.hold_sync():  # the buttons, their rights and the containers arrive together
@@ -156,6 +160,14 @@ class TreeBrowser(anywidget.AnyWidget):
     def act(self, action: str, path: str | None = None, argument: Any = None) -> None:
         """Run `action` on `path` (default: the selection); the outcome lands in `detail`."""
         path = path or self.selected
+        if path == self.selected and action in self.denied:  # the button was disabled: say why
+            self.error = f"{action}: {self.denied[action]}"
+            return
+        options = argument if isinstance(argument, dict) else {}
+        if action == "exec" or (action == "logs" and options.get("follow")):
+            self._stream_into_detail(action, path, options)
+            return
+        self.stop()  # the detail pane gets something else
         outcome = self._guard(lambda: tree_actions.perform(self.cluster, action, path, argument))
         if outcome is None:
             return
@@ -173,6 +185,54 @@ class TreeBrowser(anywidget.AnyWidget):
             "options": argument if action == "logs" and isinstance(argument, dict) else {},
         }
         self.status = outcome.status
+
+    def stop(self) -> None:
+        """Stop following the log (or stop showing the command) in the detail pane."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.stop()
+            with self._lock:
+                if self.detail.get("running"):
+                    self.detail = {**self.detail, "running": False, "ended": "stopped"}
+                    self.status = f"{self.detail.get('action')} {self.detail.get('path')}: stopped"
+
+    def _stream_into_detail(self, action: str, path: str, options: dict[str, Any]) -> None:
+        """Follow the log at `path`, or run the exec box's command there, into the detail."""
+        if action not in (self._guard(lambda: tree_actions.available(self.cluster, path)) or []):
+            self.status = f"{action} is not available on {path}"
+            return
+        make = tree_streams.follow_logs if action == "logs" else tree_streams.run_command
+        work = self._guard(lambda: make(self.cluster, path, options))
+        if work is None:
+            return
+        self.stop()
+        shown = {k: v for k, v in options.items() if k in ("container", "timestamps", "command")}
+        stream = tree_streams.Stream(lambda text, ended: self._streamed(stream, text, ended))
+        self._stream = stream
+        with self._lock:
+            self.detail = {
+                "path": path, "action": action, "text": "", "html": "", "options": shown,
+                "running": True, "ended": "", "failed": False,
+                "following": action == "logs",
+            }  # fmt: skip
+            doing = (
+                "following the log of" if action == "logs" else f"running {shown['command']!r} in"
+            )
+            self.status = f"{doing} {path}"
+        stream.start(work, name=f"kj-{action} {path}")
+
+    def _streamed(self, stream: tree_streams.Stream, text: str, ended: str | None) -> None:
+        """What a stream brought: drawn only while it is the pane's (not after a new selection)."""
+        with self._lock:
+            if self._stream is not stream:
+                return
+            if ended is not None:
+                self._stream = None
+            detail = {**self.detail, "text": text}
+            if ended is not None:
+                detail.update(running=False, ended=ended, failed=stream.failed)
+                self.status = f"{detail['action']} {detail['path']}: {ended}"
+            self.detail = detail
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -282,6 +342,8 @@ class TreeBrowser(anywidget.AnyWidget):
             self.use_namespace(str(content.get("namespace", "")))
         elif kind == "action":
             self.act(str(content.get("action", "")), path or None, content.get("argument"))
+        elif kind == "stop":
+            self.stop()
 
 
 def _entry(obj: dict[str, Any], is_dir: bool) -> str:

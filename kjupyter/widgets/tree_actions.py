@@ -43,7 +43,7 @@ def available(cluster: Any, path: str) -> list[str]:
         return ["logs"] if location.sub[-1] == "log" else ["ls"]
     actions = ["cat", "describe", "events"]
     if kind.group == "" and kind.plural == "pods":
-        actions.append("logs")
+        actions += ["logs", "exec"]  # exec: the widget's box runs it (`tree_streams`)
     if (kind.group, kind.plural) in POD_OWNERS:
         actions.append("pods")
     if (kind.group, kind.plural) in RESTARTABLE:

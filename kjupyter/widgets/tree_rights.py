@@ -22,6 +22,7 @@ NEEDS: dict[str, tuple[str, str]] = {
     "cat": ("get", ""),
     "describe": ("get", ""),
     "logs": ("get", "log"),
+    "exec": ("create", "exec"),
     "restart": ("patch", ""),
     "scale": ("patch", "scale"),
     "delete": ("delete", ""),

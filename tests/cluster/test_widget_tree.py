@@ -39,7 +39,7 @@ def test_selecting_a_pod_offers_its_actions_and_logs_come_back(k8s, namespace, w
     tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
     pod = f"/namespaces/{namespace}/pods/{web[0]}"
     message(tree, type="select", path=pod)
-    assert tree.actions == ["cat", "describe", "events", "logs", "delete"]
+    assert tree.actions == ["cat", "describe", "events", "logs", "exec", "delete"]
     message(tree, type="action", action="logs", path=pod)
     assert tree.detail["text"].strip() == "hello from web"
     message(tree, type="action", action="cat", path=pod)
@@ -207,3 +207,129 @@ def test_contexts_and_namespaces_at_the_top_start_the_tree_over(
         assert narrow.namespaces == [cluster.restricted_namespace] and narrow.error == ""
     finally:
         narrow.close()
+
+
+def waiting_pod(core_api, namespace, image, name: str = "talker") -> str:
+    """A pod that logs 'first line', then 'second line' once /tmp/go exists, then idles."""
+    script = (
+        "import os, time\n"
+        "print('first line', flush=True)\n"
+        "while not os.path.exists('/tmp/go'):\n"
+        "    time.sleep(0.05)\n"
+        "print('second line', flush=True)\n"
+        "time.sleep(3600)\n"
+    )
+    core_api.create_namespaced_pod(namespace, {
+        "metadata": {"name": name},
+        "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0, "containers": [
+            {"name": "main", "image": image, "imagePullPolicy": "Never",
+             "command": ["python3", "-c", script]},
+        ]},
+    })  # fmt: skip
+    waiting.pod_phase(core_api, namespace, name, {"Running"})
+    return f"/namespaces/{namespace}/pods/{name}"
+
+
+def wait_for_detail(tree: TreeBrowser, predicate, timeout: float = 60) -> dict:
+    """Wait until `predicate(tree.detail)` holds, woken by each change of `detail`."""
+    changed = threading.Condition()
+
+    def notify(_change) -> None:
+        with changed:
+            changed.notify_all()
+
+    tree.observe(notify, "detail")
+    try:
+        with changed:
+            assert changed.wait_for(lambda: predicate(tree.detail), timeout), tree.detail
+    finally:
+        tree.unobserve(notify, "detail")
+    return tree.detail
+
+
+def test_the_logs_pane_follows_a_log_live_until_stopped(k8s, cluster, core_api, namespace):
+    path = waiting_pod(core_api, namespace, cluster.worker_image)
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    try:
+        tree.select(path)
+        message(tree, type="action", action="logs", path=path, argument={"follow": True})
+        wait_for_detail(tree, lambda d: "first line" in d.get("text", ""))
+        assert tree.detail["running"] and tree.detail["following"]
+        assert tree.status == f"following the log of {path}"
+        k8s.exec(path, "touch /tmp/go")  # the pod writes its second line only now
+        wait_for_detail(tree, lambda d: "second line" in d.get("text", ""))
+        stream = tree._stream
+        message(tree, type="stop")  # the log is quiet now: stopping must not wait for a line
+        assert not tree.detail["running"] and tree.detail["ended"] == "stopped"
+        stream.join(30)
+        assert not stream.running
+        assert tree.detail["text"] == "first line\nsecond line\n"
+    finally:
+        tree.close()
+
+
+def test_a_new_selection_stops_the_followed_log(k8s, cluster, core_api, namespace):
+    path = waiting_pod(core_api, namespace, cluster.worker_image)
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    try:
+        tree.select(path)
+        tree.act("logs", path, {"follow": True})
+        wait_for_detail(tree, lambda d: "first line" in d.get("text", ""))
+        stream = tree._stream
+        tree.select(f"/namespaces/{namespace}/pods")
+        stream.join(30)
+        assert not stream.running and tree.detail == {} and tree._stream is None
+    finally:
+        tree.close()
+
+
+def test_the_exec_box_runs_a_command_in_the_container_and_shows_its_output(
+    k8s, cluster, core_api, namespace
+):
+    path = waiting_pod(core_api, namespace, cluster.worker_image)
+    tree = TreeBrowser(k8s, f"/namespaces/{namespace}")
+    try:
+        assert "exec" in tree.select(path) and tree.containers == ["main"]
+        command = "sh -c 'echo out; echo err >&2; exit 3'"  # argv, as kubectl exec: no shell
+        message(tree, type="action", action="exec", path=path, argument={"command": command})
+        shown = wait_for_detail(tree, lambda d: d.get("action") == "exec" and not d["running"])
+        assert shown["text"] == "out\nerr\n" and shown["failed"]
+        assert shown["ended"] == "exit code 3 in talker/main"
+        assert shown["options"] == {"command": command}
+        tree.act("exec", path, {"command": "hostname"})
+        shown = wait_for_detail(
+            tree, lambda d: not d["running"] and d["options"]["command"] == "hostname"
+        )
+        assert shown["text"] == "talker\n" and not shown["failed"]
+        tree.act("exec", path, {"command": "   "})
+        assert tree.error == "exec needs a command, such as: ls /"
+        assert tree.detail["options"]["command"] == "hostname"  # a refused command changed nothing
+    finally:
+        tree.close()
+
+
+def test_exec_is_refused_with_the_missing_verb_when_the_role_has_no_exec(
+    k8s, cluster, core_api, namespace, tmp_path
+):
+    import kjupyter
+    from tests.identities import VIEWER_RULES, kubeconfig_for
+
+    path = waiting_pod(core_api, namespace, cluster.worker_image)
+    config = kubeconfig_for(core_api, cluster, namespace, "viewer", VIEWER_RULES, tmp_path)
+    viewer = kjupyter.connect(kubeconfig=str(config))
+    tree = TreeBrowser(viewer, f"/namespaces/{namespace}")
+    try:
+        tree.select(path)
+        assert tree.denied == {
+            "exec": "needs create on pods/exec",
+            "delete": "needs delete on pods",
+        }
+        tree.act("exec", path, {"command": "touch /tmp/go"})
+        assert tree.error == "exec: needs create on pods/exec" and tree.detail == {}
+        assert tree._stream is None
+        tree.act("logs", path, {"follow": True})  # the viewer may follow the log
+        wait_for_detail(tree, lambda d: "first line" in d.get("text", ""))
+        assert k8s.exec(path, "ls /tmp").stdout == ""  # the refused command never ran
+    finally:
+        tree.close()
+        viewer.close()

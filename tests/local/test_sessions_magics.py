@@ -79,3 +79,15 @@ def test_magic_errors_are_one_line(ip):
         assert "Traceback" not in out.stdout + out.stderr
     again = ip.run_cell("%k8s session up -n 1 --name e")
     assert "session named 'e' is already up" in str(again.error_in_exec)
+
+
+def test_px_table_shows_a_table_that_follows_that_cell(ip):
+    from kjupyter.run import progress
+
+    ip.run_cell("%k8s session up -n 2 --name tb")
+    with capture_output() as out:
+        result = ip.run_cell("%%k8s px --table --no-stream -o res\nRANK * 2")
+    assert result.error_in_exec is None and list(ip.user_ns["res"]["value"]) == [0, 2]
+    shown = [o.data for o in out.outputs]
+    assert any("TaskTable" in d.get("text/plain", "") for d in shown), shown  # displayed
+    assert not progress.WAITING_VIEWS  # and the px took it: the next run is not followed

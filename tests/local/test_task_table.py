@@ -23,8 +23,8 @@ def test_the_table_follows_one_run_and_shows_a_failed_tasks_traceback():
     kjupyter.map(sometimes_fails, range(200), backend="local", workers=2, stream=False)
     assert len(table.rows) == 200 and table.done
     assert table.counts == {"ok": 196, "error": 4}
-    status, worker, seconds, error = table.rows[57]
-    assert (status, error) == ("error", "ValueError: bad item 57")
+    status, worker, seconds, error, item, said = table.rows[57]
+    assert (status, error, item, said) == ("error", "ValueError: bad item 57", 57, "item 57")
     assert worker and seconds is not None and seconds >= 0
     table.show(57)
     assert table.detail["stdout"] == "item 57\n"
@@ -42,8 +42,10 @@ def test_states_pending_running_and_final():
     assert state(task) == "pending"
     task.submitted = 1.0
     assert state(task) == "running"
+    task.status = "running"  # as the engine sets it: its seconds grow from its sending
+    assert row(task, now=3.25)[2] == 2.25
     task.status, task.started, task.finished = "ok", 2.0, 2.5
-    assert row(task) == ["ok", "", 0.5, ""]
+    assert row(task) == ["ok", "", 0.5, "", 0, ""]
     assert math.isnan(Task(2, 1, None).started) and row(Task(2, 1, None))[2] is None
 
 

@@ -114,6 +114,9 @@ def follow(
         action=f"follow the log of pods/{pod}",
         timeout=(5.0, None),  # a quiet log is no error
     )
+    opened = getattr(out, "opened", None)
+    if callable(opened):  # a reader in another thread stops a quiet log by shutting this
+        opened(response)
     try:
         for chunk in response.stream(4096, decode_content=True):
             out.write(chunk.decode("utf-8", "replace"))

@@ -94,6 +94,8 @@ def px_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     In [1]: %%k8s px --ranks 0,1 -o res
        ...: total = shard.sum()
        ...: total
+    In [2]: %%k8s px --table
+       ...: train(epochs=3)   # one live row per rank: state, last line printed, seconds
     """
     parser = VerbParser(
         "px",
@@ -107,12 +109,22 @@ def px_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     )
     parser.add_argument("-o", "--out", metavar="NAME", help="store the results under NAME")
     parser.add_argument("--no-stream", action="store_true", help="do not echo rank output")
+    parser.add_argument(
+        "--table",
+        action="store_true",
+        help="show a live table of the ranks (state, last output line, seconds; tap a row "
+        "for its stdout and traceback)",
+    )
     options = parser.parse(args)
     if cell is None or not cell.strip():
         raise UsageError("%%k8s px needs a cell body: use it as a cell magic (%%k8s px)")
     if options.out and not options.out.isidentifier():
         raise UsageError(f"-o needs a Python name, not {options.out!r}")
     target = _session(options.session)
+    if options.table:
+        from kjupyter.widgets.task_table import task_table
+
+        task_table()
     from kjupyter.errors import KjupyterError
 
     try:

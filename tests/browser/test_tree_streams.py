@@ -1,0 +1,74 @@
+"""The tree follows a pod's log live with a stop button, and runs a command from its exec box
+in the picked container; a role without exec sees the button disabled with the missing verb
+(issue 11, Deliver 2: logs that follow, exec a command)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+import kjupyter
+from tests.browser import notebook
+from tests.cluster.test_widget_tree import waiting_pod
+from tests.identities import VIEWER_RULES, kubeconfig_for
+
+
+def test_the_logs_pane_follows_live_and_stops(page, lab, cluster, core_api, namespace, tmp_path):
+    path = waiting_pod(core_api, namespace, cluster.worker_image)
+    kubeconfig = notebook.namespaced_kubeconfig(cluster.kubeconfig, namespace, tmp_path)
+    notebook.browse(page, lab, kubeconfig, f"/namespaces/{namespace}")
+    notebook.open_row(page, f"/namespaces/{namespace}/pods")
+    notebook.select(page, path)
+    notebook.action(page, "logs").click()
+    text = page.locator(".kj-tree-detail .kj-tree-text")
+    expect(text).to_have_text(re.compile(r"\s*first line\s*"), timeout=30_000)
+    page.locator(".kj-logs-follow").click()
+    expect(page.locator(".kj-logs-live")).to_have_text("following…", timeout=30_000)
+    admin = kjupyter.connect(kubeconfig=cluster.kubeconfig)
+    try:
+        admin.exec(path, "touch /tmp/go")  # the pod writes its second line only now
+    finally:
+        admin.close()
+    expect(text).to_have_text("first line\nsecond line\n", timeout=30_000)  # no refresh: live
+    notebook.shoot(page.locator(".kj-tree"), tmp_path, "tree-logs-follow.png")
+    page.locator(".kj-logs-stop").click()
+    expect(page.locator(".kj-stream-end")).to_have_text("stopped", timeout=30_000)
+    expect(page.locator(".kj-logs-follow")).to_be_visible()
+    expect(text).to_have_text("first line\nsecond line\n")  # what was shown stays
+
+
+def test_the_exec_box_runs_a_command_and_shows_its_output(
+    page, lab, cluster, core_api, namespace, tmp_path
+):
+    path = waiting_pod(core_api, namespace, cluster.worker_image)
+    kubeconfig = notebook.namespaced_kubeconfig(cluster.kubeconfig, namespace, tmp_path)
+    notebook.browse(page, lab, kubeconfig, f"/namespaces/{namespace}")
+    notebook.open_row(page, f"/namespaces/{namespace}/pods")
+    notebook.select(page, path)
+    notebook.action(page, "exec").click()
+    page.locator(".kj-exec-command").fill("sh -c 'hostname; echo oops >&2; exit 2'")
+    page.locator(".kj-exec-command").press("Enter")
+    text = page.locator(".kj-tree-detail .kj-tree-text")
+    expect(text).to_have_text("talker\noops\n", timeout=30_000)
+    end = page.locator(".kj-stream-end.kj-stream-failed")
+    expect(end).to_contain_text("exit code 2", timeout=30_000)
+    expect(page.locator(".kj-exec-title")).to_have_text("$ sh -c 'hostname; echo oops >&2; exit 2'")
+    page.locator(".kj-exec-run").click()  # the box stays for the next command
+    expect(end).to_contain_text("exit code 2", timeout=30_000)
+    notebook.shoot(page.locator(".kj-tree"), tmp_path, "tree-exec.png")
+
+
+def test_a_role_without_exec_sees_the_exec_button_disabled_with_the_verb(
+    page, lab, cluster, core_api, namespace, tmp_path
+):
+    path = waiting_pod(core_api, namespace, cluster.worker_image)
+    viewer = kubeconfig_for(core_api, cluster, namespace, "viewer", VIEWER_RULES, tmp_path)
+    notebook.browse(page, lab, viewer, f"/namespaces/{namespace}")
+    notebook.open_row(page, f"/namespaces/{namespace}/pods")
+    notebook.select(page, path)
+    exec_ = notebook.action(page, "exec")
+    expect(exec_).to_be_disabled(timeout=30_000)
+    expect(exec_).to_have_attribute("title", "exec: needs create on pods/exec")
+    expect(page.locator(".kj-denied-reasons")).to_contain_text("exec: needs create on pods/exec")
+    expect(notebook.action(page, "logs")).to_be_enabled()
