@@ -78,21 +78,30 @@ def sealed_by_default(sock: socket.socket) -> bool:
     return sock.family in (socket.AF_INET, socket.AF_INET6)
 
 
+def peer_credentials(sock: socket.socket) -> tuple[int, int] | None:
+    """(pid, uid) that Linux's SO_PEERCRED gives a unix socket; None for anything else.
+
+    For a socketpair end it names the process that created the pair; for a connected unix
+    socket, its peer. TCP has no credentials.
+    """
+    peercred = getattr(socket, "SO_PEERCRED", None)
+    if sock.family != socket.AF_UNIX or peercred is None:
+        return None
+    try:
+        creds = sock.getsockopt(socket.SOL_SOCKET, peercred, struct.calcsize("3i"))
+    except OSError:
+        return None
+    pid, uid, _ = struct.unpack("3i", creds)
+    return pid, uid
+
+
 def made_here(sock: socket.socket) -> bool:
     """True for a unix socketpair end this process created (Linux SO_PEERCRED names us).
 
     Its other end is then held only by processes this one handed it to: for the kernel, its
     own workers. A connected unix socket names its peer instead; TCP has no credentials.
     """
-    peercred = getattr(socket, "SO_PEERCRED", None)
-    if sock.family != socket.AF_UNIX or peercred is None:
-        return False
-    try:
-        creds = sock.getsockopt(socket.SOL_SOCKET, peercred, struct.calcsize("3i"))
-    except OSError:
-        return False
-    pid, uid, _ = struct.unpack("3i", creds)
-    return bool(pid == os.getpid() and uid == os.getuid())
+    return peer_credentials(sock) == (os.getpid(), os.getuid())
 
 
 def tune_socket(sock: socket.socket) -> None:

@@ -31,13 +31,12 @@ import hmac
 import os
 import queue
 import socket
-import struct
 import sys
 import threading
 
 from kjupyter.errors import ChannelClosed, ProtocolError
 from kjupyter.run import messages
-from kjupyter.run.channel import HANDSHAKE_TIMEOUT, IdleTimeout, StreamChannel
+from kjupyter.run.channel import HANDSHAKE_TIMEOUT, IdleTimeout, StreamChannel, peer_credentials
 from kjupyter.worker import forkserver
 from kjupyter.worker.session import Session, end_process_group
 
@@ -75,15 +74,7 @@ def peer_is_parent(sock: socket.socket, parent: int | None = None) -> bool:
     this worker (or, for a worker the fork server forked, `parent`: the server's parent).
     Anything else (TCP, an unknown peer, no SO_PEERCRED) returns False.
     """
-    peercred = getattr(socket, "SO_PEERCRED", None)
-    if sock.family != socket.AF_UNIX or peercred is None:
-        return False
-    try:
-        creds = sock.getsockopt(socket.SOL_SOCKET, peercred, struct.calcsize("3i"))
-    except OSError:
-        return False
-    pid, uid, _ = struct.unpack("3i", creds)
-    return pid == (parent or os.getppid()) and uid == os.getuid()
+    return peer_credentials(sock) == (parent or os.getppid(), os.getuid())
 
 
 def read_peer_key(conn: socket.socket, timeout: float | None) -> bytes | None:
