@@ -144,19 +144,10 @@ def _apply_one(
     dry_run: bool,
 ) -> str:
     """Server-side apply one object; whether it was created, configured or left unchanged."""
-    existing = _existing(cluster, kind, target, name)
+    existing = live_object(cluster, kind, target, name)
     before = None if existing is None else existing["metadata"].get("resourceVersion")
-    after = cluster.connection.request(
-        "PATCH",
-        kind.url(target, name),
-        body=json.dumps(doc),
-        content_type="application/apply-patch+yaml",
-        query={
-            "fieldManager": FIELD_MANAGER,
-            "force": "true" if force else None,
-            "dryRun": "All" if dry_run else None,
-        },
-        action=f"apply {kind.qualified}/{name}",
+    after = server_side_apply(
+        cluster, kind, target, name, doc, force=force, dry_run=dry_run, verb="apply"
     )
     new_version = (after.get("metadata") or {}).get("resourceVersion")
     if dry_run and existing is not None:  # a dry run never bumps the resourceVersion
@@ -172,7 +163,34 @@ def _apply_one(
     return result + (" (dry run)" if dry_run else "")
 
 
-def _existing(
+def server_side_apply(
+    cluster: Cluster,
+    kind: Kind,
+    target: Namespace | None,
+    name: Name,
+    doc: dict[str, Any],
+    *,
+    force: bool,
+    dry_run: bool,
+    verb: str,
+) -> dict[str, Any]:
+    """One server-side apply PATCH (a dry run with `dry_run`); the object as the server made it."""
+    result: dict[str, Any] = cluster.connection.request(
+        "PATCH",
+        kind.url(target, name),
+        body=json.dumps(doc),
+        content_type="application/apply-patch+yaml",
+        query={
+            "fieldManager": FIELD_MANAGER,
+            "force": "true" if force else None,
+            "dryRun": "All" if dry_run else None,
+        },
+        action=f"{verb} {kind.qualified}/{name}",
+    )
+    return result
+
+
+def live_object(
     cluster: Cluster, kind: Kind, namespace: Namespace | None, name: Name
 ) -> dict[str, Any] | None:
     try:

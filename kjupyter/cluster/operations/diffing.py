@@ -10,14 +10,12 @@ where they differ), so a diff never shows a secret.
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.kinds import Kind, Name, Namespace
 from kjupyter.cluster.objects import Text
-from kjupyter.cluster.operations.applying import FIELD_MANAGER, plan
-from kjupyter.errors import NotFound
+from kjupyter.cluster.operations.applying import live_object, plan, server_side_apply
 
 if TYPE_CHECKING:
     from kjupyter.cluster.handle import ClusterHandle as Cluster
@@ -74,23 +72,9 @@ def _compare(
     *,
     force: bool,
 ) -> Compared:
-    try:
-        live: dict[str, Any] | None = cluster.connection.request(
-            "GET", kind.url(target, name), action=f"get {kind.qualified}/{name}"
-        )
-    except NotFound:
-        live = None
-    merged = cluster.connection.request(
-        "PATCH",
-        kind.url(target, name),
-        body=json.dumps(doc),
-        content_type="application/apply-patch+yaml",
-        query={
-            "fieldManager": FIELD_MANAGER,
-            "force": "true" if force else None,
-            "dryRun": "All",
-        },
-        action=f"diff {kind.qualified}/{name}",
+    live = live_object(cluster, kind, target, name)
+    merged = server_side_apply(
+        cluster, kind, target, name, doc, force=force, dry_run=True, verb="diff"
     )
     live, merged = _masked(live, merged)
     version = kind.version if not kind.group else f"{kind.group}.{kind.version}"
