@@ -184,7 +184,7 @@ def map(
     program = {"kind": "call", "fn": blob.key}
     with gc_paused():  # see there: a big map's values would be walked again and again
         tasks = TaskTable.of(items)
-        job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=2)
+        job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=4)
         job.source = source
         job.functions = [fn]
         return _execute(

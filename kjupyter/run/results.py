@@ -174,12 +174,16 @@ def _table_columns(table: TaskTable, label: str) -> dict[str, Any]:
 def _floats(column: Any) -> Any:
     import numpy as np
 
-    return np.array(column, dtype=np.float64)  # a copy: the frame outlives the table
+    if not len(column):
+        return np.zeros(0, dtype=np.float64)
+    return np.frombuffer(column, dtype=np.float64).copy()  # the frame outlives the table
 
 
 def _ints(column: Any) -> Any:
     import numpy as np
 
+    if type(column) is range:
+        return np.arange(column.start, column.stop, column.step, dtype=np.int64)
     return np.array(column, dtype=np.int64)
 
 

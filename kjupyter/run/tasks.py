@@ -46,7 +46,8 @@ class TaskTable:
         n = len(args)
         if len(ids) != n or (labels is not None and len(labels) != n):
             raise ValueError("a task table needs one id (and label) per argument")
-        self.ids = array.array("q", ids)
+        # a range while the ids are one block (every table but a stream's): no 8 B an id
+        self.ids: range | array.array[int] = ids if type(ids) is range else array.array("q", ids)
         self.args = args
         self.labels = labels  # the rank of each row (None: a map's rows are their items' index)
         self.status = bytearray(n)  # PENDING...
@@ -92,6 +93,8 @@ class TaskTable:
             self._by_id = {t: r for r, t in enumerate(self.ids)}
         if not row:
             self._first = task_id
+        if type(self.ids) is range:
+            self.ids = array.array("q", self.ids)
         self.ids.append(task_id)
         self.args.append(arg)
         if self.labels is not None:
