@@ -174,7 +174,9 @@ def map(
     if source is None:
         n_workers = max(1, min(n_workers, len(items) or 1))
     if chunksize is None:
-        chunksize = max(1, min(MAX_CHUNK, len(items) // (n_workers * 8)))
+        # about eight chunks per worker, the last not a straggler of a few items (a round trip
+        # of its own at the end)
+        chunksize = max(1, min(MAX_CHUNK, -(-len(items) // (n_workers * 8))))
     busy = bool(items) or source is not None
     if busy and not values:
         results.preload()  # while workers start

@@ -253,7 +253,12 @@ class Engine:
                 rank0 = next(w for w in self.active if w.ready)
                 job.program = rendezvous.for_run(job.program, rank0, self.pool.backend)
         room = job.chunksize * job.window
+        # Refill a worker once half its window is free, not at every answer: a frame wakes
+        # the worker (the sender pays ~50-150 us here), and half a window still keeps it busy.
+        refill = room - max(job.chunksize, room // 2)
         for worker in self.active:
+            if len(worker.inflight) > refill:
+                continue
             while worker.ready and len(worker.inflight) < room:
                 chunks = self._take(len(worker.inflight), room)
                 if not chunks:
