@@ -6,7 +6,6 @@ order (raising `TaskError`, which carries the DataFrame, when a task failed).
 
 from __future__ import annotations
 
-import builtins
 import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping, Sized
@@ -14,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from kjupyter import deprecation
 from kjupyter.errors import TaskError
-from kjupyter.run import capture, messages, pool, progress, results, sources
+from kjupyter.run import capture, pool, progress, results, sources
 from kjupyter.run.engine import Engine, gc_paused
 from kjupyter.run.progress import Reporter
-from kjupyter.run.tasks import Job, Task, new_task_ids
+from kjupyter.run.tasks import OK, Job, TaskTable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,7 +91,7 @@ def run(
         }
         blobs = cell.blobs
         functions = [names[key] for key in cell.names if callable(names[key])]
-    tasks = [Task(i, r, r) for r, i in enumerate(new_task_ids(n))]
+    tasks = TaskTable.of(list(range(n)))
     job = Job(program, blobs, tasks, label="rank", chunksize=1, window=1, gang=True)
     job.functions = functions
     return _execute(
@@ -175,7 +174,9 @@ def map(
     if source is None:
         n_workers = max(1, min(n_workers, len(items) or 1))
     if chunksize is None:
-        chunksize = max(1, min(MAX_CHUNK, len(items) // (n_workers * 8)))
+        # about eight chunks per worker, the last not a straggler of a few items (a round trip
+        # of its own at the end)
+        chunksize = max(1, min(MAX_CHUNK, -(-len(items) // (n_workers * 8))))
     busy = bool(items) or source is not None
     if busy and not values:
         results.preload()  # while workers start
@@ -183,10 +184,9 @@ def map(
         the_pool.prestart(n_workers)  # cold workers boot while the function is pickled
     blob = capture.capture_callable(fn)
     program = {"kind": "call", "fn": blob.key}
-    with gc_paused():  # see there: a big map's task records would be walked again and again
-        ids = new_task_ids(len(items))
-        tasks = list(builtins.map(Task, ids, range(len(items)), items))
-        job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=2)
+    with gc_paused():  # see there: a big map's values would be walked again and again
+        tasks = TaskTable.of(items)
+        job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=4)
         job.source = source
         job.functions = [fn]
         return _execute(
@@ -231,22 +231,23 @@ def _execute(
         )
         engine.execute()
     elapsed = time.monotonic() - began
-    failed = sum(t.status != messages.OK for t in job.tasks)
-    if failed and any(task.traceback for task in job.tasks):  # only failed tasks have one
+    table = job.tasks
+    failed = table.failed()
+    if table.tracebacks:  # only failed tasks have one
         index: dict[str, str] = {}
         for fn in job.functions:
             index.update(sources.code_index(fn))
-        for task in job.tasks:
-            if task.traceback and index:
-                task.traceback = sources.resolve(task.traceback, index)
+        if index:
+            for row, text in table.tracebacks.items():
+                table.tracebacks[row] = sources.resolve(text, index)
     if values and not failed:  # plain values and nothing to report: no summary to build
         reporter.finish("", quiet=True)
-        return [t.value for t in job.tasks]
+        return table.values
     starting = progress.starts_since(began)  # pods this call waited for
     summary = results.summary_line(job.tasks, name, workers, elapsed, starting)
     reporter.finish(summary, quiet=quiet)
     if values and failed:
-        first = next(t for t in job.tasks if t.status != messages.OK)
+        first = table[next(row for row, code in enumerate(table.status) if code != OK)]
         frame = results.to_frame(job.tasks, job.label, {"backend": name, "summary": summary})
         raise TaskError(
             f"{failed} of {len(job.tasks)} tasks failed on {name}; first: "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +40,28 @@ def current_session() -> Session:
     return _SESSION
 
 
+class Inflight:
+    """What a worker owes the engine: rows of the run's task table sent to it and not yet
+    answered, chunk by chunk in the order sent (a worker runs them in that order)."""
+
+    __slots__ = ("chunks", "count")
+
+    def __init__(self) -> None:
+        self.chunks: deque[Any] = deque()  # ranges or lists of rows
+        self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def add(self, rows: Any) -> None:
+        self.chunks.append(rows)
+        self.count += len(rows)
+
+    def clear(self) -> None:
+        self.chunks.clear()
+        self.count = 0
+
+
 @dataclass(eq=False)
 class Worker:
     """A worker as the engine sees it; `handle` belongs to the backend (a process, a pod)."""
@@ -51,7 +73,7 @@ class Worker:
     info: dict[str, Any] = field(default_factory=dict)
     ready: bool = False
     dead: bool = False
-    inflight: dict[int, Any] = field(default_factory=dict)
+    inflight: Inflight = field(default_factory=lambda: Inflight())
     cached: OrderedDict[str, int] = field(default_factory=OrderedDict)  # blob key -> bytes
 
 

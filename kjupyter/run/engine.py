@@ -25,17 +25,33 @@ from kjupyter.run import interrupts, messages, rendezvous, wire
 from kjupyter.run.backends import Worker
 from kjupyter.run.pool import Pool
 from kjupyter.run.progress import Reporter
-from kjupyter.run.tasks import Job, Task, new_task_ids
+from kjupyter.run.tasks import (
+    CANCELLED,
+    CODES,
+    ERROR,
+    FINAL_CODES,
+    LOST,
+    NOWHERE,
+    OK,
+    PENDING,
+    RUNNING,
+    Job,
+    TaskTable,
+    new_task_ids,
+)
 
 CACHE_BUDGET = 1 << 30  # bytes of blobs a worker keeps for us before the oldest are dropped
 TICK = 0.1  # s between progress refreshes while waiting
 START_TIMEOUT = 60.0  # s a run waits for its first worker to say hello
-FINAL = frozenset((messages.OK, messages.ERROR, messages.CANCELLED, messages.LOST))
 KEY_MISMATCH = (
     "frames fail the signature check: the worker holds another session secret than this "
     "kernel (a key mismatch); start workers with this kernel's secret"
 )
 SPIN = 0.0002  # s the loop polls for results before it sleeps (see StreamChannel.spin)
+# Tasks in flight above which the loop does not spin: answers are not due within SPIN, and a
+# spinning kernel takes a core from the workers it waits for (2 cores here: a 100,000-task
+# map ran ~25% slower spinning).
+SPIN_TASKS = 64
 
 
 @contextlib.contextmanager
@@ -45,7 +61,7 @@ def gc_paused() -> Iterator[None]:
     Why: a map of 100,000 items allocates ~300,000 objects that live until the run ends; with
     the collector on, CPython walks them again and again (a fifth of the kernel's time on a
     trivial map, measured), and a collection in the middle of a round trip is its tail.
-    Task records hold no cycles; a collection runs once the run is over, as usual.
+    The task table holds no cycles; a collection runs once the run is over, as usual.
     """
     was = gc.isenabled()
     gc.disable()
@@ -77,8 +93,9 @@ class Engine:
         self.max_attempts = max_attempts
         self.cancel_grace = cancel_grace
         self.start_timeout = start_timeout
-        self.queue: collections.deque[Task] = collections.deque(job.tasks)
-        self.by_id = {t.id: t for t in job.tasks}
+        self.table: TaskTable = job.tasks
+        self.queue = RowQueue(range(len(job.tasks)))
+        self.slots: dict[Worker, int] = {}  # worker -> its slot in the table (`ran_on`)
         self.remaining = len(job.tasks)
         self.source = job.source  # None once exhausted, failed, or no longer wanted
         self.failed = 0
@@ -100,6 +117,8 @@ class Engine:
     def _add(self, workers: list[Worker]) -> None:
         for worker in workers:
             self.active.append(worker)
+            self.slots[worker] = self.table.add_worker(worker.name, worker.host)
+            worker.inflight.clear()  # what an earlier run's rows were (its engine dropped it)
             self.selector.register(worker.channel, selectors.EVENT_READ, worker)
             exit_fd = self.pool.backend.exit_fd(worker)
             if exit_fd is not None:  # the process itself, not only its socket (issue 16, 4)
@@ -115,7 +134,7 @@ class Engine:
 
         Attempts count runs, not dispatches. A worker runs its tasks in the order sent, so of
         those it never answered only the first had started: that one is charged an attempt.
-        The others are not, and every one of them is retried alone (`Task.suspect`), so a
+        The others are not, and every one of them is retried alone (`TaskTable.suspect`), so a
         poison task is found by itself and takes none of its chunk-mates with it.
         """
         if worker in self.active:
@@ -129,31 +148,34 @@ class Engine:
         detail = reason if reason else self.pool.backend.describe_exit(worker)
         self.deaths[worker.name] = detail
         self.pool.discard(worker, force=True)
-        unanswered = list(worker.inflight.values())  # in the order sent
+        table = self.table
+        unanswered = self._owed(worker)  # in the order sent
         worker.inflight.clear()
         self.lost_workers += 1
-        retried = 0
-        for n, task in enumerate(unanswered):
+        retried = []
+        for n, row in enumerate(unanswered):
+            table.inflight_on[row] = NOWHERE
             if n == 0:
-                task.attempts += 1
-            task.suspect = True
+                table.add_attempt([row])
+            table.suspect[row] = 1
             if self.interrupted or self.closing:
-                self._finish(task, messages.CANCELLED, f"cancelled; worker {worker.name} {detail}")
-            elif task.attempts >= self.max_attempts:
+                self._finish(row, CANCELLED, f"cancelled; worker {worker.name} {detail}")
+            elif table.attempts[row] >= self.max_attempts:
                 self._finish(
-                    task,
-                    messages.LOST,
-                    f"worker {worker.name} lost ({detail}) after {task.attempts} attempts",
+                    row,
+                    LOST,
+                    f"worker {worker.name} lost ({detail}) after {table.attempts[row]} attempts",
                 )
-            else:
-                task.status = "pending"
-                retried += 1
-        self.queue.extendleft(t for t in reversed(unanswered) if t.status == "pending")
+            elif table.status[row] not in FINAL_CODES:
+                table.status[row] = PENDING
+                retried.append(row)
+        self.queue.push_front(retried)
+        given_up = len(unanswered) - len(retried)
+        retried_count = len(retried)
         if self.interrupted or self.closing:
             return
-        given_up = len(unanswered) - retried
         self.reporter.note(
-            f"worker {worker.name} lost ({detail}); {retried} of its tasks retried alone"
+            f"worker {worker.name} lost ({detail}); {retried_count} of its tasks retried alone"
             + (f", {given_up} given up" if given_up else "")
         )
         if self.start_failures > self.n_workers + 2:
@@ -209,11 +231,11 @@ class Engine:
         self.given_up = True
         self.source = None
         self.reporter.note(why)
-        while self.queue:
-            self._finish(self.queue.popleft(), messages.LOST, why)
+        for row in self.queue.pop_all():
+            self._finish(row, LOST, why)
         for worker in list(self.active):
-            for task in worker.inflight.values():
-                self._finish(task, messages.LOST, why)
+            for row in self._owed(worker):
+                self._finish(row, LOST, why)
 
     # -- sending ----------------------------------------------------------------------------
     def _dispatch(self) -> None:
@@ -230,27 +252,48 @@ class Engine:
             if job.program.get("rendezvous"):  # MASTER_ADDR etc., agreed before any rank runs
                 rank0 = next(w for w in self.active if w.ready)
                 job.program = rendezvous.for_run(job.program, rank0, self.pool.backend)
+        room = job.chunksize * job.window
+        # Refill a worker once half its window is free, not at every answer: a frame wakes
+        # the worker (the sender pays ~50-150 us here), and half a window still keeps it busy.
+        refill = room - max(job.chunksize, room // 2)
         for worker in self.active:
-            if not worker.ready:
+            if len(worker.inflight) > refill:
                 continue
-            while len(worker.inflight) < job.chunksize * job.window:
-                if not self.queue and not self._pull(job.chunksize):
-                    return
-                if self.queue[0].suspect:  # retried after a death: runs alone
-                    if worker.inflight:
-                        break
-                    chunk = [self.queue.popleft()]
-                else:  # suspects only ever join at the front: none is left in the queue
-                    take = min(job.chunksize, len(self.queue))
-                    chunk = [self.queue.popleft() for _ in range(take)]
+            while worker.ready and len(worker.inflight) < room:
+                chunks = self._take(len(worker.inflight), room)
+                if not chunks:
+                    if not self.queue:
+                        return  # nothing left to send
+                    break  # a retried task waits for a worker with nothing in flight
                 try:
-                    self._send(worker, chunk)
+                    self._send(worker, chunks)
                 except (OSError, ChannelClosed):
-                    self.queue.extendleft(reversed(chunk))  # never sent: not charged, not lost
+                    for chunk in reversed(chunks):
+                        self.queue.push_front(chunk)  # never sent: not charged, not lost
                     self._lose(worker, "")
                     return
-                if chunk and chunk[0].suspect:
-                    break
+                if self.table.suspect[chunks[0][0]]:
+                    break  # a retried task runs alone: nothing joins it on this worker
+
+    def _take(self, taken: int, room: int) -> list[range]:
+        """Chunks for a worker with `taken` of `room` tasks in flight, to go in one frame
+        (a send wakes the worker: ~50 us here). A retried task goes alone, and only to a
+        worker with nothing in flight; a stream is pulled only when nothing is taken yet (a
+        pull may block: what was taken goes first)."""
+        chunks: list[range] = []
+        suspect, size = self.table.suspect, self.job.chunksize
+        while taken < room:
+            if not self.queue and (chunks or not self._pull(size)):
+                break
+            alone = suspect[self.queue.first()]
+            if alone and (taken or chunks):
+                break
+            # suspects only ever join at the front, one range each: a chunk is never mixed
+            chunks.append(self.queue.take(1 if alone else size))
+            taken += len(chunks[-1])
+            if alone:
+                break
+        return chunks
 
     def _pull(self, count: int) -> bool:
         """Make tasks of up to `count` more items of a streamed map; False when none came.
@@ -274,10 +317,7 @@ class Engine:
                     f"{err}; the map ends with them"
                 )
                 break
-            task = Task(new_task_ids(1)[0], len(self.job.tasks), item)
-            self.job.tasks.append(task)
-            self.by_id[task.id] = task
-            self.queue.append(task)
+            self.queue.append(self.table.append(new_task_ids(1)[0], item))
             self.remaining += 1
             pulled += 1
         self.reporter.total = len(self.job.tasks)
@@ -285,32 +325,37 @@ class Engine:
 
     def _dispatch_pinned(self, pins: dict[int, Worker]) -> None:
         """A session's tasks: each runs on its own rank's worker, or is lost with it."""
-        for task in list(self.queue):
-            worker = pins[task.id]
+        ids = self.table.ids
+        waiting = list(self.queue.pop_all())
+        for row in waiting:
+            worker = pins[ids[row]]
             if worker not in self.active:
-                self.queue.remove(task)
                 why = self.deaths.get(worker.name, "")
-                self._finish(task, messages.LOST, f"worker {worker.name} lost ({why})")
-        if not all(pins[t.id].ready for t in self.queue):
+                self._finish(row, LOST, f"worker {worker.name} lost ({why})")
+        waiting = [row for row in waiting if self.table.status[row] == PENDING]
+        if not all(pins[ids[row]].ready for row in waiting):
+            self.queue.push_front(waiting)
             return  # the ranks of a cell start together, once their workers said hello
-        while self.queue:
-            task = self.queue.popleft()
+        for n, row in enumerate(waiting):
             try:
-                self._send(pins[task.id], [task])
+                self._send(pins[ids[row]], [[row]])
             except (OSError, ChannelClosed):
-                self.queue.appendleft(task)  # never sent: lost with its worker, next turn
-                self._lose(pins[task.id], "")
+                self.queue.push_front(waiting[n:])  # never sent: lost with its worker, next turn
+                self._lose(pins[ids[row]], "")
                 return
 
-    def _send(self, worker: Worker, chunk: list[Task]) -> None:
+    def _send(self, worker: Worker, chunks: list[range] | list[list[int]]) -> None:
         """Pack, send, then record: a chunk counts as in flight only once it has left.
 
         Why this order: an error while packing (an unpicklable item) or sending must not leave
         tasks marked in flight, or blobs marked cached, on a worker that stays in the pool.
+        Each chunk is a run of its own in one frame.
         """
-        args = self._pack(chunk)
-        if not chunk:
+        packed = [self._pack(rows) for rows in chunks]
+        packed = [(rows, args) for rows, args in packed if rows]
+        if not packed:
             return
+        table = self.table
         puts, attachments, fresh = [], [], []
         for key, blob in self.job.blobs.items():
             if key in worker.cached:
@@ -320,45 +365,74 @@ class Engine:
             attachments.extend(blob.parts)
             fresh.append((key, blob.size))
         drops = self._evict(worker, sum(size for _, size in fresh))
-        attachments.extend(args)
-        run = (self.job.program, [t.id for t in chunk], len(args))
+        runs = []
+        for rows, args in packed:
+            attachments.extend(args)
+            if type(rows) is range:
+                ids = list(table.ids[rows.start : rows.stop])
+            else:
+                ids = [table.ids[row] for row in rows]
+            runs.append((self.job.program, ids, len(args)))
         now = time.time()  # before the send: the worker may start the task before it returns
         try:
-            worker.channel.send(messages.work(drops, puts, [run]), attachments)
+            worker.channel.send(messages.work(drops, puts, runs), attachments)
         except BaseException:
             worker.channel.broken = True  # whatever was written, this channel is done
             raise
         worker.cached.update(fresh)
-        for task in chunk:
-            task.status = "running"
-            task.worker, task.host = worker.name, worker.host
-            if task.submitted != task.submitted:  # NaN: first time out
-                task.submitted = now
-            worker.inflight[task.id] = task
+        for rows, _ in packed:
+            self._sent(worker, rows, now)
 
-    def _pack(self, chunk: list[Task]) -> list[Any]:
-        """The chunk's arguments as one blob; items that cannot be pickled fail as their rows.
+    def _sent(self, worker: Worker, rows: range | list[int], now: float) -> None:
+        """Record `rows` as in flight on `worker` (sent at `now`)."""
+        table = self.table
+        slot = self.slots[worker]
+        table.mark(rows, RUNNING)
+        if type(rows) is range and not table.suspect[rows.start]:
+            # a fresh chunk (retried tasks travel alone): every row goes out for the first time
+            lo, hi = rows.start, rows.stop
+            here = array.array("i", (slot,)) * (hi - lo)
+            table.ran_on[lo:hi] = here
+            table.inflight_on[lo:hi] = here
+            if table.submitted[lo] != table.submitted[lo]:  # NaN: never sent before
+                table.submitted[lo:hi] = array.array("d", (now,)) * (hi - lo)
+        else:
+            for row in rows:
+                table.ran_on[row] = table.inflight_on[row] = slot
+                if table.submitted[row] != table.submitted[row]:
+                    table.submitted[row] = now
+        worker.inflight.add(rows)
 
-        `chunk` is trimmed in place to the tasks that can be sent.
-        """
+    def _pack(self, rows: range | list[int]) -> tuple[range | list[int], list[Any]]:
+        """The rows that can be sent, and their arguments as one blob; an item that cannot be
+        pickled fails as its own row."""
+        args = self.table.args
         try:
-            return wire.pack_value([t.arg for t in chunk])
+            if type(rows) is range:
+                return rows, wire.pack_value(args[rows.start : rows.stop])
+            return rows, wire.pack_value([args[row] for row in rows])
         except Exception:
             pass  # find which items, one by one (rare: only after a failure)
         good = []
-        for task in chunk:
+        for row in rows:
             try:
-                wire.pack_value(task.arg)
+                wire.pack_value(args[row])
             except Exception as err:
                 self._finish(
-                    task,
-                    messages.ERROR,
-                    f"{self.job.label} {task.index} cannot be pickled: {type(err).__name__}: {err}",
+                    row,
+                    ERROR,
+                    f"{self.job.label} {self.table.label(row)} cannot be pickled: "
+                    f"{type(err).__name__}: {err}",
                 )
             else:
-                good.append(task)
-        chunk[:] = good
-        return wire.pack_value([t.arg for t in good]) if good else []
+                good.append(row)
+        return good, (wire.pack_value([args[row] for row in good]) if good else [])
+
+    def _owed(self, worker: Worker) -> list[int]:
+        """The rows `worker` was sent and has not answered, in the order sent."""
+        slot = self.slots.get(worker, NOWHERE)
+        owed = self.table.inflight_on
+        return [row for chunk in worker.inflight.chunks for row in chunk if owed[row] == slot]
 
     def _evict(self, worker: Worker, adding: int) -> list[str]:
         """Keys to drop so the worker's cache stays within budget after `adding` bytes."""
@@ -390,14 +464,10 @@ class Engine:
             except Exception:  # end of stream, or a partial frame: nothing more to take
                 return
             if type(msg) is messages.Done:
-                self._results(worker, msg.rows, atts)
-                if msg.columns is not None:
-                    with contextlib.suppress(ProtocolError, ValueError, TypeError):
-                        self._columns(worker, msg.columns)  # a lost worker's last word
+                with contextlib.suppress(ProtocolError, ValueError, TypeError):
+                    self._done(worker, msg, atts)  # a lost worker's last word
             elif type(msg) is messages.Out:
-                task = self.by_id.get(msg.task_id)
-                if task is not None:
-                    task.add_output(msg.stream, msg.text)
+                self._output(msg, echo=False)
 
     def _receive(self, worker: Worker) -> None:
         try:
@@ -410,36 +480,63 @@ class Engine:
             self._lose(worker, "")
             return
         if type(msg) is messages.Done:
-            self._results(worker, msg.rows, atts)
-            if msg.columns is not None:
-                try:
-                    self._columns(worker, msg.columns)
-                except (ProtocolError, ValueError, TypeError) as err:
-                    self._lose(worker, f"sent a malformed result batch: {err}")
+            try:
+                self._done(worker, msg, atts)
+            except (ProtocolError, ValueError, TypeError) as err:
+                self._lose(worker, f"sent a malformed result batch: {err}")
         elif type(msg) is messages.Out:
-            task = self.by_id.get(msg.task_id)
-            if task is not None:
-                task.add_output(msg.stream, msg.text)
-                self.reporter.output(task, msg.stream, msg.text)
+            self._output(msg, echo=True)
         elif type(msg) is messages.Hello:
             info = msg.info  # its protocol was checked in the channel's greeting
             worker.info = info
             worker.host = info.get("host", worker.host)
+            if worker in self.slots:
+                self.table.worker_hosts[self.slots[worker]] = worker.host
             worker.ready = True
 
-    def _results(self, worker: Worker, results: list[tuple[Any, ...]], atts: list[Any]) -> None:
-        """Record a batch of results: the hottest loop of a big map, kept flat on purpose."""
+    def _output(self, msg: messages.Out, echo: bool) -> None:
+        row = self.table.row_of(msg.task_id)
+        if row is not None:
+            self.table.add_output(row, msg.stream, msg.text)
+            if echo:
+                self.reporter.output(self.table[row], msg.stream, msg.text)
+
+    def _done(self, worker: Worker, msg: messages.Done, atts: list[Any]) -> None:
+        """Record a batch of results, then forget the chunks it answered."""
+        slot = self.slots[worker]
+        self._results(worker, slot, msg.rows, atts)
+        if msg.columns is not None:
+            self._columns(worker, slot, msg.columns)
+        chunks = worker.inflight.chunks
+        while chunks and not self._owes(slot, chunks[0]):
+            chunks.popleft()
+
+    def _owes(self, slot: int, rows: range | list[int]) -> bool:
+        """Whether the worker in `slot` still owes an answer for any of `rows`."""
+        owed = self.table.inflight_on
+        if type(rows) is range:
+            return slot in owed[rows.start : rows.stop]  # in C
+        return any(owed[row] == slot for row in rows)
+
+    def _results(
+        self, worker: Worker, slot: int, results: list[tuple[Any, ...]], atts: list[Any]
+    ) -> None:
+        """Record results sent one row each (failures, values that travel as pickles)."""
+        table = self.table
         pos = 0
-        inflight = worker.inflight
         half_lines = self.reporter.partial  # output lines still waiting for their end
-        cancelled = messages.CANCELLED
         for task_id, status, nparts, error, tb, started, finished, inline in results:
-            task = inflight.pop(task_id, None)
+            found = table.row_of(task_id)
+            row = NOWHERE if found is None else found
+            mine = found is not None and table.inflight_on[row] == slot
+            if mine:
+                table.inflight_on[row] = NOWHERE
+                worker.inflight.count -= 1
             value = inline  # nparts 0: a plain value (int, str...) in the message itself
             if nparts:
                 parts = atts[pos : pos + nparts]
                 pos += nparts
-                if task is not None and status == messages.OK:
+                if mine and status == messages.OK:
                     try:
                         value = wire.unpack_value(parts)
                     except Exception as err:
@@ -447,48 +544,82 @@ class Engine:
                         error = (
                             f"result could not be loaded in the kernel: {type(err).__name__}: {err}"
                         )
-            if task is None or task.status in FINAL:
+            if not mine or table.status[row] in FINAL_CODES:
                 continue  # a result of a task already given up on
-            if status != cancelled or finished != started:
-                task.attempts += 1  # it ran (a task cancelled before it started did not)
-            task.value, task.status, task.started, task.finished = value, status, started, finished
+            code = CODES.get(status, ERROR)
+            if code != CANCELLED or finished != started:
+                table.add_attempt([row])  # it ran (a task cancelled before it started did not)
+            table.values[row], table.status[row] = value, code
+            table.started[row], table.finished[row] = started, finished
             if error or tb:
-                task.error, task.traceback = error, tb
-            if status != messages.OK:
+                table.set_error(row, error, tb)
+            if code != OK:
                 self.failed += 1
             self.remaining -= 1
             if half_lines:
-                self.reporter.task_done(task)
+                self.reporter.task_done(table[row])
 
-    def _columns(self, worker: Worker, columns: tuple[Any, ...]) -> None:
-        """Record a batch's plain successful results, sent as columns (ids, times, values)."""
+    def _columns(self, worker: Worker, slot: int, columns: tuple[Any, ...]) -> None:
+        """Record a batch's plain successful results, sent as columns (ids, times, values).
+
+        The hot path of a big map: a batch of one chunk's consecutive rows, all still owed by
+        this worker, is recorded by slice assignments, whatever its length.
+        """
         ids, started_bytes, finished_bytes, values = columns
         started, finished = array.array("d"), array.array("d")
         started.frombytes(started_bytes)
         finished.frombytes(finished_bytes)
+        if type(ids) is not list or type(values) is not list:
+            raise ProtocolError("a result batch's ids and values must be lists")
         if not (len(ids) == len(values) == len(started) == len(finished)):
             raise ProtocolError("a result batch's columns differ in length")
-        inflight = worker.inflight
+        table = self.table
+        rows = table.rows_of(ids)
+        n = len(rows)
+        if type(rows) is range and n:
+            lo, hi = rows.start, rows.stop
+            if (
+                table.inflight_on[lo:hi] == array.array("i", (slot,)) * n
+                and table.status.count(RUNNING, lo, hi) == n
+            ):
+                table.inflight_on[lo:hi] = array.array("i", (NOWHERE,)) * n
+                worker.inflight.count -= n
+                table.add_attempt(rows)
+                table.mark(rows, OK)
+                table.values[lo:hi] = values
+                table.started[lo:hi] = started
+                table.finished[lo:hi] = finished
+                self.remaining -= n
+                if self.reporter.partial:
+                    for row in rows:
+                        self.reporter.task_done(table[row])
+                return
         half_lines = self.reporter.partial
-        ok = messages.OK
         done = 0
-        for task_id, value, start, end in zip(ids, values, started, finished, strict=True):
-            task = inflight.pop(task_id, None)
-            if task is None or task.status in FINAL:
+        for row, value, start, end in zip(rows, values, started, finished, strict=True):
+            if table.inflight_on[row] != slot:
+                continue  # not (or no longer) this worker's to answer
+            table.inflight_on[row] = NOWHERE
+            worker.inflight.count -= 1
+            if table.status[row] in FINAL_CODES:
                 continue  # a result of a task already given up on
-            task.attempts += 1
-            task.value, task.status, task.started, task.finished = value, ok, start, end
+            table.add_attempt([row])
+            table.values[row], table.status[row] = value, OK
+            table.started[row], table.finished[row] = start, end
             done += 1
             if half_lines:
-                self.reporter.task_done(task)
+                self.reporter.task_done(table[row])
         self.remaining -= done
 
-    def _finish(self, task: Task, status: str, error: str) -> None:
-        if task.status in FINAL:
+    def _finish(self, row: int, code: int, error: str) -> None:
+        table = self.table
+        if table.status[row] in FINAL_CODES:
             return
-        task.status, task.error = status, error
-        self.reporter.task_done(task)
-        if status != messages.OK:
+        table.status[row] = code
+        table.set_error(row, error, table.tracebacks.get(row, ""))
+        if self.reporter.partial:
+            self.reporter.task_done(table[row])
+        if code != OK:
             self.failed += 1
         self.remaining -= 1
 
@@ -499,7 +630,7 @@ class Engine:
     # -- the loop ---------------------------------------------------------------------------
     def _step(self, timeout: float) -> None:
         ready: list[Any] = [w for w in self.active if w.channel.pending()]
-        if not ready:
+        if not ready and sum(len(w.inflight) for w in self.active) <= SPIN_TASKS:
             ready = self._spin(min(SPIN, timeout))
         if not ready:
             ready = [key.data for key, _ in self.selector.select(timeout)]
@@ -528,7 +659,7 @@ class Engine:
             if ready or time.perf_counter() >= end:
                 return ready
 
-    def execute(self) -> list[Task]:
+    def execute(self) -> TaskTable:
         """Run every task; on KeyboardInterrupt cancel and return what finished.
 
         A Ctrl-C that lands while a frame is read or written is raised once the frame is
@@ -538,7 +669,7 @@ class Engine:
         with interrupts.between_frames():
             return self._execute()
 
-    def _execute(self) -> list[Task]:
+    def _execute(self) -> TaskTable:
         try:
             pinned = self.job.pins
             if pinned is None:
@@ -579,7 +710,7 @@ class Engine:
                     self._lose(worker, "dropped: still running tasks of a finished run")
             self.selector.close()
             self.reporter.progress(len(self.job.tasks) - self.remaining, self.failed)
-        return self.job.tasks
+        return self.table
 
     def _abandon(self, why: str) -> None:
         """After an unexpected error: end every task and drop the workers still running ours.
@@ -590,20 +721,20 @@ class Engine:
         for worker in list(self.active):
             if worker.inflight or worker.channel.broken:
                 self._lose(worker, f"dropped after an error in the kernel: {why}")
-        for task in self.job.tasks:
-            if task.status in ("pending", "running"):
-                self._finish(task, messages.CANCELLED, f"cancelled: the run failed: {why}")
+        for row in self._unfinished():
+            self._finish(row, CANCELLED, f"cancelled: the run failed: {why}")
 
     def _cancel(self) -> None:
         """Cancel queued and running tasks; kill workers that do not stop in time."""
-        while self.queue:
-            self._finish(self.queue.popleft(), messages.CANCELLED, "cancelled before it started")
+        for row in self.queue.pop_all():
+            self._finish(row, CANCELLED, "cancelled before it started")
         for worker in list(self.active):
             if worker.channel.broken:
                 self._lose(worker, "interrupted mid-frame")
             elif worker.inflight:
                 try:  # by task id: a cancel must never reach a task of a later run
-                    worker.channel.send(messages.cancel(list(worker.inflight)))
+                    ids = self.table.ids
+                    worker.channel.send(messages.cancel([ids[r] for r in self._owed(worker)]))
                 except (OSError, ChannelClosed):
                     self._lose(worker, "")
         deadline = time.monotonic() + self.cancel_grace
@@ -616,9 +747,63 @@ class Engine:
         for worker in list(self.active):
             if worker.inflight or worker.channel.broken:
                 self._lose(worker, "killed: did not stop when cancelled")
-        for task in self.job.tasks:
-            if task.status in ("pending", "running"):
-                self._finish(task, messages.CANCELLED, "cancelled")
+        for row in self._unfinished():
+            self._finish(row, CANCELLED, "cancelled")
+
+    def _unfinished(self) -> list[int]:
+        status = self.table.status
+        return [row for row in range(len(status)) if status[row] in (PENDING, RUNNING)]
+
+
+class RowQueue:
+    """The rows waiting to be sent, as ranges: taking a chunk of a map's rows is one slice.
+
+    Rows retried after a worker's death go back to the front one range each, so a chunk
+    taken from the front is never a mix of fresh and retried rows.
+    """
+
+    def __init__(self, rows: range) -> None:
+        self.parts: collections.deque[range] = collections.deque([rows] if rows else [])
+        self.size = len(rows)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def first(self) -> int:
+        return self.parts[0][0]
+
+    def take(self, count: int) -> range:
+        """Up to `count` rows from the front, consecutive."""
+        part = self.parts[0]
+        if len(part) <= count:
+            self.parts.popleft()
+            chunk = part
+        else:
+            chunk, self.parts[0] = part[:count], part[count:]
+        self.size -= len(chunk)
+        return chunk
+
+    def append(self, row: int) -> None:
+        last = self.parts[-1] if self.parts else None
+        if last is not None and last.stop == row and last.step == 1:
+            self.parts[-1] = range(last.start, row + 1)
+        else:
+            self.parts.append(range(row, row + 1))
+        self.size += 1
+
+    def push_front(self, rows: range | list[int]) -> None:
+        """Put rows back at the front, in their order (a range stays one part)."""
+        if type(rows) is range:
+            if rows:
+                self.parts.appendleft(rows)
+        else:
+            self.parts.extendleft(range(row, row + 1) for row in reversed(rows))
+        self.size += len(rows)
+
+    def pop_all(self) -> Iterator[int]:
+        parts, self.parts, self.size = self.parts, collections.deque(), 0
+        for part in parts:
+            yield from part
 
 
 @dataclass(eq=False)

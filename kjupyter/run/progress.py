@@ -15,8 +15,11 @@ import collections
 import sys
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from kjupyter.run.tasks import TaskTable
 
 DELAY = 0.5  # s before a progress bar appears
 REFRESH = 0.2  # s between text bar redraws
@@ -41,7 +44,7 @@ class Reporter:
         stream: bool = True,
         progress: bool = True,
         notes: bool = True,
-        tasks: list[Any] | None = None,
+        tasks: TaskTable | Sequence[Any] | None = None,
         label: str = "task",
         of: str = "",
     ) -> None:
@@ -139,7 +142,7 @@ class Reporter:
             return
         by_index = {task.index: task for task in self.tasks}
         by_index.update((task.index, task) for task in tasks)
-        self.tasks[:] = sorted(by_index.values(), key=lambda task: task.index)
+        self.tasks = sorted(by_index.values(), key=lambda task: task.index)
 
     def progress(self, done: int, failed: int) -> None:
         self.done, self.failed = done, failed
@@ -189,7 +192,7 @@ class Reporter:
         self._viewed = time.monotonic()
         for view in self.views:
             try:
-                view.update(self.tasks or [], final)
+                view.update(list(self.tasks or ()), final)
             except Exception as err:  # a view must not end a run
                 self.views.remove(view)
                 self.note(f"task view stopped: {type(err).__name__}: {err}")

@@ -26,11 +26,13 @@ attempts    how many times it ran: results received, plus worker deaths it was r
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from kjupyter import preimport
 from kjupyter.errors import TaskError
-from kjupyter.run.tasks import Task
+from kjupyter.run.tasks import NOWHERE, STATUSES, TaskTable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,7 +68,7 @@ COLUMNS = [
 
 
 def summary_line(
-    tasks: list[Task],
+    tasks: TaskTable | Sequence[Any],
     backend: str,
     workers: int,
     elapsed: float,
@@ -77,9 +79,7 @@ def summary_line(
     `starting` (pods, seconds) says how much of the time went into starting pods:
     `... in 7.20 s (5.10 s of it starting 2 pods): ...`.
     """
-    counts: dict[str, int] = {}
-    for task in tasks:
-        counts[task.status] = counts.get(task.status, 0) + 1
+    counts = status_counts(tasks)
     ok = counts.pop("ok", 0)
     failed = sum(counts.values())
     pods, seconds = starting[0], min(starting[1], elapsed)  # replacements may overlap
@@ -92,10 +92,26 @@ def summary_line(
     return line
 
 
-def to_frame(tasks: list[Task], label: str, attrs: dict[str, Any]) -> pd.DataFrame:
-    """The results DataFrame (see the module docstring for the columns)."""
+def status_counts(tasks: TaskTable | Sequence[Any]) -> dict[str, int]:
+    """How many tasks have each status (only those that occur)."""
+    if isinstance(tasks, TaskTable):
+        counts = Counter(tasks.status)  # over bytes: in C
+        return {STATUSES[code]: n for code, n in sorted(counts.items())}
+    return dict(Counter(task.status for task in tasks))
+
+
+def to_frame(tasks: TaskTable | Sequence[Any], label: str, attrs: dict[str, Any]) -> pd.DataFrame:
+    """The results DataFrame (see the module docstring for the columns).
+
+    From a `TaskTable`, column by column; from task records (a session's ranks, gathered
+    from several runs), record by record.
+    """
     import pandas as pd
 
+    if isinstance(tasks, TaskTable):
+        frame = pd.DataFrame(_table_columns(tasks, label))
+        frame.attrs.update(attrs)
+        return frame
     submitted, started, finished = utc_stamps(
         [[t.submitted for t in tasks], [t.started for t in tasks], [t.finished for t in tasks]]
     )
@@ -120,6 +136,65 @@ def to_frame(tasks: list[Task], label: str, attrs: dict[str, Any]) -> pd.DataFra
     )
     frame.attrs.update(attrs)
     return frame
+
+
+def _table_columns(table: TaskTable, label: str) -> dict[str, Any]:
+    """The results columns of a table: numpy over its arrays, a loop only over the rows
+    that have output or an error (most have none)."""
+    import numpy as np
+
+    n = len(table)
+    # a worker slot indexes its name; NOWHERE (-1) the "" appended after the names
+    slots = np.frombuffer(table.ran_on, dtype=np.int32) if n else np.zeros(0, np.int32)
+    names = np.array([*table.worker_names, ""], dtype=object)
+    hosts = np.array([*table.worker_hosts, ""], dtype=object)
+    codes = np.frombuffer(bytes(table.status), dtype=np.uint8)
+    times = [_floats(table.submitted), _floats(table.started), _floats(table.finished)]
+    submitted, started, finished = utc_stamps(times)
+    assert NOWHERE == -1  # the index of the "" after the names
+    return {
+        "task": _ints(table.ids),
+        label: _objects(table.args),
+        "worker": names[slots],
+        "host": hosts[slots],
+        "status": np.array(STATUSES, dtype=object)[codes],
+        "value": _objects(table.values),
+        "stdout": _sparse_text(n, table.stdout),
+        "stderr": _sparse_text(n, table.stderr),
+        "error": _sparse_text(n, table.errors),
+        "traceback": _sparse_text(n, table.tracebacks),
+        "submitted": submitted,
+        "started": started,
+        "finished": finished,
+        "duration": times[2] - times[1],
+        "attempts": np.frombuffer(bytes(table.attempts), dtype=np.uint8).astype(np.int64),
+    }
+
+
+def _floats(column: Any) -> Any:
+    import numpy as np
+
+    if not len(column):
+        return np.zeros(0, dtype=np.float64)
+    return np.frombuffer(column, dtype=np.float64).copy()  # the frame outlives the table
+
+
+def _ints(column: Any) -> Any:
+    import numpy as np
+
+    if type(column) is range:
+        return np.arange(column.start, column.stop, column.step, dtype=np.int64)
+    return np.array(column, dtype=np.int64)
+
+
+def _sparse_text(n: int, kept: dict[int, Any]) -> Any:
+    """An object column of "" with the kept rows' text (str, or pieces joined)."""
+    import numpy as np
+
+    column = np.full(n, "", dtype=object)
+    for row, text in kept.items():
+        column[row] = text if type(text) is str else "".join(text)
+    return column
 
 
 NANOSECONDS = 1_000_000_000
@@ -160,10 +235,8 @@ def _objects(values: list[Any]) -> Any:
     index for the frame to align (that alignment was half the frame's build time)."""
     import numpy as np
 
-    column = np.empty(len(values), dtype=object)
-    for i, value in enumerate(values):  # element by element: numpy would unpack sequences
-        column[i] = value
-    return column
+    # fromiter takes each value as one cell, where np.array would unpack sequences
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def all_failed_error(frame: Any) -> TaskError | None:

@@ -36,7 +36,7 @@ from kjupyter.run.backends import Worker
 from kjupyter.run.engine import Engine
 from kjupyter.run.progress import Reporter
 from kjupyter.run.sessions_log import ReplayLog, Step, describe_cell
-from kjupyter.run.tasks import Job, Task, new_task_ids
+from kjupyter.run.tasks import Job, Task, TaskRecord, TaskTable, new_task_ids
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -343,7 +343,7 @@ class Session:
                     raise SessionError(self.lost[rank])
         return chosen
 
-    def _checked(self, step: Step, ranks: list[int], what: str) -> list[Task]:
+    def _checked(self, step: Step, ranks: list[int], what: str) -> list[TaskRecord]:
         """Apply a value step; log it where it succeeded; raise the first failure's line."""
         done, interrupted = self._apply(step, ranks, None)
         if interrupted:
@@ -358,7 +358,7 @@ class Session:
 
     def _apply(
         self, step: Step, ranks: list[int], reporter: Reporter | None
-    ) -> tuple[list[Task], bool]:
+    ) -> tuple[list[TaskRecord], bool]:
         """Run `step` on `ranks`; rebuild ranks whose worker died and run it there again.
 
         One task per rank, in rank order: a rank that is (or turns out) lost gets a task with
@@ -389,14 +389,14 @@ class Session:
 
     def _run(
         self, step: Step, ranks: list[int], reporter: Reporter | None
-    ) -> tuple[list[Task], bool]:
+    ) -> tuple[list[TaskRecord], bool]:
         """One engine job: `step` once on each of `ranks`, each pinned to its rank's worker."""
-        ids = new_task_ids(len(ranks))
-        tasks = [Task(i, r, _argument(step, r, self.n)) for r, i in zip(ranks, ids, strict=True)]
-        if not tasks:
+        if not ranks:
             return [], False
+        table = TaskTable.of([_argument(step, r, self.n) for r in ranks], labels=list(ranks))
+        tasks: list[TaskRecord] = list(table)
         pins = {t.id: self.workers[t.index] for t in tasks}
-        job = Job(step.program, step.blobs, tasks, label="rank", gang=True, pins=pins)
+        job = Job(step.program, step.blobs, table, label="rank", gang=True, pins=pins)
         if reporter is None:  # replays and value steps: nothing to echo
             reporter = Reporter(len(tasks), self._where(), stream=False, progress=False)
         reporter.track(tasks)  # px: the live task table follows these ranks
@@ -458,7 +458,7 @@ class Session:
 
     def _replay(
         self, rank: int, steps: list[Step], starting: list[float]
-    ) -> tuple[Step, Task] | None:
+    ) -> tuple[Step, TaskRecord] | None:
         """Replay `steps` on a new worker for `rank`; the step and task that failed, if any.
 
         `starting[0]` grows by the time the new worker took to start (said by `rebuilds`).
@@ -490,7 +490,7 @@ class Session:
         return task
 
 
-def _rank(task: Task) -> int:
+def _rank(task: TaskRecord) -> int:
     return task.index
 
 
@@ -519,7 +519,7 @@ def _check_name(name: str) -> None:
         raise SessionError(f"{name!r} is not a Python name; give the variable's name as a string")
 
 
-def _resolve_tracebacks(tasks: list[Task], functions: list[Callable[..., Any]]) -> None:
+def _resolve_tracebacks(tasks: list[TaskRecord], functions: list[Callable[..., Any]]) -> None:
     """Fill remote tracebacks with the source of notebook functions (as `run` does)."""
     if not functions or not any(t.traceback for t in tasks):
         return

@@ -552,13 +552,13 @@ def loads_message(data: Buffer) -> Any:
 
 
 _FAST_TYPES = (int, float, str, bool, type(None))
-_SCALARS = (int, float, bool, type(None))
+SCALARS = (int, float, bool, type(None))  # values a result batch carries as they are
 
 
 def is_plain(value: Any) -> bool:
     """True for values a control message may carry as they are: no blob, no cloudpickle."""
     kind = type(value)
-    return kind in _SCALARS or (kind is str and len(value) <= INLINE_LIMIT)
+    return kind in SCALARS or (kind is str and len(value) <= INLINE_LIMIT)
 
 
 _FAST_LIST = 64  # lists of plain values up to this length skip cloudpickle's set-up

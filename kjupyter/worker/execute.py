@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kjupyter.run import rendezvous
-from kjupyter.run.messages import CANCELLED, ERROR, OK
+from kjupyter.run.messages import CANCELLED, ERROR
 
 _WORKER_DIR = __file__.rsplit("/", 1)[0] + "/"
 
@@ -79,20 +79,9 @@ class Interruptible:
             raise KeyboardInterrupt
 
 
-def run_user(
-    fn: Callable[[Any], Any], arg: Any, guard: Interruptible, cancelled: Callable[[], bool]
-) -> tuple[str, Any, str, str]:
-    """Run `fn(arg)`; return (status, value, error line, traceback)."""
-    try:
-        guard.active = True
-        value = fn(arg)
-        guard.active = False
-        return OK, value, "", ""
-    except KeyboardInterrupt as exc:
-        guard.active = False
-        if cancelled():
-            return CANCELLED, None, "cancelled", ""
-        return ERROR, None, error_line(exc), remote_traceback(exc)
-    except BaseException as exc:  # SystemExit too: user code must not end the worker
-        guard.active = False
-        return ERROR, None, error_line(exc), remote_traceback(exc)
+def failure(exc: BaseException, cancelled: Callable[[], bool]) -> tuple[str, Any, str, str]:
+    """(status, value, error line, traceback) of user code that raised `exc`: a
+    KeyboardInterrupt is a cancel when the kernel asked for one (`cancelled()`)."""
+    if isinstance(exc, KeyboardInterrupt) and cancelled():
+        return CANCELLED, None, "cancelled", ""
+    return ERROR, None, error_line(exc), remote_traceback(exc)

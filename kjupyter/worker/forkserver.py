@@ -62,7 +62,10 @@ def serve(fd: int, worker_main: WorkerMain) -> int:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     children: set[int] = set()
-    send(ctrl, ("ready", os.getpid()))
+    try:
+        send(ctrl, ("ready", os.getpid()))
+    except OSError:
+        return 0  # the kernel left before this server was up (a script that ended): no work
     while True:
         watched: list[socket.socket | int] = [ctrl, wake_r]
         ready = select.select(watched, [], [])[0]

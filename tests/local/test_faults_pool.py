@@ -8,7 +8,7 @@ import kjupyter
 from kjupyter.run import pool
 from kjupyter.run.engine import Engine
 from kjupyter.run.progress import Reporter
-from kjupyter.run.tasks import Job, Task, new_task_ids
+from kjupyter.run.tasks import Job, TaskTable
 
 pytestmark = pytest.mark.timeout(60)  # a wedged pool hangs: fail instead
 
@@ -45,8 +45,7 @@ def test_an_error_escaping_the_engine_leaves_no_task_in_flight():
 
     the_pool = pool.get_pool("local")
     blob = kjupyter.run.capture.capture_callable(slow)
-    ids = new_task_ids(8)
-    tasks = [Task(i, n, n) for n, i in enumerate(ids)]
+    tasks = TaskTable.of(list(range(8)))
     job = Job({"kind": "call", "fn": blob.key}, {blob.key: blob}, tasks, "item", window=2)
     with pytest.raises(RuntimeError, match="the display broke"):
         Engine(the_pool, job, 2, FailingReporter(8, "local", stream=False)).execute()

@@ -13,7 +13,7 @@ from kjupyter.run import backends
 from kjupyter.run.engine import Engine
 from kjupyter.run.local import LocalBackend
 from kjupyter.run.progress import Reporter
-from kjupyter.run.tasks import Job, Task, new_task_ids
+from kjupyter.run.tasks import Job, TaskTable
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -144,7 +144,7 @@ def test_a_worker_lost_late_in_a_long_run_is_replaced_not_a_start_timeout(tmp_pa
 
     the_pool = kjupyter.run.pool.get_pool("local")
     blob = kjupyter.run.capture.capture_callable(work)
-    tasks = [Task(i, n, n) for n, i in enumerate(new_task_ids(4))]
+    tasks = TaskTable.of(list(range(4)))
     job = Job({"kind": "call", "fn": blob.key}, {blob.key: blob}, tasks, "item")
     reporter = Reporter(4, "local", stream=False, notes=False)
     Engine(the_pool, job, 1, reporter, start_timeout=3.0).execute()

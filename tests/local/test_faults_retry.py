@@ -9,7 +9,7 @@ from kjupyter.run import backends
 from kjupyter.run.engine import Engine
 from kjupyter.run.local import LocalBackend
 from kjupyter.run.progress import Reporter
-from kjupyter.run.tasks import Job, Task, new_task_ids
+from kjupyter.run.tasks import Job, TaskTable
 
 from .conftest import wait_for
 
@@ -124,7 +124,7 @@ def test_workers_that_die_together_are_found_together_and_replaced_at_once(tmp_p
         os._exit(1)  # and this worker dies too
 
     blob = kjupyter.run.capture.capture_callable(kill_two)
-    tasks = [Task(i, n, n) for n, i in enumerate(new_task_ids(60))]
+    tasks = TaskTable.of(list(range(60)))
     job = Job({"kind": "call", "fn": blob.key}, {blob.key: blob}, tasks, "item", window=2)
     Engine(the_pool, job, 3, PausedKernel(pids, paused)).execute()
     assert [t.value for t in tasks] == list(range(60))

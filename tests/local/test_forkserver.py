@@ -197,3 +197,15 @@ def test_loading_the_extension_starts_the_fork_server(ip):
     assert server is not None
     wait_for(lambda: server.pid is not None, what="the fork server to be ready")
     assert kjupyter.map(lambda _: os.getppid(), [0], workers=1, values=True) == [server.pid]
+
+
+def test_a_script_that_ends_at_once_leaves_no_traceback_from_its_fork_server():
+    # The script ends while its fork server still imports: the server's "ready" finds no one
+    # listening. It used to die of the BrokenPipeError, with its traceback in the script's
+    # stderr (seen at the end of bench runs); it now just ends.
+    script = "from kjupyter.run import forkserver\nprint(forkserver.warm_up() is not None)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )  # the server shares the script's stderr: run() returns once the server is gone too
+    assert done.returncode == 0 and done.stdout == "True\n"
+    assert "Traceback" not in done.stderr, done.stderr

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
+
 from kjupyter.run import results
-from kjupyter.run.tasks import Task
+from kjupyter.run.tasks import ERROR, OK, Task, TaskTable
 
 
 def task(id, index, **fields):
@@ -16,10 +20,46 @@ def task(id, index, **fields):
 def tasks():
     ok = task(1, 0, status="ok", value={"v": 1}, worker="local-1", attempts=1)
     ok.started, ok.finished, ok.submitted = 100.0, 101.5, 99.0
-    ok.add_output("stdout", "a")
-    ok.add_output("stdout", "b\n")
+    ok.stdout = ["a", "b\n"]
     bad = task(2, 1, status="error", error="ValueError: no", attempts=2)
     return [ok, bad]
+
+
+def table():
+    """The same two tasks as `tasks()`, kept as a run's columns."""
+    kept = TaskTable([1, 2], [0, 1])
+    slot = kept.add_worker("local-1", "")
+    kept.status[:] = bytes((OK, ERROR))
+    kept.values[0] = {"v": 1}
+    kept.ran_on[0] = slot
+    kept.attempts[:] = bytes((1, 2))
+    kept.started[0], kept.finished[0], kept.submitted[0] = 100.0, 101.5, 99.0
+    kept.add_output(0, "stdout", "a")
+    kept.add_output(0, "stdout", "b\n")
+    kept.set_error(1, "ValueError: no")
+    return kept
+
+
+def test_a_table_gives_the_frame_its_records_give():
+    from_columns = results.to_frame(table(), "rank", {"backend": "local"})
+    from_records = results.to_frame(tasks(), "rank", {"backend": "local"})
+    pd.testing.assert_frame_equal(from_columns, from_records)
+    assert results.summary_line(table(), "local", 2, 0.5) == results.summary_line(
+        tasks(), "local", 2, 0.5
+    )
+    view = table()[1]  # a row read as a record
+    assert (view.id, view.index, view.status, view.error, view.attempts) == (
+        2, 1, "error", "ValueError: no", 2
+    )  # fmt: skip
+    assert view.worker == "" and math.isnan(view.started) and view.stdout == []
+
+
+def test_a_table_finds_rows_by_id_when_its_ids_are_not_consecutive():
+    kept = TaskTable([10, 11], ["a", "b"])
+    assert kept.rows_of([10, 11]) == range(0, 2) and kept.row_of(12) is None
+    kept.append(20, "c")  # another run took ids 12..19 while this stream was pulled
+    assert kept.row_of(20) == 2 and kept.rows_of([11, 20]) == [1, 2]
+    assert kept.row_of(12) is None and kept.row_of("x") is None
 
 
 def test_frame_has_the_documented_columns():
