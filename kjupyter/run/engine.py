@@ -195,6 +195,8 @@ class Engine:
         meanwhile. A replacement that cannot start is said in one line, and the run goes on
         with the workers it has; it fails only when no worker at all remains.
         """
+        if not self.replacing and len(self.active) >= self.n_workers:
+            return  # the common case, at every turn of the loop: nobody to replace
         while True:
             try:
                 started = self.replacements.get_nowait()
