@@ -195,6 +195,8 @@ class Engine:
         meanwhile. A replacement that cannot start is said in one line, and the run goes on
         with the workers it has; it fails only when no worker at all remains.
         """
+        if not self.replacing and len(self.active) >= self.n_workers:
+            return  # the common case, at every turn of the loop: nobody to replace
         while True:
             try:
                 started = self.replacements.get_nowait()
@@ -369,7 +371,7 @@ class Engine:
         for rows, args in packed:
             attachments.extend(args)
             if type(rows) is range:
-                ids = list(table.ids[rows.start : rows.stop])
+                ids = messages.id_block(table.ids[rows.start : rows.stop])
             else:
                 ids = [table.ids[row] for row in rows]
             runs.append((self.job.program, ids, len(args)))
@@ -565,12 +567,13 @@ class Engine:
         The hot path of a big map: a batch of one chunk's consecutive rows, all still owed by
         this worker, is recorded by slice assignments, whatever its length.
         """
-        ids, started_bytes, finished_bytes, values = columns
+        block, started_bytes, finished_bytes, values = columns
+        ids = messages.ids_of(block)
         started, finished = array.array("d"), array.array("d")
         started.frombytes(started_bytes)
         finished.frombytes(finished_bytes)
-        if type(ids) is not list or type(values) is not list:
-            raise ProtocolError("a result batch's ids and values must be lists")
+        if type(values) is not list:
+            raise ProtocolError("a result batch's values must be a list")
         if not (len(ids) == len(values) == len(started) == len(finished)):
             raise ProtocolError("a result batch's columns differ in length")
         table = self.table

@@ -9,7 +9,9 @@ protocol version is checked once, in the channel's greeting (`channel.GREETING`)
 Kernel → worker
     ("work", drops, puts, runs)   drops: [key]; puts: [(key, nparts)]; runs: [(program, task_ids,
                                   nparts)]. Attachments: every put's parts, then every run's
-                                  argument blob, in that order.
+                                  argument blob, in that order. task_ids here and in a done
+                                  message's columns are an id block: (first, count) for
+                                  consecutive ids (a map's chunk), else a list.
     ("cancel", task_ids | None)   cancel these tasks if queued or running; the engine names
                                   them (None, everything, is kept for older kernels).
     ("ping",)                     a heartbeat for the worker's dead-man switch.
@@ -41,14 +43,15 @@ argument: the rank) returns one.
 from __future__ import annotations
 
 import array
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from kjupyter.errors import ProtocolError
 
 # 2: BLAKE2b frame MACs, versioned greeting; 3: the kernel proves the key before the worker
 # says anything, lead and header tags before any length is trusted, sealed (AES-GCM) frames;
-# 4: result batches carry their plain successes as columns.
-PROTOCOL = 4
+# 4: result batches carry their plain successes as columns; 5: task ids travel as id blocks.
+PROTOCOL = 5
 
 #: A kernel that reaches a worker through the API server's port-forward, where no Secret could
 #: carry the session key, sends this prefix and the key (`PEER_KEY_SIZE` bytes) before the
@@ -60,6 +63,36 @@ OK = "ok"
 ERROR = "error"
 CANCELLED = "cancelled"
 LOST = "lost"
+
+
+IdBlock = tuple[int, int] | list[int]
+
+
+def id_block(ids: range | Sequence[int]) -> IdBlock:
+    """Task ids as a message carries them: (first, count) when consecutive, else a list.
+
+    Why: a map's chunk of 1,000 tasks would otherwise pickle, send and unpickle 1,000 ids
+    each way, and the engine would compare them one by one to find their rows.
+    """
+    if type(ids) is range and ids.step == 1:
+        return (ids.start, len(ids))
+    n = len(ids)
+    if n and ids[-1] - ids[0] == n - 1:
+        first = ids[0]
+        if list(ids) == list(range(first, first + n)):  # in C; rare to fail
+            return (first, n)
+    return list(ids)
+
+
+def ids_of(block: Any) -> range | list[int]:
+    """The task ids an id block names; a malformed one is a `ProtocolError`."""
+    if type(block) is tuple and len(block) == 2:
+        first, count = block
+        if type(first) is int and type(count) is int and count >= 0:
+            return range(first, first + count)
+    elif type(block) is list:
+        return block
+    raise ProtocolError("task ids must be (first, count) or a list")
 
 
 def result_rows(message: Any) -> list[tuple[Any, ...]]:
@@ -74,7 +107,8 @@ def result_rows(message: Any) -> list[tuple[Any, ...]]:
         raise ProtocolError(f"not a result batch: {type(batch).__name__}")
     rows = list(batch.rows)
     if batch.columns is not None:
-        ids, started_bytes, finished_bytes, values = batch.columns
+        block, started_bytes, finished_bytes, values = batch.columns
+        ids = ids_of(block)
         started, finished = array.array("d"), array.array("d")
         started.frombytes(started_bytes)
         finished.frombytes(finished_bytes)
@@ -88,7 +122,7 @@ def result_rows(message: Any) -> list[tuple[Any, ...]]:
 class Work(NamedTuple):
     drops: list[str]
     puts: list[tuple[str, int]]
-    runs: list[tuple[dict[str, Any], list[int], int]]
+    runs: list[tuple[dict[str, Any], IdBlock, int]]
 
 
 class Cancel(NamedTuple):
@@ -115,7 +149,7 @@ class Out(NamedTuple):
 
 class Done(NamedTuple):
     rows: list[tuple[Any, ...]]
-    columns: tuple[list[int], bytes, bytes, list[Any]] | None
+    columns: tuple[IdBlock, bytes, bytes, list[Any]] | None
 
 
 Message = Work | Cancel | Ping | Bye | Hello | Out | Done

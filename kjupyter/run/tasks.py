@@ -127,7 +127,7 @@ class TaskTable:
         row = task_id - self._first
         return row if 0 <= row < len(self.args) else None
 
-    def rows_of(self, ids: list[int]) -> range | list[int]:
+    def rows_of(self, ids: range | list[int]) -> range | list[int]:
         """The rows of a batch's ids: a range when consecutive (the common case), else a
         list; an id not of this table raises ValueError."""
         n = len(ids)
@@ -136,6 +136,8 @@ class TaskTable:
         lo = self.row_of(ids[0])
         if self._by_id is None and lo is not None and lo + n <= len(self.args):
             first = ids[0]
+            if type(ids) is range and ids.step == 1:
+                return range(lo, lo + n)
             if ids == list(range(first, first + n)):
                 return range(lo, lo + n)
         rows = [self.row_of(task_id) for task_id in ids]

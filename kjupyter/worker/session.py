@@ -66,7 +66,7 @@ class Run:
     """A batch of tasks sharing one program: task ids and their argument blob."""
 
     program: dict[str, Any]
-    task_ids: list[int]
+    task_ids: range | list[int]
     args: list[memoryview]
 
 
@@ -428,7 +428,7 @@ class Session:
                 pos += n
             batch = []
             for program, ids, n in msg.runs:
-                batch.append(Run(program, ids, atts[pos : pos + n]))
+                batch.append(Run(program, messages.ids_of(ids), atts[pos : pos + n]))
                 pos += n
             with self.cond:
                 self.queue.extend(batch)
@@ -681,7 +681,8 @@ class Session:
                 take = self._plain.popleft
                 ids, values, started, finished = zip(*[take() for _ in range(count)], strict=True)
                 begun, ended = array.array("d", started), array.array("d", finished)
-                columns = (list(ids), begun.tobytes(), ended.tobytes(), list(values))
+                block = messages.id_block(ids)
+                columns = (block, begun.tobytes(), ended.tobytes(), list(values))
             self._results, self._parts, self._bytes = [], [], 0
             self._last_send = time.time()  # wall clock: the loop has it at hand (see execute)
         if not results and columns is None:

@@ -61,3 +61,16 @@ def test_result_rows_reads_rows_then_columns():
     ]
     with pytest.raises(ProtocolError):
         messages.result_rows(messages.done([], ([1], b"", b"", [])))  # columns of unequal length
+
+
+def test_consecutive_ids_travel_as_a_block_and_others_as_a_list():
+    assert messages.id_block(range(5, 1005)) == (5, 1000)
+    assert messages.id_block((7, 8, 9)) == (7, 3)  # a batch's ids, found consecutive
+    assert messages.id_block([1, 3, 2, 4]) == [1, 3, 2, 4]  # first and last fit, order does not
+    assert messages.id_block([]) == []
+    block = wire.loads_message(wire.dumps_message(messages.id_block(range(5, 1005))))
+    assert messages.ids_of(block) == range(5, 1005)  # no range object on the wire
+    assert messages.ids_of([4, 2]) == [4, 2]
+    for bad in [(1, -1), (1.0, 2), (1, 2, 3), "12", None]:
+        with pytest.raises(ProtocolError, match="task ids must be"):
+            messages.ids_of(bad)
