@@ -587,6 +587,9 @@ class Engine:
             ):
                 table.inflight_on[lo:hi] = array.array("i", (NOWHERE,)) * n
                 worker.inflight.count -= n
+                chunks = worker.inflight.chunks
+                if chunks and chunks[0] == rows:  # the whole oldest chunk: no scan for it
+                    chunks.popleft()
                 table.add_attempt(rows)
                 table.mark(rows, OK)
                 table.values[lo:hi] = values
