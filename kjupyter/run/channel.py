@@ -172,6 +172,11 @@ class StreamChannel:
             self.sock.sendall(self._opening)  # 21 bytes always fit in the socket buffer
 
     # -- key agreement ---------------------------------------------------------------------
+    @property
+    def keyed(self) -> bool:
+        """Whether the handshake is done (frames can be read and written)."""
+        return self._peer_nonce is not None
+
     def handshake(self, timeout: float | None = None) -> None:
         """Agree on the frame keys (done on first use if not called).
 

@@ -473,6 +473,12 @@ class Engine:
 
     def _receive(self, worker: Worker) -> None:
         try:
+            if not worker.channel.keyed:
+                # Its opening is here: prove the key and go back to the loop. Waiting here for
+                # the hello as well would hold up every other worker's handshake behind this
+                # one's start (two forked workers said hello 1.5 ms apart, one after the other).
+                worker.channel.handshake()
+                return
             raw, atts = worker.channel.recv()
             msg = messages.parse(raw)
         except AuthenticationError:
