@@ -18,6 +18,14 @@ working directory the kernel has now, no descriptor but its channel and stdio. T
 reaps its children and ends each one's process group while the dead leader still holds the
 group id (as the local backend does for spawned workers). It exits when the kernel does
 (end of stream on its socket); the workers see their own channels close and exit too.
+
+Spares: the server keeps `SPARES` children forked ahead, each in its own session, its signals
+reset and the server's descriptors closed, blocked on a handoff socket of its own. A request
+goes to a spare (the worker's socket, environment, directory and session id, then the same
+steps as a fresh fork from there on), and a new spare is forked once no request waits. Why: a
+fork and the child's first steps took ~1 ms a worker, one after the other, on the path of a
+pool's first run; handing over to a waiting child takes ~0.1 ms. A spare whose server ends
+sees its handoff socket close and exits.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from typing import Any
 from kjupyter.run import wire
 
 MAX_PACKET = 1 << 20  # a fork request carries an environment: far below this
+SPARES = 2  # children forked ahead of requests (a local pool starts 2 workers by default)
 
 WorkerMain = Callable[..., int]
 
@@ -62,17 +71,26 @@ def serve(fd: int, worker_main: WorkerMain) -> int:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     children: set[int] = set()
+    spares: dict[int, socket.socket] = {}  # pid -> our end of its handoff socket
+    server_fds = (ctrl.fileno(), wake_r, wake_w)
+    wanted = SPARES  # 0 once a spare could not be forked: requests fork as they come
     try:
         send(ctrl, ("ready", os.getpid()))
     except OSError:
         return 0  # the kernel left before this server was up (a script that ended): no work
     while True:
         watched: list[socket.socket | int] = [ctrl, wake_r]
-        ready = select.select(watched, [], [])[0]
+        # no request waiting: the time to fork spares (never on a request's path)
+        timeout = 0.0 if len(spares) < wanted else None
+        ready = select.select(watched, [], [], timeout)[0]
         if wake_r in ready:
             with contextlib.suppress(OSError):
                 os.read(wake_r, 4096)
-        _reap(ctrl, children)
+        _reap(ctrl, children, spares)
+        if not ready:
+            if not _fork_spare(worker_main, kernel_pid, server_fds, children, spares):
+                wanted = 0
+            continue
         if ctrl not in ready:
             continue
         try:
@@ -87,6 +105,10 @@ def serve(fd: int, worker_main: WorkerMain) -> int:
             if len(fds) != 1:
                 send(ctrl, ("forked", request, None, "no socket came with the request"))
                 continue
+            spare = _hand_over(spares, fds[0], (env, cwd, session))
+            if spare is not None:
+                send(ctrl, ("forked", request, spare, ""))
+                continue
             try:
                 pid = os.fork()
             except OSError as err:
@@ -94,6 +116,8 @@ def serve(fd: int, worker_main: WorkerMain) -> int:
                 send(ctrl, ("forked", request, None, f"fork failed: {err}"))
                 continue
             if pid == 0:
+                for handoff in spares.values():  # the spares' handoffs are not this worker's
+                    handoff.close()
                 _become_worker(
                     worker_main,
                     fds[0],
@@ -114,7 +138,78 @@ def serve(fd: int, worker_main: WorkerMain) -> int:
                     os.killpg(msg[1], signal.SIGKILL)
 
 
-def _reap(ctrl: socket.socket, children: set[int]) -> None:
+def _fork_spare(
+    worker_main: WorkerMain,
+    kernel_pid: int,
+    server_fds: tuple[int, ...],
+    children: set[int],
+    spares: dict[int, socket.socket],
+) -> bool:
+    """Fork a child that waits for a request (see Spares in the module docstring); False if
+    none could be forked."""
+    try:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    except OSError:
+        return False
+    try:
+        pid = os.fork()
+    except OSError:
+        ours.close()
+        theirs.close()
+        return False
+    if pid == 0:
+        ours.close()
+        for other in spares.values():  # the other spares' handoffs are not this child's
+            other.close()
+        _wait_for_request(worker_main, theirs, kernel_pid, server_fds)
+    theirs.close()
+    children.add(pid)
+    spares[pid] = ours
+    return True
+
+
+def _hand_over(spares: dict[int, socket.socket], fd: int, request: tuple[Any, ...]) -> int | None:
+    """Give a request to a waiting spare; its pid, or None when there is none left."""
+    while spares:
+        pid, handoff = spares.popitem()
+        try:
+            socket.send_fds(handoff, [wire.dumps_message(request)], [fd])
+        except OSError:
+            continue  # it died meanwhile (its exit is reaped and reported as any child's)
+        finally:
+            handoff.close()
+        os.close(fd)  # only the worker holds its end: its dead-man switch depends on it
+        return pid
+    return None
+
+
+def _wait_for_request(
+    worker_main: WorkerMain, handoff: socket.socket, kernel_pid: int, server_fds: tuple[int, ...]
+) -> None:
+    """In a spare: wait for a request, then become its worker. Never returns."""
+    try:
+        _shed_server(server_fds)
+        data, fds, _, _ = socket.recv_fds(handoff, MAX_PACKET, 1)
+        handoff.close()
+        if not data or len(fds) != 1:
+            os._exit(0)  # the server ended (no request will come)
+        env, cwd, session = wire.loads_message(data)
+    except BaseException:
+        os._exit(0)
+    _become_worker(worker_main, fds[0], env, cwd, session, kernel_pid, ())
+
+
+def _shed_server(server_fds: tuple[int, ...]) -> None:
+    """In a child: a session of its own, default signals, none of the server's descriptors."""
+    os.setsid()  # a session and process group of its own, as start_new_session gives
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for server_fd in server_fds:
+        with contextlib.suppress(OSError):
+            os.close(server_fd)
+
+
+def _reap(ctrl: socket.socket, children: set[int], spares: dict[int, socket.socket]) -> None:
     """Report every child that ended, after killing what is left of its process group.
 
     `WNOWAIT` first: while the dead leader is unreaped its pid (the group id) cannot be reused,
@@ -132,6 +227,9 @@ def _reap(ctrl: socket.socket, children: set[int]) -> None:
             os.killpg(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         children.discard(pid)
+        handoff = spares.pop(pid, None)
+        if handoff is not None:  # a spare that ended before any request reached it
+            handoff.close()
         with contextlib.suppress(OSError):
             send(ctrl, ("exit", pid, os.waitstatus_to_exitcode(status)))
 
@@ -148,11 +246,8 @@ def _become_worker(
     """In the forked child: shed the server's state, then run the worker's main. Never returns."""
     code: Any = 1
     try:
-        os.setsid()  # a session and process group of its own, as start_new_session gives
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        for server_fd in server_fds:
-            os.close(server_fd)
+        if server_fds:  # a fresh fork; a spare shed them as it was forked
+            _shed_server(server_fds)
         os.environ.clear()
         os.environ.update(env)
         if os.getcwd() != cwd:

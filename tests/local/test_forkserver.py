@@ -209,3 +209,34 @@ def test_a_script_that_ends_at_once_leaves_no_traceback_from_its_fork_server():
     )  # the server shares the script's stderr: run() returns once the server is gone too
     assert done.returncode == 0 and done.stdout == "True\n"
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def spares_of(pid: int) -> set[int]:
+    """The server's children that wait for a request: one thread (a worker runs three)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z" and int(fields[17]) == 1:
+                found.add(int(entry))
+    return found
+
+
+def test_spare_workers_wait_forked_ahead_and_end_with_their_server(server):
+    # Workers are forked ahead of requests (off a pool's first run) and handed a request.
+    pool.shutdown_all()  # no warm worker: the map's two come from the server
+    wait_for(lambda: len(spares_of(server.pid)) >= 2, what="the server's spare workers")
+    spares = spares_of(server.pid)
+    pids = kjupyter.map(lambda _: os.getpid(), range(2), workers=2, values=True, quiet=True)
+    assert set(pids) <= spares  # the two workers are spares forked before the request
+    wait_for(lambda: len(spares_of(server.pid)) >= 2, what="new spares")
+    waiting = spares_of(server.pid)
+    assert not waiting & set(pids)
+    pool.shutdown_all()
+    os.kill(server.pid, signal.SIGKILL)  # no goodbye: the spares see their handoff close
+    for pid in waiting:
+        wait_for(lambda pid=pid: not alive(pid), what=f"spare {pid} to end with its server")
