@@ -186,7 +186,12 @@ def map(
     program = {"kind": "call", "fn": blob.key}
     with gc_paused():  # see there: a big map's values would be walked again and again
         tasks = TaskTable.of(items)
-        job = Job(program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=4)
+        # Chunks in flight per worker: 4 keep a worker busy through the round trips of a map of
+        # small tasks; items one per chunk are few or big, and 2 keep the end balanced.
+        window = 2 if chunksize == 1 else 4
+        job = Job(
+            program, {blob.key: blob}, tasks, label="item", chunksize=chunksize, window=window
+        )
         job.source = source
         job.functions = [fn]
         return _execute(
