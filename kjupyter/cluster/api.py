@@ -293,12 +293,17 @@ class Cluster:
         all_containers: bool = False,
         prefix: bool = False,
         selector: str | None = None,
+        all_pods: bool = False,
     ) -> Text | None:
-        """Logs of a pod (or of each pod a workload owns), as text.
+        """Logs of a pod, as text; of a workload or service, of the pod kubectl picks (the
+        `PickedLog`'s `.pod`, `.note`: "Found 3 pods, using pod/web-abc"), or with `all_pods`
+        of every pod, each line prefixed `[pod/NAME/CONTAINER] ` (kubectl's `--all-pods`).
 
         `follow` streams the log into `out` (default: stdout) until Ctrl-C, as `kubectl logs
         -f`, and returns None. `since_time`, `limit_bytes`, `all_containers`, `prefix` and
         `selector` (on a pods directory) are kubectl's flags of the same names.
+
+        In [1]: k.logs("deploy/web", tail=20).pod
         """
         import sys
 
@@ -316,6 +321,7 @@ class Cluster:
             all_containers=all_containers,
             prefix=prefix,
             selector=selector,
+            all_pods=all_pods,
         )
 
     @rediscovering

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from kjupyter.cluster import describing, selectors
 from kjupyter.cluster.kinds import Kind, Name, Namespace
-from kjupyter.cluster.objects import KubeObject, Text, redact
+from kjupyter.cluster.objects import KubeObject, PickedLog, Text, redact
 from kjupyter.cluster.operations import execution, listing, picking
 from kjupyter.cluster.operations.getting import get_object, object_target
 from kjupyter.cluster.paths import POD_OWNERS, Level, Location
@@ -145,13 +145,15 @@ def logs(
     all_containers: bool = False,
     prefix: bool = False,
     selector: str | None = None,
+    all_pods: bool = False,
 ) -> Text | None:
-    """A pod's log (one container), or every pod's log of a workload, each line prefixed.
+    """A pod's log (one container); of a workload or service, the log of the pod kubectl
+    picks (a `PickedLog` saying which), or with `all_pods` every pod's, prefixed.
 
-    With `follow_to`, the log streams there until interrupted (of a workload: one of its
-    pods, as kubectl picks one) and nothing is returned. As kubectl: `since_time` (RFC 3339),
-    `limit_bytes`, `all_containers`, `prefix` (`[pod/NAME/CONTAINER] ` on each line), and
-    `selector` on a pods directory (each matching pod; `tail` then defaults to 10).
+    With `follow_to`, the log streams there until interrupted and nothing is returned. As
+    kubectl: `since_time` (RFC 3339), `limit_bytes`, `all_containers`, `prefix`
+    (`[pod/NAME/CONTAINER] ` on each line; `all_pods` sets it), and `selector` on a pods
+    directory (each matching pod; `tail` then defaults to 10).
     """
     for value, label in (
         (tail, "tail"),
@@ -171,8 +173,15 @@ def logs(
             raise BadArgument(
                 f"since_time is an RFC 3339 time such as 2024-01-02T03:04:05Z, not {since_time!r}"
             ) from None
+    if all_containers and container:
+        raise BadArgument(
+            f"give all_containers or container={container!r}, not both (as kubectl)"
+        )
+    if follow_to is not None and (selector is not None or all_containers or prefix or all_pods):
+        raise BadArgument("follow reads one container of one pod; drop selector, "
+                          "all_containers, prefix and all_pods")  # fmt: skip
     extra = {"sinceTime": since_time, "limitBytes": limit_bytes}
-    if selector is not None or all_containers or prefix:
+    if selector is not None or all_containers or prefix or all_pods:
         return _logs_of_pods(
             cluster,
             location,
@@ -185,8 +194,9 @@ def logs(
                 **extra,
             },
             all_containers=all_containers,
-            prefix=prefix,
+            prefix=prefix or all_pods,
             selector=selector,
+            all_pods=all_pods,
         )
     kind, namespace, name = object_target(cluster, location)
     sub = location.sub
@@ -217,34 +227,18 @@ def logs(
             action=f"read the log of pods/{name}",
         )
         return Text(data.decode("utf-8", "replace"))
-    if (kind.group, kind.plural) in POD_OWNERS:
-        owner = get_object(cluster, location)
+    if (kind.group, kind.plural) in POD_OWNERS:  # one pod, the one kubectl picks for logs
+        if follow_to is None:
+            return _logs_of_pods(
+                cluster, location, container=container, query_options=query,
+                all_containers=False, prefix=False, selector=None, all_pods=False,
+            )  # fmt: skip
+        first = picking.pods_for_logs(cluster, location)[0]
+        assert namespace is not None
+        picked = {**query, "container": container or execution.default_container(first)}
         pods = cluster.discovery.lookup("pods")
-        parts = []
-        owned = sorted(
-            listing.objects(cluster, pods, namespace, selectors.from_spec(owner)),
-            key=lambda item: item["metadata"]["name"],
-        )
-        if follow_to is not None:  # one pod, the one kubectl picks (as exec)
-            live = [p for p in owned if not (p.get("metadata") or {}).get("deletionTimestamp")]
-            if not live:
-                raise NotFound(f"{location.path} has no pods to follow")
-            first = min(live, key=picking.activity)
-            assert namespace is not None
-            picked = {**query, "container": container or execution.default_container(first)}
-            follow(cluster, pods, namespace, first["metadata"]["name"], picked, follow_to)
-            return None
-        for found in owned:
-            pod = found["metadata"]["name"]
-            data = cluster.connection.request(
-                "GET",
-                pods.url(namespace, Name(pod), "log"),
-                query={**query, "container": container or execution.default_container(found)},
-                raw=True,
-                action=f"read the log of pods/{pod}",
-            )
-            parts += [f"[{pod}] {line}" for line in data.decode("utf-8", "replace").splitlines()]
-        return Text("\n".join(parts) + ("\n" if parts else ""))
+        follow(cluster, pods, namespace, first["metadata"]["name"], picked, follow_to)
+        return None
     raise BadPath(f"{kind.plural} have no logs; logs reads pods and workloads that own pods")
 
 
@@ -257,12 +251,15 @@ def _logs_of_pods(
     all_containers: bool,
     prefix: bool,
     selector: str | None,
+    all_pods: bool,
 ) -> Text:
-    """kubectl logs with -l, --all-containers or --prefix: pod after pod, container after
-    container, in kubectl's order (pods by name; init, then app containers)."""
+    """kubectl logs with -l, --all-containers, --prefix or --all-pods: pod after pod,
+    container after container (pods by name; init, then app containers). Of a workload
+    without `all_pods`, the one pod kubectl picks (a `PickedLog`)."""
     pods_kind = cluster.discovery.lookup("pods")
     kind = location.kind
     namespace = location.namespace
+    picked: tuple[str, int] | None = None  # (pod, of how many) when one was picked
     if selector is not None:
         if location.level is not Level.KIND or kind is None or kind.plural != "pods":
             raise BadPath(f"logs -l selects pods: give a pods directory, not {location.path}")
@@ -270,8 +267,12 @@ def _logs_of_pods(
     elif kind is not None and kind.group == "" and kind.plural == "pods":
         found = [get_object(cluster, location)]
     elif kind is not None and (kind.group, kind.plural) in POD_OWNERS:
-        owner = get_object(cluster, location)
-        found = listing.objects(cluster, pods_kind, namespace, selectors.from_spec(owner))[:1]
+        if location.level is not Level.OBJECT or location.sub:
+            raise BadPath(f"logs reads one object of {kind.plural}, not {location.path}")
+        owned = picking.pods_for_logs(cluster, location)
+        found = owned if all_pods else owned[:1]
+        if not all_pods:
+            picked = (owned[0]["metadata"]["name"], len(owned))
     else:
         raise BadPath(f"{location.path} has no logs; logs reads pods and workloads that own pods")
     parts: list[str] = []
@@ -294,6 +295,8 @@ def _logs_of_pods(
             if prefix:
                 text = "".join(f"[pod/{name}/{each}] {line}\n" for line in text.splitlines())
             parts.append(text)
+    if picked is not None:
+        return PickedLog("".join(parts), *picked)
     return Text("".join(parts))
 
 

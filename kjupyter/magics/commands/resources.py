@@ -65,12 +65,14 @@ def _seconds(text: str) -> int:
     return int(found.total_seconds())
 
 
-@verb("logs", "logs of a pod (or of every pod a workload owns)")
+@verb("logs", "logs of a pod (of a workload: the pod kubectl picks, or --all-pods)")
 def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    """Logs of a pod (or of each pod a workload owns), as text; -f follows until Ctrl-C.
+    """Logs of a pod, as text; of a workload or service, of the pod kubectl picks (it says
+    which on stderr), or of every pod with --all-pods; -f follows until Ctrl-C.
 
     In [1]: %k8s logs pods/web-7d9f --tail 20
     In [2]: %k8s logs deployments/web -c app --since 5m
+    In [3]: %k8s logs deploy/web --all-pods
     """
     parser = VerbParser(
         "logs",
@@ -93,10 +95,19 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("--all-containers", action="store_true", help="every container's log")
     parser.add_argument("--prefix", action="store_true", help="[pod/NAME/CONTAINER] per line")
     parser.add_argument("-l", "--selector", help="each pod of a pods directory matching it")
+    parser.add_argument(
+        "--all-pods", action="store_true", help="every pod of a workload (sets --prefix)"
+    )
     options = parser.parse(args)
-    if options.follow and (options.selector or options.all_containers or options.prefix):
-        raise UsageError("%k8s logs: -f follows one container; drop -l/--all-containers/--prefix")
-    return current(context).logs(
+    if options.follow and (
+        options.selector or options.all_containers or options.prefix or options.all_pods
+    ):
+        raise UsageError(
+            "%k8s logs: -f follows one container; drop -l/--all-containers/--prefix/--all-pods"
+        )
+    if options.all_containers and options.container:
+        raise UsageError("%k8s logs: --all-containers reads every container; drop -c")
+    text = current(context).logs(
         options.path,
         container=options.container,
         tail=options.tail,
@@ -109,7 +120,14 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         all_containers=options.all_containers,
         prefix=options.prefix,
         selector=options.selector,
+        all_pods=options.all_pods,
     )
+    note = getattr(text, "note", None)
+    if note:  # which pod of several, on stderr as kubectl says it
+        import sys
+
+        print(note, file=sys.stderr)
+    return text
 
 
 @verb("delete", "delete objects (a glob or -l selects several; a whole kind needs --all)")
