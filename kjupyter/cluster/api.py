@@ -27,6 +27,7 @@ from kjupyter.cluster.operations import (
     execution,
     forwarding,
     listing,
+    metadata_lists,
     metrics,
     picking,
     reading,
@@ -521,6 +522,28 @@ class Cluster:
             self, self.resolve(path), _words(changes), field="annotations", overwrite=overwrite,
             all_=all, selector=selector, dry_run=dry_run,
         )  # fmt: skip
+
+    @rediscovering
+    def labels(
+        self, path: str, *, all: bool = False, selector: str | None = None
+    ) -> pd.Series | pd.DataFrame:
+        """`kubectl label --list`: one object's labels (a Series by key), or of several (a glob,
+        `selector`, `all`: a DataFrame by Name and Label, column Value). Nothing is written.
+
+        In [1]: k.labels("pods/web-0")["app"]
+        """
+        return metadata_lists.listed(
+            self, self.resolve(path), field="labels", all_=all, selector=selector
+        )
+
+    @rediscovering
+    def annotations(
+        self, path: str, *, all: bool = False, selector: str | None = None
+    ) -> pd.Series | pd.DataFrame:
+        """`kubectl annotate --list`: as `labels`, of metadata.annotations."""
+        return metadata_lists.listed(
+            self, self.resolve(path), field="annotations", all_=all, selector=selector
+        )
 
     @rediscovering
     def set_image(

@@ -86,10 +86,21 @@ def _metadata_verb(name: str, field: str, args: list[str], context: MagicContext
     parser.add_argument("path")
     parser.add_argument("changes", nargs="*", metavar="KEY=VALUE|KEY-")
     parser.add_argument("--overwrite", action="store_true", help="replace existing values")
+    parser.add_argument("--list", action="store_true", help=f"show the {field}; change nothing")
     _selection(parser)
     options = parser.parse(args)
+    if options.list:
+        if options.changes or options.overwrite or options.dry_run:
+            raise UsageError(
+                f"%k8s {name}: --list shows {field} and changes nothing; "
+                "drop KEY=VALUE/KEY-, --overwrite and --dry-run, or --list"
+            )
+        lister = getattr(current(context), field)
+        return lister(options.path, all=options.all, selector=options.selector)
     if not options.changes:
-        raise UsageError(f"%k8s {name}: give KEY=VALUE to set or KEY- to remove")
+        raise UsageError(
+            f"%k8s {name}: give KEY=VALUE to set or KEY- to remove (--list shows them)"
+        )
     method = getattr(current(context), "label" if field == "labels" else "annotate")
     return method(
         options.path, *options.changes, overwrite=options.overwrite, all=options.all,
@@ -97,24 +108,28 @@ def _metadata_verb(name: str, field: str, args: list[str], context: MagicContext
     )  # fmt: skip
 
 
-@verb("label", "set or remove labels: label PATH KEY=VALUE KEY- [--overwrite]")
+@verb("label", "set or remove labels: label PATH KEY=VALUE KEY- [--overwrite]; --list")
 def label_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """Set (KEY=VALUE) or remove (KEY-) labels, as `kubectl label`; a key that has another
-    value already is refused (nothing changes) unless --overwrite.
+    value already is refused (nothing changes) unless --overwrite. --list shows them: a
+    Series by key for one object, a DataFrame by (Name, Label) for several.
 
     In [1]: %k8s label pods/web-0 tier=front
     In [2]: %k8s label deploy -l app=web tier=back --overwrite
+    In [3]: %k8s label pods/web-0 --list
     """
     return _metadata_verb("label", "labels", args, context)
 
 
-@verb("annotate", "set or remove annotations: annotate PATH KEY=VALUE KEY- [--overwrite]")
+@verb("annotate", "set or remove annotations: annotate PATH KEY=VALUE KEY- [--overwrite]; --list")
 def annotate_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """Set (KEY=VALUE) or remove (KEY-) annotations, as `kubectl annotate`; a key that has
-    another value already is refused (nothing changes) unless --overwrite.
+    another value already is refused (nothing changes) unless --overwrite. --list shows
+    them, as label --list does.
 
     In [1]: %k8s annotate deploy/web kubernetes.io/change-cause="nginx 2"
     In [2]: %k8s annotate pods/web-0 note-
+    In [3]: %k8s annotate deploy -l app=web --list
     """
     return _metadata_verb("annotate", "annotations", args, context)
 
