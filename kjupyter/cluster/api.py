@@ -434,11 +434,21 @@ class Cluster:
         force_conflicts: bool = False,
         dry_run: bool = False,
         force: bool | None = None,
+        selector: str | None = None,
+        prune: bool = False,
+        all: bool = False,
+        yes: bool = False,
     ) -> pd.DataFrame:
         """Server-side apply every document of a YAML text; a DataFrame says what changed.
 
         `force_conflicts` takes over fields another manager owns (kubectl's
-        `--force-conflicts`); `force=` is its deprecated spelling.
+        `--force-conflicts`); `force=` is its deprecated spelling. `selector` applies the
+        documents it matches (kubectl's `-l`). `prune` (with `selector`, or `all`) deletes
+        the objects of that selector kjupyter applied before that the manifest no longer
+        has (kubectl's `--prune -l`; see `diff(..., prune=True)`): it needs `yes` or the same
+        call again (the first raises `ConfirmationNeeded`, changing nothing); `dry_run` shows it.
+
+        In [1]: k.apply(open("app.yaml").read(), selector="app=web", prune=True, yes=True)
         """
         if force is not None:
             deprecation.renamed("Cluster.apply", "force", "force_conflicts")
@@ -449,21 +459,38 @@ class Cluster:
             namespace=Namespace(namespace) if namespace else self.namespace,
             force=force_conflicts,
             dry_run=dry_run,
+            selector=selector,
+            prune=prune,
+            all_=all,
+            yes=yes,
         )
 
     def diff(
-        self, manifest: str, *, namespace: str | None = None, force_conflicts: bool = False
+        self,
+        manifest: str,
+        *,
+        namespace: str | None = None,
+        force_conflicts: bool = False,
+        selector: str | None = None,
+        prune: bool = False,
+        all: bool = False,
     ) -> diffing.Diff:
         """What `apply(manifest)` would change, as `kubectl diff --server-side`: a unified diff
         of each live object against the server's dry run of the apply (empty: no change).
+        `selector` diffs the documents it matches; `prune` (with `selector` or `all`) shows
+        what `apply(..., prune=True)` would delete as deleted (`.pruned`), deleting nothing.
 
         In [1]: print(k.diff(open("deploy.yaml").read()))
+        In [2]: k.diff(open("app.yaml").read(), selector="app=web", prune=True).pruned
         """
         return diffing.diff(
             self,
             manifest,
             namespace=Namespace(namespace) if namespace else self.namespace,
             force=force_conflicts,
+            selector=selector,
+            prune=prune,
+            all_=all,
         )
 
     @rediscovering

@@ -33,8 +33,12 @@ def diff_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """What applying a manifest would change, as `kubectl diff --server-side`: a unified diff
     of each live object against the server's dry run of the apply; nothing is changed.
 
+    With --prune -l SELECTOR, the objects of the selector that an apply would prune (applied
+    before, gone from the manifest) show as deleted, as `kubectl diff --prune`.
+
     In [1]: %k8s diff -f deploy.yaml
-    In [2]: %%k8s diff
+    In [2]: %k8s diff -f app.yaml --prune -l app=web
+    In [3]: %%k8s diff
        ...: apiVersion: v1
        ...: kind: ConfigMap
        ...: metadata: {name: settings}
@@ -45,11 +49,16 @@ def diff_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("-n", "--namespace", help="for documents without one")
     parser.add_argument("--force-conflicts", action="store_true",
                         help="diff as an apply that takes conflicting fields over")  # fmt: skip
+    parser.add_argument("-l", "--selector", help="only the documents matching it (app=web)")
+    parser.add_argument("--prune", action="store_true",
+                        help="show what apply --prune would delete (with -l or --all)")  # fmt: skip
+    parser.add_argument("--all", action="store_true", help="--prune without a selector")
     options = parser.parse(args)
     text = _manifest("diff", cell, options.filename)
     return current(context).diff(
-        text, namespace=options.namespace, force_conflicts=options.force_conflicts
-    )
+        text, namespace=options.namespace, force_conflicts=options.force_conflicts,
+        selector=options.selector, prune=options.prune, all=options.all,
+    )  # fmt: skip
 
 
 def _selection(parser: VerbParser) -> None:

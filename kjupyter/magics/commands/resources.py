@@ -301,7 +301,10 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """Server-side apply a YAML manifest (the cell, or -f FILE); a DataFrame says what changed.
 
     As `kubectl apply --server-side`: fields another manager owns are a conflict unless
-    --force-conflicts; --dry-run asks the server and changes nothing.
+    --force-conflicts; --dry-run asks the server and changes nothing. -l applies the
+    documents it matches; --prune -l SELECTOR (or --all) then deletes the selector's objects
+    that kjupyter applied before and the manifest no longer has, once confirmed (the same
+    line again, or --yes); %k8s diff --prune shows them first.
 
     In [1]: %%k8s apply
        ...: apiVersion: v1
@@ -309,6 +312,7 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
        ...: metadata: {name: settings}
        ...: data: {level: debug}
     In [2]: %k8s apply -f deploy.yaml --dry-run
+    In [3]: %k8s apply -f app.yaml --prune -l app=web
     """
     parser = VerbParser("apply", "Server-side apply every document of the cell (or a file).")
     parser.add_argument("-f", "--filename", help="a YAML file instead of the cell")
@@ -319,6 +323,13 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     )  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="ask the server, change nothing")
     parser.add_argument("-o", "--out", help="also store the result under this name")
+    parser.add_argument("-l", "--selector", help="only the documents matching it (app=web)")
+    parser.add_argument(
+        "--prune", action="store_true",
+        help="delete what the manifest no longer has among -l's objects (asks first)",
+    )  # fmt: skip
+    parser.add_argument("--all", action="store_true", help="--prune without a selector")
+    parser.add_argument("-y", "--yes", action="store_true", help="--prune without asking")
     options = parser.parse(args)
     if options.out and not options.out.isidentifier():
         raise UsageError(f"%k8s apply: --out needs a Python name, not {options.out!r}")
@@ -340,6 +351,10 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
             namespace=options.namespace,
             force_conflicts=options.force_conflicts,
             dry_run=options.dry_run,
+            selector=options.selector,
+            prune=options.prune,
+            all=options.all,
+            yes=options.yes,
         )
     except ApplyFailed as failed:
         if options.out:  # what was applied stays at hand beside the error
