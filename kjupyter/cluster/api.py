@@ -620,17 +620,16 @@ class Cluster:
         (a workload or service: the pod kubectl picks; a service port: its targetPort), kept
         until `stop_port_forward`. Ports: `8080:80`, `80`, `:80` (any free local port).
 
-        `connect(api_client, namespace, pod, port)` opens one tunnel (the run backend's
-        `kjupyter.run.k8s.portforward.PortForward`; `%k8s port-forward` passes it).
+        Each connection gets its own tunnel through the API server
+        (`kjupyter.cluster.portforward.PortForward`; `connect(api_client, namespace, pod,
+        port)` opens another kind).
 
-        In [1]: from kjupyter.run.k8s.portforward import PortForward
-        In [2]: k.port_forward("svc/web", "8080:80", connect=PortForward)
+        In [1]: k.port_forward("svc/web", "8080:80")
         """
         if connect is None:
-            raise BadArgument(
-                "port_forward needs connect=kjupyter.run.k8s.portforward.PortForward "
-                "(%k8s port-forward passes it)"
-            )
+            from kjupyter.cluster.portforward import PortForward
+
+            connect = PortForward
         forward = forwarding.start(self, self.resolve(path), list(ports), connect)
         self.forwards[forward.id] = forward
         return forward

@@ -48,9 +48,7 @@ def port_forward_verb(context: MagicContext, args: list[str], cell: str | None) 
         raise UsageError(
             "%k8s port-forward: give PATH and ports (%k8s port-forward svc/web 8080:80)"
         )
-    from kjupyter.run.k8s.portforward import PortForward
-
-    return cluster.port_forward(options.path, *options.ports, connect=PortForward)
+    return cluster.port_forward(options.path, *options.ports)
 
 
 @completer("port-forward")
