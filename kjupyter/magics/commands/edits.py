@@ -11,7 +11,13 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from kjupyter.magics.args import VerbParser
-from kjupyter.magics.commands.tree import complete_path, current
+from kjupyter.magics.commands.tree import (
+    complete_namespaces,
+    complete_path,
+    current,
+    namespace_flag,
+    placed,
+)
 from kjupyter.magics.verbs import MagicContext, completer, verb
 
 
@@ -77,10 +83,12 @@ def patch_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """  # noqa: E501
     parser = VerbParser("patch", "Patch objects. Example: %k8s patch deploy/web -p '{...}'")
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("-p", "--patch", required=True, help="the patch, as JSON or YAML")
     parser.add_argument("--type", choices=["strategic", "merge", "json"], default="strategic")
     _selection(parser)
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     return current(context).patch(
         options.path, options.patch, type=options.type, all=options.all,
         selector=options.selector, dry_run=options.dry_run,
@@ -93,11 +101,13 @@ def _metadata_verb(name: str, field: str, args: list[str], context: MagicContext
         f"Set (KEY=VALUE) or remove (KEY-) {field}. Changing a value needs --overwrite.",
     )
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("changes", nargs="*", metavar="KEY=VALUE|KEY-")
     parser.add_argument("--overwrite", action="store_true", help="replace existing values")
     parser.add_argument("--list", action="store_true", help=f"show the {field}; change nothing")
     _selection(parser)
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     if options.list:
         if options.changes or options.overwrite or options.dry_run:
             raise UsageError(
@@ -153,9 +163,11 @@ def set_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser = VerbParser("set", "Set images. Example: %k8s set image deploy/web app=nginx:2")
     parser.add_argument("what", choices=["image"])
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("images", nargs="*", metavar="CONTAINER=IMAGE")
     _selection(parser)
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     if not options.images:
         raise UsageError("%k8s set image: give CONTAINER=IMAGE (app=nginx:2, or *=nginx:2)")
     return current(context).set_image(
@@ -168,6 +180,8 @@ for _name in ("patch", "label", "annotate"):
 
     @completer(_name)
     def _complete(context: MagicContext, words: list[str], prefix: str) -> list[str]:
+        if words and words[-1] in ("-n", "--namespace"):
+            return complete_namespaces(context, prefix)
         if words and not words[-1].startswith("-"):  # past the path: keys and values
             return []
         return complete_path(context, prefix)
@@ -175,6 +189,8 @@ for _name in ("patch", "label", "annotate"):
 
 @completer("set")
 def _complete_set(context: MagicContext, words: list[str], prefix: str) -> list[str]:
+    if words and words[-1] in ("-n", "--namespace"):
+        return complete_namespaces(context, prefix)
     if not words:
         return [w for w in ("image",) if w.startswith(prefix)]
     return complete_path(context, prefix) if len(words) == 1 else []
@@ -182,6 +198,8 @@ def _complete_set(context: MagicContext, words: list[str], prefix: str) -> list[
 
 @completer("rollout")
 def _complete_rollout(context: MagicContext, words: list[str], prefix: str) -> list[str]:
+    if words and words[-1] in ("-n", "--namespace"):
+        return complete_namespaces(context, prefix)
     if not words:
         actions = ("history", "pause", "restart", "resume", "status", "undo")
         return [w for w in actions if w.startswith(prefix)]

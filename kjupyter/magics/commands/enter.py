@@ -13,7 +13,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from kjupyter.magics.args import VerbParser
-from kjupyter.magics.commands.tree import current
+from kjupyter.magics.commands.tree import current, namespace_flag, placed
 from kjupyter.magics.verbs import MagicContext, verb
 
 SESSION_KEY = "enter_session"
@@ -35,10 +35,12 @@ def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         "%k8s exec POD -c C -- CMD ARGS (everything after -- is the command's, -h included).",
     )
     parser.add_argument("path", help="pods/<name> (or pods/<name>/containers/<c>)")
+    namespace_flag(parser)
     parser.add_argument("-c", "--container")
     parser.add_argument("--shell", action="store_true", help="run the cell with sh, not python3")
     parser.add_argument("command", nargs="*", help="after --: the command and its arguments")
     options, after = parser.parse_command(args)
+    options.path = placed(options.path, options.namespace)
     if after is not None:
         if options.command:
             first = options.command[0]
@@ -90,11 +92,13 @@ def enter_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """
     parser = VerbParser("enter", "Send the following cells to a container until %k8s exit.")
     parser.add_argument("path", help="pods/NAME, or deploy/NAME, svc/NAME: the pod kubectl picks")
+    namespace_flag(parser)
     parser.add_argument("-c", "--container")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--python", action="store_true", help="the container's python3 (default)")
     mode.add_argument("--shell", action="store_true", help="sh -c, one process per cell")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     if context.state.get(SESSION_KEY) is not None:
         raise UsageError("%k8s enter: already inside a container; %k8s exit first")
     session = current(context).enter(

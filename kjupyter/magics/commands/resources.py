@@ -7,7 +7,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from kjupyter.magics.args import VerbParser
-from kjupyter.magics.commands.tree import current
+from kjupyter.magics.commands.tree import current, namespace_flag, placed
 from kjupyter.magics.verbs import MagicContext, verb
 
 
@@ -22,7 +22,9 @@ def describe_verb(context: MagicContext, args: list[str], cell: str | None) -> A
         "describe", "Describe one object as kubectl does (indexed by kubectl's headings)."
     )
     parser.add_argument("path")
-    path = parser.parse(args).path  # --help before connecting: it needs no cluster
+    namespace_flag(parser)
+    options = parser.parse(args)  # --help before connecting: it needs no cluster
+    path = placed(options.path, options.namespace)
     return current(context).describe(path)
 
 
@@ -35,12 +37,14 @@ def events_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
     """
     parser = VerbParser("events", "Events (oldest first, as kubectl) as a DataFrame.")
     parser.add_argument("path", nargs="?", default=".")
+    namespace_flag(parser)
     parser.add_argument("--wide", action="store_true", help="the wide columns too (-o wide)")
     parser.add_argument("-o", "--output", choices=["wide"], help="wide: the wide columns too")
     parser.add_argument(
         "-w", "--watch", action="store_true", help="a namespace's events, then each new one"
     )
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     wide = options.wide or options.output == "wide"
     cluster = current(context)
     if options.watch:
@@ -73,6 +77,7 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     In [1]: %k8s logs pods/web-7d9f --tail 20
     In [2]: %k8s logs deployments/web -c app --since 5m
     In [3]: %k8s logs deploy/web --all-pods
+    In [4]: %k8s logs -n kube-system deploy/coredns
     """
     parser = VerbParser(
         "logs",
@@ -80,6 +85,7 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         "%k8s logs pods -l app=web --all-containers --prefix",
     )
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("-c", "--container")
     parser.add_argument("--tail", type=int, help="last N lines")
     parser.add_argument("-p", "--previous", action="store_true", help="the previous container")
@@ -99,6 +105,7 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         "--all-pods", action="store_true", help="every pod of a workload (sets --prefix)"
     )
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     if options.follow and (
         options.selector or options.all_containers or options.prefix or options.all_pods
     ):
@@ -145,6 +152,7 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
         "object, a glob or a '.'/'..' path asks first: run the same delete again, or add --yes.",
     )
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("--all", action="store_true", help="every object of the kind")
     parser.add_argument("-l", "--selector")
     parser.add_argument("--grace-period", type=int)
@@ -152,6 +160,7 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
     parser.add_argument("-y", "--yes", action="store_true", help="delete without asking")
     parser.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     return current(context).delete(
         options.path,
         all=options.all,
@@ -180,11 +189,13 @@ def rollout_verb(context: MagicContext, args: list[str], cell: str | None) -> An
         "action", choices=["status", "history", "undo", "pause", "resume", "restart"]
     )
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("--timeout", type=float, default=300.0, help="status: seconds (300)")
     parser.add_argument("--revision", type=int, help="history: that revision's pod template")
     parser.add_argument("--to-revision", type=int, help="undo: to this revision (default: last)")
     parser.add_argument("--dry-run", action="store_true", help="ask the server, change nothing")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     action, cluster = options.action, current(context)
     misplaced = [flag for flag, value, takes in (
         ("--revision", options.revision, "history"),
@@ -221,6 +232,7 @@ def wait_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         "Wait, as kubectl wait. Example: %k8s wait deploy/web --for=condition=Available",
     )
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument(
         "--for", dest="what", required=True, help="condition=NAME[=VALUE] or delete"
     )
@@ -228,6 +240,7 @@ def wait_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("-l", "--selector")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     what = options.what
     if what == "delete":
         condition, value = None, "True"
@@ -257,9 +270,11 @@ def scale_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """
     parser = VerbParser("scale", "Scale. Example: %k8s scale deploy/web 3 (or --replicas 3)")
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("replicas", nargs="?", type=int)
     parser.add_argument("--replicas", dest="replicas_option", type=int)
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     replicas = options.replicas if options.replicas is not None else options.replicas_option
     if replicas is None:
         raise UsageError("%k8s scale: how many replicas? (%k8s scale deploy/web 3)")
@@ -279,10 +294,12 @@ def restart_verb(context: MagicContext, args: list[str], cell: str | None) -> An
         "(kjupyter.dev/requires) is rolled out first, then each of them in order.",
     )
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("--no-deps", action="store_true", help="restart only PATH, at once")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per unit")
     parser.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     cluster = current(context)
     if options.dry_run:  # the units' plan (one row for a unit alone); nothing is changed
         from kjupyter.units import overview
@@ -378,10 +395,12 @@ def top_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         "Example: %k8s top pods -A --sort-by memory",
     )
     parser.add_argument("path", nargs="?", default=".")
+    namespace_flag(parser)
     parser.add_argument("-A", "--all-namespaces", action="store_true", help="pods everywhere")
     parser.add_argument("-l", "--selector", help="label selector (app=web)")
     parser.add_argument("--sort-by", choices=["cpu", "memory"], help="largest first")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     return current(context).top(
         options.path,
         all_namespaces=options.all_namespaces,

@@ -196,8 +196,10 @@ def cat_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """
     parser = VerbParser("cat", "Show an object (or a container, a log) as YAML.")
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("--reveal", action="store_true", help="show Secrets' values")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     return current(context).cat(options.path, reveal=options.reveal)
 
 
@@ -208,6 +210,18 @@ def in_namespace(path: str, namespace: str) -> str:
         raise UsageError(f"-n {namespace} with an absolute path ({path}): give one of them")
     rest = "" if path in ("", ".") else f"/{path}"
     return f"/namespaces/{namespace}{rest}"
+
+
+def namespace_flag(parser: VerbParser) -> None:
+    """kubectl's `-n NS` on a verb that takes a path: the path is read from /namespaces/NS."""
+    parser.add_argument(
+        "-n", "--namespace", metavar="NS", help="the path seen from /namespaces/NS (kubectl -n)"
+    )
+
+
+def placed(path: str | None, namespace: str | None) -> Any:
+    """`path` under `-n NAMESPACE` (`in_namespace`), or as given without one."""
+    return in_namespace(path, namespace) if namespace and path is not None else path
 
 
 def complete_path(context: MagicContext, prefix: str) -> list[str]:
@@ -235,6 +249,8 @@ for _name in ("cd", "ls", "get", "cat", "describe", "events", "logs", "delete", 
     def _complete(context: MagicContext, words: list[str], prefix: str) -> list[str]:
         if prefix.startswith("-"):
             return []
+        if words and words[-1] in ("-n", "--namespace"):
+            return complete_namespaces(context, prefix)
         return complete_path(context, prefix)
 
 
