@@ -366,11 +366,15 @@ class Cluster:
         timeout: float = 120.0,
         yes: bool = False,
         dry_run: bool = False,
+        force: bool = False,
+        now: bool = False,
     ) -> pd.DataFrame:
         """Delete the object(s) at `path`; a whole collection needs `all=True` (as kubectl).
 
         A namespace, a cluster-scoped object, a glob's matches or a `.`/`..` path need `yes`
         or the same call repeated (the first raises `ConfirmationNeeded`, deleting nothing).
+        `now` (grace period 1 s) and `force` (0 s, not waiting for the containers; a grace
+        period of 0 without it is 1 s) are kubectl's `--now` and `--force`.
         """
         return changing.delete(
             self,
@@ -383,6 +387,8 @@ class Cluster:
             yes=yes,
             dry_run=dry_run,
             dotted=paths.has_dots(path) if isinstance(path, str) else False,
+            force=force,
+            now=now,
         )
 
     @rediscovering

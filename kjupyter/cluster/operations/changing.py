@@ -103,15 +103,22 @@ def delete(
     yes: bool = False,
     dry_run: bool = False,
     dotted: bool = False,
+    force: bool = False,
+    now: bool = False,
 ) -> pd.DataFrame:
     """Delete each target; with `wait`, return once the server no longer has them.
 
     Deletes that reach wide (see `confirmation_reason`) need `yes`, or the same delete
     repeated: the first call arms, raises `ConfirmationNeeded` and changes nothing. `dry_run`
-    asks the server what it would delete (`dryRun=All`) and changes nothing.
+    asks the server what it would delete (`dryRun=All`) and changes nothing. As kubectl:
+    `now` is a grace period of 1 s; 0 s becomes 1 s unless `force` (which defaults to 0 s:
+    the object goes from the API at once, whether or not its containers stopped).
     """
-    if grace_period is not None and (not isinstance(grace_period, int) or grace_period < 0):
+    if grace_period is not None and (
+        not isinstance(grace_period, int) or isinstance(grace_period, bool) or grace_period < 0
+    ):
         raise BadArgument(f"grace_period must be a non-negative integer, not {grace_period!r}")
+    grace_period = _grace(grace_period, force=force, now=now)
     kind, namespace, chosen = targets(
         cluster, location, all_=all_, selector=selector, verb="delete"
     )
@@ -159,6 +166,26 @@ def delete(
     if wait and not dry_run:
         _await_gone(cluster, kind, namespace, uids, timeout)
     return changes_frame(rows)
+
+
+def _grace(grace_period: int | None, *, force: bool, now: bool) -> int | None:
+    """kubectl delete's grace period rules for --now, --force and --grace-period."""
+    if now and grace_period is not None:
+        raise BadArgument("give now or grace_period, not both (as kubectl)")
+    if force and grace_period:
+        raise BadArgument("force deletes at once: give no grace_period above 0 with it")
+    if now:
+        return 1
+    if force:
+        import warnings
+
+        warnings.warn(
+            "Immediate deletion does not wait for confirmation that the running resource has "
+            "been terminated. The resource may continue to run on the cluster indefinitely.",
+            stacklevel=4,
+        )
+        return 0
+    return 1 if grace_period == 0 else grace_period  # 0 needs force, as kubectl
 
 
 def _await_gone(

@@ -153,8 +153,12 @@ def logs(
     With `follow_to`, the log streams there until interrupted and nothing is returned. As
     kubectl: `since_time` (RFC 3339), `limit_bytes`, `all_containers`, `prefix`
     (`[pod/NAME/CONTAINER] ` on each line; `all_pods` sets it), and `selector` on a pods
-    directory (each matching pod; `tail` then defaults to 10).
+    directory (each matching pod; `tail` then defaults to 10; `tail=-1` is every line, as
+    kubectl's `--tail=-1`).
     """
+    every_line = tail == -1 and not isinstance(tail, bool)  # kubectl's --tail=-1, -l too
+    if every_line:
+        tail = None
     for value, label in (
         (tail, "tail"),
         (since_seconds, "since_seconds"),
@@ -187,7 +191,7 @@ def logs(
             location,
             container=container,
             query_options={
-                "tailLines": tail if tail is not None or selector is None else 10,
+                "tailLines": tail if tail is not None or selector is None or every_line else 10,
                 "previous": "true" if previous else None,
                 "sinceSeconds": since_seconds,
                 "timestamps": "true" if timestamps else None,

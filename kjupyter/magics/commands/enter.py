@@ -28,6 +28,8 @@ def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
     In [1]: %k8s exec pods/web-7d9f -- ls /app
     In [2]: %k8s exec pods/web-7d9f -c sidecar --shell -- 'echo $HOSTNAME'
+    In [3]: %%k8s exec -i deploy/db -- psql -U app
+       ...: select 1;
     """
     parser = VerbParser(
         "exec",
@@ -38,15 +40,32 @@ def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     namespace_flag(parser)
     parser.add_argument("-c", "--container")
     parser.add_argument("--shell", action="store_true", help="run the cell with sh, not python3")
+    parser.add_argument(
+        "-i", "--stdin", action="store_true", help="%%k8s exec -i: the cell is CMD's stdin"
+    )
+    parser.add_argument("-t", "--tty", action="store_true", help="(no terminal here: see enter)")
     parser.add_argument("command", nargs="*", help="after --: the command and its arguments")
     options, after = parser.parse_command(args)
     options.path = placed(options.path, options.namespace)
+    if options.tty:  # kubectl exec -it: a notebook cell has no terminal to give
+        raise UsageError(
+            "%k8s exec: a cell has no terminal for -t; %k8s enter POD (--shell for sh) runs "
+            "the following cells in the container, %%k8s exec -i POD -- CMD feeds it the cell"
+        )
     if after is not None:
         if options.command:
             first = options.command[0]
             raise UsageError(f"%k8s exec: {first!r} comes before --; put the command after --")
         options.command = after
     cluster = current(context)
+    if options.stdin:  # kubectl exec -i POD -- CMD < FILE: the cell is the input
+        if cell is None or not options.command:
+            raise UsageError(
+                "%k8s exec -i: the input is the cell: %%k8s exec -i POD -- CMD, then the lines"
+            )
+        result = cluster.exec(options.path, options.command, container=options.container,
+                              stdin=cell)  # fmt: skip
+        return result
     if cell is not None:
         if options.command:
             raise UsageError("%%k8s exec: the cell is the program; give no command")

@@ -85,9 +85,10 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         "%k8s logs pods -l app=web --all-containers --prefix",
     )
     parser.add_argument("path")
+    parser.add_argument("container_name", nargs="?", metavar="CONTAINER", help="as -c")
     namespace_flag(parser)
     parser.add_argument("-c", "--container")
-    parser.add_argument("--tail", type=int, help="last N lines")
+    parser.add_argument("--tail", type=int, help="last N lines (-1: all; with -l: 10)")
     parser.add_argument("-p", "--previous", action="store_true", help="the previous container")
     parser.add_argument(
         "--since", type=_seconds, metavar="DURATION", help="only the last 5m, 2h, 30s (or SECONDS)"
@@ -112,6 +113,10 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         raise UsageError(
             "%k8s logs: -f follows one container; drop -l/--all-containers/--prefix/--all-pods"
         )
+    if options.container_name is not None:  # kubectl logs POD CONTAINER
+        if options.container:
+            raise UsageError("%k8s logs: give -c or a CONTAINER after the path, not both")
+        options.container = options.container_name
     if options.all_containers and options.container:
         raise UsageError("%k8s logs: --all-containers reads every container; drop -c")
     text = current(context).logs(
@@ -155,7 +160,11 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
     namespace_flag(parser)
     parser.add_argument("--all", action="store_true", help="every object of the kind")
     parser.add_argument("-l", "--selector")
-    parser.add_argument("--grace-period", type=int)
+    parser.add_argument("--grace-period", type=int, help="seconds (0 needs --force)")
+    parser.add_argument("--now", action="store_true", help="--grace-period 1")
+    parser.add_argument(
+        "--force", action="store_true", help="remove at once, not waiting for containers"
+    )
     parser.add_argument("--wait", action="store_true", help="return once they are gone")
     parser.add_argument("-y", "--yes", action="store_true", help="delete without asking")
     parser.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
@@ -169,6 +178,8 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
         wait=options.wait,
         yes=options.yes,
         dry_run=options.dry_run,
+        force=options.force,
+        now=options.now,
     )
 
 
