@@ -22,6 +22,7 @@ from kjupyter.cluster.operations import (
     applying,
     changing,
     copying,
+    descriptions,
     diffing,
     editing,
     execution,
@@ -268,9 +269,24 @@ class Cluster:
         return reading.cat(self, self.resolve(path), reveal=reveal)
 
     @rediscovering
-    def describe(self, path: str) -> reading.Description:
-        """The object with its conditions, containers and events, as kubectl describe shows."""
-        return reading.describe(self, self.resolve(path))
+    def describe(
+        self, path: str, *, selector: str | None = None
+    ) -> reading.Description | descriptions.Descriptions:
+        """The object with its conditions, containers and events, as kubectl describe shows.
+
+        A kind, a glob or `selector` describes each object (a `Descriptions` by name); a name
+        no object has describes those it starts, as kubectl does (`describe("pods/web")`).
+        """
+        location = self.resolve(path)
+        if location.level in (Level.KIND, Level.MATCH) or selector:
+            return descriptions.many(self, location, selector)
+        try:
+            return reading.describe(self, location)
+        except NotFound:
+            found = descriptions.by_prefix(self, location)
+            if found is None:
+                raise
+            return found
 
     @rediscovering
     def events(self, path: str = ".", *, wide: bool = False) -> pd.DataFrame:

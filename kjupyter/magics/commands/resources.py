@@ -11,21 +11,24 @@ from kjupyter.magics.commands.tree import current, namespace_flag, placed
 from kjupyter.magics.verbs import MagicContext, verb
 
 
-@verb("describe", "an object under kubectl describe's headings, with its events")
+@verb("describe", "an object (or each of a kind, glob, -l) under kubectl describe's headings")
 def describe_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """Describe one object as kubectl does; the result is indexed by kubectl's headings.
+    A kind, a glob, -l, or a name that starts others' names describes each of them.
 
     In [1]: d = %k8s describe pods/web-0
     In [2]: d["Containers"]["app"]["Last State"]["Exit Code"]
+    In [3]: %k8s describe pods -l app=web
     """
     parser = VerbParser(
         "describe", "Describe one object as kubectl does (indexed by kubectl's headings)."
     )
     parser.add_argument("path")
     namespace_flag(parser)
+    parser.add_argument("-l", "--selector", help="each object of the kind matching it")
     options = parser.parse(args)  # --help before connecting: it needs no cluster
     path = placed(options.path, options.namespace)
-    return current(context).describe(path)
+    return current(context).describe(path, selector=options.selector)
 
 
 @verb("events", "events of the namespace, a kind or one object")
