@@ -47,6 +47,9 @@ def test_every_path_verb_takes_minus_n(
     assert k(f"delete -n {namespace} cm/far").loc["far", "Result"] == "deleted"
     with pytest.raises(UsageError, match="give one of them"):
         k(f"logs -n {namespace} /namespaces/{namespace}/pods/{pod}")
+    for glob in ("*", "kjt-*", "Default"):  # a glob would reach every namespace: refused
+        with pytest.raises(UsageError, match="-n takes a namespace name"):
+            k(f"cat -n {glob} .")  # (read-only here; in_namespace serves delete -n alike)
     assert shell.run_line_magic("k8s", "pwd") == "/namespaces/default"  # no cd happened
 
 

@@ -6,6 +6,7 @@ one connects with the default kubeconfig (or in-cluster config).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -203,9 +204,16 @@ def cat_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     return current(context).cat(options.path, reveal=options.reveal)
 
 
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
 def in_namespace(path: str, namespace: str) -> str:
     """`pods` with `-n web` -> `/namespaces/web/pods`, as kubectl's -n (absolute paths stay)."""
 
+    if not _NAMESPACE.fullmatch(namespace):  # a glob here would reach every namespace
+        raise UsageError(
+            f"-n takes a namespace name (lower-case letters, digits, '-'), not {namespace!r}"
+        )
     if path.startswith(("/", "~")):
         raise UsageError(f"-n {namespace} with an absolute path ({path}): give one of them")
     rest = "" if path in ("", ".") else f"/{path}"
