@@ -425,8 +425,16 @@ class Cluster:
         all: bool = False,
         selector: str | None = None,
         timeout: float = 30.0,
+        jsonpath: str | None = None,
+        equals: str | None = None,
+        create: bool = False,
     ) -> pd.DataFrame:
-        """`kubectl wait`: until the object(s) have `condition` = `value`, or are gone."""
+        """`kubectl wait`: until the object(s) have `condition` = `value`, have a `jsonpath`
+        value (`equals` it, or any), or are gone (`delete`); `create` waits for the object
+        to exist first, as kubectl's `--for=create`.
+
+        In [1]: k.wait("pods/web-0", jsonpath="{.status.phase}", equals="Running")
+        """
         return changing.wait(
             self,
             self.resolve(path),
@@ -436,6 +444,9 @@ class Cluster:
             all_=all,
             selector=selector,
             timeout=timeout,
+            jsonpath=jsonpath,
+            equals=equals,
+            create=create,
         )
 
     @rediscovering

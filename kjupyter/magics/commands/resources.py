@@ -234,12 +234,15 @@ def rollout_verb(context: MagicContext, args: list[str], cell: str | None) -> An
     return cluster.rollout_resume(options.path, dry_run=options.dry_run)
 
 
-@verb("wait", "until objects meet a condition or are deleted (--for=condition=Available)")
+@verb("wait", "until objects meet a condition, a jsonpath value, exist or are deleted")
 def wait_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    """`kubectl wait`: until the object(s) have a condition, or are deleted.
+    """`kubectl wait`: until the object(s) have a condition or a JSONPath value, exist
+    (--for=create, before the other when both are given), or are deleted.
 
     In [1]: %k8s wait deployments/web --for condition=Available
     In [2]: %k8s wait pods -l app=web --all --for delete --timeout 60
+    In [3]: %k8s wait pods/web-0 --for=jsonpath='{.status.phase}'=Running
+    In [4]: %k8s wait --for=create secrets/token
     """
     parser = VerbParser(
         "wait",
@@ -248,30 +251,49 @@ def wait_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("path")
     namespace_flag(parser)
     parser.add_argument(
-        "--for", dest="what", required=True, help="condition=NAME[=VALUE] or delete"
-    )
+        "--for", dest="what", action="append", required=True,
+        help="condition=NAME[=VALUE], jsonpath='{.PATH}'[=VALUE], create or delete",
+    )  # fmt: skip
     parser.add_argument("--all", action="store_true", help="every object of the kind")
     parser.add_argument("-l", "--selector")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
     options = parser.parse(args)
     options.path = placed(options.path, options.namespace)
-    what = options.what
-    if what == "delete":
-        condition, value = None, "True"
-    elif what.startswith("condition="):
-        condition, _, value = what[len("condition=") :].partition("=")
-        if not condition:
-            raise UsageError("%k8s wait: --for=condition=NAME needs a NAME (Available, Ready)")
-    else:
-        raise UsageError(f"%k8s wait: --for takes condition=NAME[=VALUE] or delete, not {what!r}")
+    from kjupyter.cluster.operations.changing import split_jsonpath_for
+
+    asked: dict[str, Any] = {"create": False, "delete": False}
+    for what in options.what:
+        if what in ("create", "delete"):
+            asked[what] = True
+            continue
+        if what.startswith("condition="):
+            condition, _, value = what[len("condition=") :].partition("=")
+            if not condition:
+                raise UsageError("%k8s wait: --for=condition=NAME needs a NAME (Available, Ready)")
+            key, found = "condition", (condition, value or "True")
+        elif what.startswith("jsonpath="):
+            key, found = "jsonpath", split_jsonpath_for(what[len("jsonpath=") :])
+        else:
+            raise UsageError(
+                "%k8s wait: --for takes condition=NAME[=VALUE], jsonpath='{.PATH}'[=VALUE], "
+                f"create or delete, not {what!r}"
+            )
+        if key in asked:
+            raise UsageError(f"%k8s wait: one --for={key}=... at a time")
+        asked[key] = found
+    condition, value = asked.get("condition") or (None, "True")
+    jsonpath, equals = asked.get("jsonpath") or (None, None)
     return current(context).wait(
         options.path,
         condition=condition,
-        value=value or "True",
-        delete=condition is None,
+        value=value,
+        delete=asked["delete"],
         all=options.all,
         selector=options.selector,
         timeout=options.timeout,
+        jsonpath=jsonpath,
+        equals=equals,
+        create=asked["create"],
     )
 
 
