@@ -311,13 +311,16 @@ class Cluster:
         prefix: bool = False,
         selector: str | None = None,
         all_pods: bool = False,
+        max_log_requests: int = 5,
     ) -> Text | None:
         """Logs of a pod, as text; of a workload or service, of the pod kubectl picks (the
         `PickedLog`'s `.pod`, `.note`: "Found 3 pods, using pod/web-abc"), or with `all_pods`
         of every pod, each line prefixed `[pod/NAME/CONTAINER] ` (kubectl's `--all-pods`).
 
         `follow` streams the log into `out` (default: stdout) until Ctrl-C, as `kubectl logs
-        -f`, and returns None. `since_time`, `limit_bytes`, `all_containers`, `prefix` and
+        -f`, and returns None; with `selector`, `all_containers` or `all_pods`, every stream
+        at once, line by line (at most `max_log_requests`, kubectl's `--max-log-requests`).
+        `since_time`, `limit_bytes`, `all_containers`, `prefix` and
         `selector` (on a pods directory) are kubectl's flags of the same names.
 
         In [1]: k.logs("deploy/web", tail=20).pod
@@ -339,6 +342,7 @@ class Cluster:
             prefix=prefix,
             selector=selector,
             all_pods=all_pods,
+            max_log_requests=max_log_requests,
         )
 
     @rediscovering

@@ -146,6 +146,7 @@ def logs(
     prefix: bool = False,
     selector: str | None = None,
     all_pods: bool = False,
+    max_log_requests: int = 5,
 ) -> Text | None:
     """A pod's log (one container); of a workload or service, the log of the pod kubectl
     picks (a `PickedLog` saying which), or with `all_pods` every pod's, prefixed.
@@ -181,9 +182,8 @@ def logs(
         raise BadArgument(
             f"give all_containers or container={container!r}, not both (as kubectl)"
         )
-    if follow_to is not None and (selector is not None or all_containers or prefix or all_pods):
-        raise BadArgument("follow reads one container of one pod; drop selector, "
-                          "all_containers, prefix and all_pods")  # fmt: skip
+    if not isinstance(max_log_requests, int) or max_log_requests < 1:
+        raise BadArgument(f"max_log_requests must be a positive integer, not {max_log_requests!r}")
     extra = {"sinceTime": since_time, "limitBytes": limit_bytes}
     if selector is not None or all_containers or prefix or all_pods:
         return _logs_of_pods(
@@ -201,6 +201,8 @@ def logs(
             prefix=prefix or all_pods,
             selector=selector,
             all_pods=all_pods,
+            follow_to=follow_to,
+            max_log_requests=max_log_requests,
         )
     kind, namespace, name = object_target(cluster, location)
     sub = location.sub
@@ -256,10 +258,13 @@ def _logs_of_pods(
     prefix: bool,
     selector: str | None,
     all_pods: bool,
-) -> Text:
+    follow_to: TextIO | None = None,
+    max_log_requests: int = 5,
+) -> Text | None:
     """kubectl logs with -l, --all-containers, --prefix or --all-pods: pod after pod,
     container after container (pods by name; init, then app containers). Of a workload
-    without `all_pods`, the one pod kubectl picks (a `PickedLog`)."""
+    without `all_pods`, the one pod kubectl picks (a `PickedLog`). With `follow_to`, all
+    of them are followed at once into it (`follow_many`) and nothing is returned."""
     pods_kind = cluster.discovery.lookup("pods")
     kind = location.kind
     namespace = location.namespace
@@ -279,7 +284,7 @@ def _logs_of_pods(
             picked = (owned[0]["metadata"]["name"], len(owned))
     else:
         raise BadPath(f"{location.path} has no logs; logs reads pods and workloads that own pods")
-    parts: list[str] = []
+    streams: list[tuple[Namespace, Name, str]] = []
     for pod in sorted(found, key=lambda item: item["metadata"]["name"]):
         spec, name = pod.get("spec") or {}, Name(pod["metadata"]["name"])
         if all_containers:
@@ -287,21 +292,99 @@ def _logs_of_pods(
                      for c in spec.get(key) or []]  # fmt: skip
         else:
             names = [container or execution.default_container(pod) or ""]
-        for each in names:
-            data = cluster.connection.request(
-                "GET",
-                pods_kind.url(Namespace(pod["metadata"]["namespace"]), name, "log"),
-                query={**query_options, "container": each},
-                raw=True,
-                action=f"read the log of pods/{name}",
-            )
-            text = data.decode("utf-8", "replace")
-            if prefix:
-                text = "".join(f"[pod/{name}/{each}] {line}\n" for line in text.splitlines())
-            parts.append(text)
+        streams += [(Namespace(pod["metadata"]["namespace"]), name, each) for each in names]
+    if follow_to is not None:
+        follow_many(cluster, streams, query_options, follow_to, prefix=prefix,
+                    max_log_requests=max_log_requests)  # fmt: skip
+        return None
+    parts: list[str] = []
+    for pod_namespace, name, each in streams:
+        data = cluster.connection.request(
+            "GET",
+            pods_kind.url(pod_namespace, name, "log"),
+            query={**query_options, "container": each},
+            raw=True,
+            action=f"read the log of pods/{name}",
+        )
+        text = data.decode("utf-8", "replace")
+        if prefix:
+            text = "".join(f"[pod/{name}/{each}] {line}\n" for line in text.splitlines())
+        parts.append(text)
     if picked is not None:
         return PickedLog("".join(parts), *picked)
     return Text("".join(parts))
+
+
+def follow_many(
+    cluster: Cluster,
+    streams: list[tuple[Namespace, Name, str]],
+    query: dict[str, Any],
+    out: TextIO,
+    *,
+    prefix: bool,
+    max_log_requests: int = 5,
+) -> None:
+    """Follow several containers' logs at once into `out`, whole lines at a time, until
+    they all end or Ctrl-C (quietly), as `kubectl logs -f -l` (at most `max_log_requests`)."""
+    import contextlib
+    import threading
+
+    if not streams:
+        raise NotFound("logs -f: no pod to follow")
+    if len(streams) > max_log_requests:
+        raise BadArgument(
+            f"you are attempting to follow {len(streams)} log streams, but at most "
+            f"{max_log_requests} are followed at once; max_log_requests= "
+            "(--max-log-requests) raises it, as kubectl's"
+        )
+    pods = cluster.discovery.lookup("pods")
+    lock = threading.Lock()
+    responses: list[Any] = []
+    try:
+        for namespace, name, container in streams:  # opened here: a refusal is one line
+            responses.append(cluster.connection.open(
+                "GET", pods.url(namespace, name, "log"),
+                query={**query, "container": container, "follow": "true"},
+                action=f"follow the log of pods/{name}", timeout=(5.0, None),
+            ))  # fmt: skip
+
+        def pump(response: Any, label: str) -> None:
+            pending = b""
+            with contextlib.suppress(Exception):  # shut from the main thread: the end
+                for chunk in response.stream(4096, decode_content=True):
+                    *lines, pending = (pending + chunk).split(b"\n")
+                    if lines:
+                        with lock:
+                            for line in lines:
+                                out.write(label + line.decode("utf-8", "replace") + "\n")
+                            out.flush()
+            if pending:
+                with lock:
+                    out.write(label + pending.decode("utf-8", "replace"))
+                    out.flush()
+
+        threads = [
+            threading.Thread(
+                target=pump, args=(response, f"[pod/{name}/{container}] " if prefix else ""),
+                name=f"kjupyter-logs-{name}-{container}", daemon=True,
+            )
+            for response, (_, name, container) in zip(responses, streams, strict=False)
+        ]  # fmt: skip
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            for thread in threads:
+                thread.join(timeout=0.2)  # (a bounded join, so Ctrl-C reaches this thread)
+    except KeyboardInterrupt:
+        pass  # the user stopped following; what was shown stays
+    finally:
+        for response in responses:
+            with contextlib.suppress(Exception):
+                response.shutdown()  # a quiet stream's blocked read ends
+            with contextlib.suppress(Exception):
+                response.release_conn()
+            with contextlib.suppress(Exception):
+                response.close()
 
 
 @dataclass(frozen=True)

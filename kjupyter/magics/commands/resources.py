@@ -81,6 +81,7 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     In [2]: %k8s logs deployments/web -c app --since 5m
     In [3]: %k8s logs deploy/web --all-pods
     In [4]: %k8s logs -n kube-system deploy/coredns
+    In [5]: %k8s logs pods -l app=web -f --prefix
     """
     parser = VerbParser(
         "logs",
@@ -108,14 +109,11 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument(
         "--all-pods", action="store_true", help="every pod of a workload (sets --prefix)"
     )
+    parser.add_argument(
+        "--max-log-requests", type=int, default=5, help="-f: at most this many streams (5)"
+    )
     options = parser.parse(args)
     options.path = placed(options.path, options.namespace)
-    if options.follow and (
-        options.selector or options.all_containers or options.prefix or options.all_pods
-    ):
-        raise UsageError(
-            "%k8s logs: -f follows one container; drop -l/--all-containers/--prefix/--all-pods"
-        )
     if options.container_name is not None:  # kubectl logs POD CONTAINER
         if options.container:
             raise UsageError("%k8s logs: give -c or a CONTAINER after the path, not both")
@@ -136,6 +134,7 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         prefix=options.prefix,
         selector=options.selector,
         all_pods=options.all_pods,
+        max_log_requests=options.max_log_requests,
     )
     note = getattr(text, "note", None)
     if note:  # which pod of several, on stderr as kubectl says it
