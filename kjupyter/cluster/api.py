@@ -223,10 +223,12 @@ class Cluster:
         selector: str | None = None,
         all_namespaces: bool = False,
         reveal: bool = False,
-    ) -> KubeObject | Text:
-        """`kubectl get -o name|yaml|json|jsonpath=TEMPLATE`: the objects at `path` in that form.
+    ) -> KubeObject | Text | pd.DataFrame:
+        """`kubectl get -o name|yaml|json|jsonpath=TEMPLATE|custom-columns=SPEC`: the objects
+        at `path` in that form (custom-columns: a DataFrame of those columns).
 
         In [1]: k.get("pods", "jsonpath={.items[*].status.podIP}")
+        In [2]: k.get("pods", "custom-columns=NAME:.metadata.name,NODE:.spec.nodeName")
         """
         kind, found, one = outputs.objects(
             self, self.resolve(path), selector=selector, all_namespaces=all_namespaces

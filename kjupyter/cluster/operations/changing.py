@@ -321,7 +321,9 @@ def wait(
         what = f"condition {condition}={value}"
         met = lambda obj: _met(obj, condition, value)  # noqa: E731
     elif jsonpath is not None:
-        expression = relaxed_jsonpath(jsonpath)
+        from kjupyter.cluster.operations.output import relaxed_jsonpath
+
+        expression = relaxed_jsonpath(jsonpath, "wait")
         what = f"jsonpath {expression}" + (f"={equals}" if equals is not None else "")
         met = lambda obj: _jsonpath_met(obj, expression, equals)  # noqa: E731
     elif delete:
@@ -349,15 +351,6 @@ def wait(
             )
         rows.append({"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": result})
     return changes_frame(rows)
-
-
-def relaxed_jsonpath(text: str) -> str:
-    """kubectl's relaxed JSONPath: `.status.phase`, `{.status.phase}` or `status.phase`."""
-    text = text.strip().strip("'\"")
-    inner = text[1:-1] if text.startswith("{") and text.endswith("}") else text
-    if not inner.strip():
-        raise BadArgument("wait: the jsonpath expression is empty ({.status.phase})")
-    return "{" + (inner if inner.startswith(".") else f".{inner}") + "}"
 
 
 def split_jsonpath_for(text: str) -> tuple[str, str | None]:

@@ -127,7 +127,9 @@ def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("path", nargs="?", default=".")
     parser.add_argument("--wide", action="store_true", help="the wide columns too (-o wide)")
     parser.add_argument(
-        "-o", "--output", help="wide | name | yaml | json | jsonpath={.items[*].metadata.name}"
+        "-o", "--output",
+        help="wide | name | yaml | json | jsonpath={.items[*].metadata.name} | "
+        "custom-columns=NAME:.metadata.name,...",
     )
     parser.add_argument(
         "-w", "--watch", action="store_true", help="then each change, until interrupted"
@@ -153,9 +155,12 @@ def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     label_columns = [key for given in options.label_columns for key in given.split(",") if key]
     shape = options.output or ""
     if shape and shape != "wide":
-        if shape not in ("name", "yaml", "json") and not shape.startswith("jsonpath="):
+        if shape not in ("name", "yaml", "json") and not shape.startswith(
+            ("jsonpath=", "custom-columns=")
+        ):
             raise UsageError(
-                f"%k8s ls: -o takes wide, name, yaml, json or jsonpath=TEMPLATE, not {shape!r}"
+                "%k8s ls: -o takes wide, name, yaml, json or jsonpath=TEMPLATE (or "
+                f"custom-columns=NAME:.PATH,...), not {shape!r}"
             )
         if options.watch:
             raise UsageError(f"%k8s ls: -o {shape} does not watch; drop -w or -o")
