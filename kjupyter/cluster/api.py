@@ -291,9 +291,12 @@ class Cluster:
             return found
 
     @rediscovering
-    def events(self, path: str = ".", *, wide: bool = False) -> pd.DataFrame:
-        """Events of the namespace, kind or object at `path`, oldest first."""
-        return reading.events(self, self.resolve(path), wide=wide)
+    def events(
+        self, path: str = ".", *, wide: bool = False, types: str | Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Events of the namespace, kind or object at `path`, oldest first; `types` keeps
+        Normal or Warning ones (`"Warning"`, `["Normal", "Warning"]`: kubectl's --types)."""
+        return reading.events(self, self.resolve(path), wide=wide, types=types)
 
     @rediscovering
     def logs(

@@ -61,8 +61,20 @@ def _container(pod: dict[str, Any], pod_name: str, container: str) -> dict[str, 
     raise NotFound(f"pod {pod_name} has no container {container!r}; containers: {', '.join(names)}")
 
 
-def events(cluster: Cluster, location: Location, *, wide: bool = False) -> pd.DataFrame:
-    """Events of a namespace or kind (all of them) or about one object, oldest first."""
+def events(
+    cluster: Cluster, location: Location, *, wide: bool = False, types: Any = None
+) -> pd.DataFrame:
+    """Events of a namespace or kind (all of them) or about one object, oldest first;
+    `types` keeps those of the given types (Normal, Warning: kubectl events --types)."""
+    if types is not None:
+        wanted = [types] if isinstance(types, str) else list(types)
+        wanted = [t.strip() for given in wanted for t in str(given).split(",") if t.strip()]
+        if not wanted or any(t.lower() not in ("normal", "warning") for t in wanted):
+            raise BadArgument(f"valid types are Normal or Warning (as kubectl), not {types!r}")
+        frame = events(cluster, location, wide=wide)
+        if "Type" not in frame.columns:
+            return frame
+        return frame[frame["Type"].astype(str).str.lower().isin({t.lower() for t in wanted})]
     core_events = cluster.discovery.lookup("events")
     if location.level is Level.OBJECT:
         kind, namespace, name = object_target(cluster, location)

@@ -37,6 +37,7 @@ def events_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
 
     In [1]: %k8s events
     In [2]: %k8s events pods/web-7d9f -o wide
+    In [3]: %k8s events --for pod/web-7d9f --types Warning
     """
     parser = VerbParser("events", "Events (oldest first, as kubectl) as a DataFrame.")
     parser.add_argument("path", nargs="?", default=".")
@@ -46,10 +47,18 @@ def events_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
     parser.add_argument(
         "-w", "--watch", action="store_true", help="a namespace's events, then each new one"
     )
+    parser.add_argument("--for", dest="about", metavar="KIND/NAME", help="about this object")
+    parser.add_argument("--types", help="Normal, Warning or Normal,Warning (as kubectl)")
     options = parser.parse(args)
+    if options.about is not None:  # kubectl events --for pod/web-0
+        if options.path != ".":
+            raise UsageError("%k8s events: give a PATH or --for KIND/NAME, not both")
+        options.path = options.about
     options.path = placed(options.path, options.namespace)
     wide = options.wide or options.output == "wide"
     cluster = current(context)
+    if options.watch and options.types:
+        raise UsageError("%k8s events: --types lists events; drop it with --watch")
     if options.watch:
         from kjupyter.cluster.paths import Level
 
@@ -57,7 +66,7 @@ def events_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
         if where.level is not Level.NAMESPACE:
             raise UsageError("%k8s events --watch: watches a namespace's events; give a namespace")
         return cluster.watch(f"{where.path}/events", wide=wide)
-    return cluster.events(options.path, wide=wide)
+    return cluster.events(options.path, wide=wide, types=options.types)
 
 
 def _seconds(text: str) -> int:
