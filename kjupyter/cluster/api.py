@@ -22,11 +22,13 @@ from kjupyter.cluster.operations import (
     applying,
     changing,
     copying,
+    descriptions,
     diffing,
     editing,
     execution,
     forwarding,
     listing,
+    metadata_lists,
     metrics,
     picking,
     reading,
@@ -221,10 +223,12 @@ class Cluster:
         selector: str | None = None,
         all_namespaces: bool = False,
         reveal: bool = False,
-    ) -> KubeObject | Text:
-        """`kubectl get -o name|yaml|json|jsonpath=TEMPLATE`: the objects at `path` in that form.
+    ) -> KubeObject | Text | pd.DataFrame:
+        """`kubectl get -o name|yaml|json|jsonpath=TEMPLATE|custom-columns=SPEC`: the objects
+        at `path` in that form (custom-columns: a DataFrame of those columns).
 
         In [1]: k.get("pods", "jsonpath={.items[*].status.podIP}")
+        In [2]: k.get("pods", "custom-columns=NAME:.metadata.name,NODE:.spec.nodeName")
         """
         kind, found, one = outputs.objects(
             self, self.resolve(path), selector=selector, all_namespaces=all_namespaces
@@ -267,14 +271,32 @@ class Cluster:
         return reading.cat(self, self.resolve(path), reveal=reveal)
 
     @rediscovering
-    def describe(self, path: str) -> reading.Description:
-        """The object with its conditions, containers and events, as kubectl describe shows."""
-        return reading.describe(self, self.resolve(path))
+    def describe(
+        self, path: str, *, selector: str | None = None
+    ) -> reading.Description | descriptions.Descriptions:
+        """The object with its conditions, containers and events, as kubectl describe shows.
+
+        A kind, a glob or `selector` describes each object (a `Descriptions` by name); a name
+        no object has describes those it starts, as kubectl does (`describe("pods/web")`).
+        """
+        location = self.resolve(path)
+        if location.level in (Level.KIND, Level.MATCH) or selector:
+            return descriptions.many(self, location, selector)
+        try:
+            return reading.describe(self, location)
+        except NotFound:
+            found = descriptions.by_prefix(self, location)
+            if found is None:
+                raise
+            return found
 
     @rediscovering
-    def events(self, path: str = ".", *, wide: bool = False) -> pd.DataFrame:
-        """Events of the namespace, kind or object at `path`, oldest first."""
-        return reading.events(self, self.resolve(path), wide=wide)
+    def events(
+        self, path: str = ".", *, wide: bool = False, types: str | Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Events of the namespace, kind or object at `path`, oldest first; `types` keeps
+        Normal or Warning ones (`"Warning"`, `["Normal", "Warning"]`: kubectl's --types)."""
+        return reading.events(self, self.resolve(path), wide=wide, types=types)
 
     @rediscovering
     def logs(
@@ -293,12 +315,20 @@ class Cluster:
         all_containers: bool = False,
         prefix: bool = False,
         selector: str | None = None,
+        all_pods: bool = False,
+        max_log_requests: int = 5,
     ) -> Text | None:
-        """Logs of a pod (or of each pod a workload owns), as text.
+        """Logs of a pod, as text; of a workload or service, of the pod kubectl picks (the
+        `PickedLog`'s `.pod`, `.note`: "Found 3 pods, using pod/web-abc"), or with `all_pods`
+        of every pod, each line prefixed `[pod/NAME/CONTAINER] ` (kubectl's `--all-pods`).
 
         `follow` streams the log into `out` (default: stdout) until Ctrl-C, as `kubectl logs
-        -f`, and returns None. `since_time`, `limit_bytes`, `all_containers`, `prefix` and
+        -f`, and returns None; with `selector`, `all_containers` or `all_pods`, every stream
+        at once, line by line (at most `max_log_requests`, kubectl's `--max-log-requests`).
+        `since_time`, `limit_bytes`, `all_containers`, `prefix` and
         `selector` (on a pods directory) are kubectl's flags of the same names.
+
+        In [1]: k.logs("deploy/web", tail=20).pod
         """
         import sys
 
@@ -316,6 +346,8 @@ class Cluster:
             all_containers=all_containers,
             prefix=prefix,
             selector=selector,
+            all_pods=all_pods,
+            max_log_requests=max_log_requests,
         )
 
     @rediscovering
@@ -359,11 +391,15 @@ class Cluster:
         timeout: float = 120.0,
         yes: bool = False,
         dry_run: bool = False,
+        force: bool = False,
+        now: bool = False,
     ) -> pd.DataFrame:
         """Delete the object(s) at `path`; a whole collection needs `all=True` (as kubectl).
 
         A namespace, a cluster-scoped object, a glob's matches or a `.`/`..` path need `yes`
         or the same call repeated (the first raises `ConfirmationNeeded`, deleting nothing).
+        `now` (grace period 1 s) and `force` (0 s, not waiting for the containers; a grace
+        period of 0 without it is 1 s) are kubectl's `--now` and `--force`.
         """
         return changing.delete(
             self,
@@ -376,6 +412,8 @@ class Cluster:
             yes=yes,
             dry_run=dry_run,
             dotted=paths.has_dots(path) if isinstance(path, str) else False,
+            force=force,
+            now=now,
         )
 
     @rediscovering
@@ -396,8 +434,16 @@ class Cluster:
         all: bool = False,
         selector: str | None = None,
         timeout: float = 30.0,
+        jsonpath: str | None = None,
+        equals: str | None = None,
+        create: bool = False,
     ) -> pd.DataFrame:
-        """`kubectl wait`: until the object(s) have `condition` = `value`, or are gone."""
+        """`kubectl wait`: until the object(s) have `condition` = `value`, have a `jsonpath`
+        value (`equals` it, or any), or are gone (`delete`); `create` waits for the object
+        to exist first, as kubectl's `--for=create`.
+
+        In [1]: k.wait("pods/web-0", jsonpath="{.status.phase}", equals="Running")
+        """
         return changing.wait(
             self,
             self.resolve(path),
@@ -407,6 +453,9 @@ class Cluster:
             all_=all,
             selector=selector,
             timeout=timeout,
+            jsonpath=jsonpath,
+            equals=equals,
+            create=create,
         )
 
     @rediscovering
@@ -427,11 +476,21 @@ class Cluster:
         force_conflicts: bool = False,
         dry_run: bool = False,
         force: bool | None = None,
+        selector: str | None = None,
+        prune: bool = False,
+        all: bool = False,
+        yes: bool = False,
     ) -> pd.DataFrame:
         """Server-side apply every document of a YAML text; a DataFrame says what changed.
 
         `force_conflicts` takes over fields another manager owns (kubectl's
-        `--force-conflicts`); `force=` is its deprecated spelling.
+        `--force-conflicts`); `force=` is its deprecated spelling. `selector` applies the
+        documents it matches (kubectl's `-l`). `prune` (with `selector`, or `all`) deletes
+        the objects of that selector kjupyter applied before that the manifest no longer
+        has (kubectl's `--prune -l`; see `diff(..., prune=True)`): it needs `yes` or the same
+        call again (the first raises `ConfirmationNeeded`, changing nothing); `dry_run` shows it.
+
+        In [1]: k.apply(open("app.yaml").read(), selector="app=web", prune=True, yes=True)
         """
         if force is not None:
             deprecation.renamed("Cluster.apply", "force", "force_conflicts")
@@ -442,21 +501,38 @@ class Cluster:
             namespace=Namespace(namespace) if namespace else self.namespace,
             force=force_conflicts,
             dry_run=dry_run,
+            selector=selector,
+            prune=prune,
+            all_=all,
+            yes=yes,
         )
 
     def diff(
-        self, manifest: str, *, namespace: str | None = None, force_conflicts: bool = False
+        self,
+        manifest: str,
+        *,
+        namespace: str | None = None,
+        force_conflicts: bool = False,
+        selector: str | None = None,
+        prune: bool = False,
+        all: bool = False,
     ) -> diffing.Diff:
         """What `apply(manifest)` would change, as `kubectl diff --server-side`: a unified diff
         of each live object against the server's dry run of the apply (empty: no change).
+        `selector` diffs the documents it matches; `prune` (with `selector` or `all`) shows
+        what `apply(..., prune=True)` would delete as deleted (`.pruned`), deleting nothing.
 
         In [1]: print(k.diff(open("deploy.yaml").read()))
+        In [2]: k.diff(open("app.yaml").read(), selector="app=web", prune=True).pruned
         """
         return diffing.diff(
             self,
             manifest,
             namespace=Namespace(namespace) if namespace else self.namespace,
             force=force_conflicts,
+            selector=selector,
+            prune=prune,
+            all_=all,
         )
 
     @rediscovering
@@ -517,6 +593,28 @@ class Cluster:
         )  # fmt: skip
 
     @rediscovering
+    def labels(
+        self, path: str, *, all: bool = False, selector: str | None = None
+    ) -> pd.Series | pd.DataFrame:
+        """`kubectl label --list`: one object's labels (a Series by key), or of several (a glob,
+        `selector`, `all`: a DataFrame by Name and Label, column Value). Nothing is written.
+
+        In [1]: k.labels("pods/web-0")["app"]
+        """
+        return metadata_lists.listed(
+            self, self.resolve(path), field="labels", all_=all, selector=selector
+        )
+
+    @rediscovering
+    def annotations(
+        self, path: str, *, all: bool = False, selector: str | None = None
+    ) -> pd.Series | pd.DataFrame:
+        """`kubectl annotate --list`: as `labels`, of metadata.annotations."""
+        return metadata_lists.listed(
+            self, self.resolve(path), field="annotations", all_=all, selector=selector
+        )
+
+    @rediscovering
     def set_image(
         self,
         path: str,
@@ -564,17 +662,16 @@ class Cluster:
         (a workload or service: the pod kubectl picks; a service port: its targetPort), kept
         until `stop_port_forward`. Ports: `8080:80`, `80`, `:80` (any free local port).
 
-        `connect(api_client, namespace, pod, port)` opens one tunnel (the run backend's
-        `kjupyter.run.k8s.portforward.PortForward`; `%k8s port-forward` passes it).
+        Each connection gets its own tunnel through the API server
+        (`kjupyter.cluster.portforward.PortForward`; `connect(api_client, namespace, pod,
+        port)` opens another kind).
 
-        In [1]: from kjupyter.run.k8s.portforward import PortForward
-        In [2]: k.port_forward("svc/web", "8080:80", connect=PortForward)
+        In [1]: k.port_forward("svc/web", "8080:80")
         """
         if connect is None:
-            raise BadArgument(
-                "port_forward needs connect=kjupyter.run.k8s.portforward.PortForward "
-                "(%k8s port-forward passes it)"
-            )
+            from kjupyter.cluster.portforward import PortForward
+
+            connect = PortForward
         forward = forwarding.start(self, self.resolve(path), list(ports), connect)
         self.forwards[forward.id] = forward
         return forward

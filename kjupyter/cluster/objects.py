@@ -122,6 +122,24 @@ class Text(str):
         printer.text(str(self))
 
 
+class PickedLog(Text):
+    """The log of the one pod read of a workload's several, as `kubectl logs deploy/web`:
+    `.pod` says which, `.found` how many there were, `.note` kubectl's line about it."""
+
+    pod: str
+    found: int
+
+    def __new__(cls, text: str, pod: str, found: int) -> PickedLog:
+        made = super().__new__(cls, text)
+        made.pod, made.found = pod, found
+        return made
+
+    @property
+    def note(self) -> str | None:
+        """kubectl's stderr line when it chose among several pods (None for one pod)."""
+        return f"Found {self.found} pods, using pod/{self.pod}" if self.found > 1 else None
+
+
 @dataclass(frozen=True)
 class ExecResult:
     """What a command run in a container gave back."""

@@ -6,6 +6,7 @@ becomes the `labelSelector` text the API server accepts.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kjupyter.errors import BadArgument
@@ -49,3 +50,47 @@ def join(*selectors: str | None) -> str | None:
     """Selectors combined (all must match), or None when there are none."""
     joined = ",".join(s for s in selectors if s)
     return joined or None
+
+
+_REQUIREMENT = re.compile(
+    r"^\s*(?:(?P<absent>!)\s*(?P<akey>[^\s!=(),]+)"
+    r"|(?P<skey>[^\s!=(),]+)\s+(?P<set>in|notin)\s*\((?P<values>[^()]*)\)"
+    r"|(?P<key>[^\s!=(),]+)\s*(?:(?P<op>==|!=|=)\s*(?P<value>[^\s!=(),]*))?)\s*$"
+)
+
+
+def matches(selector: str, labels: dict[str, str] | None) -> bool:
+    """Whether `labels` satisfy a label selector (`a=1,b!=2,c in (x,y),!d`), as the server
+    judges it: kubectl filters a manifest's documents by `-l` with the same rules."""
+    labels = labels or {}
+    for part in _requirements(selector):
+        found = _REQUIREMENT.match(part)
+        if found is None:
+            raise BadArgument(f"cannot parse the label selector {selector!r} at {part.strip()!r}")
+        if found["absent"]:
+            ok = found["akey"] not in labels
+        elif found["set"]:
+            values = {v.strip() for v in found["values"].split(",") if v.strip()}
+            inside = labels.get(found["skey"]) in values
+            ok = inside if found["set"] == "in" else not inside
+        elif found["op"] is None:
+            ok = found["key"] in labels
+        elif found["op"] == "!=":
+            ok = labels.get(found["key"]) != found["value"]
+        else:
+            ok = labels.get(found["key"]) == found["value"]
+        if not ok:
+            return False
+    return True
+
+
+def _requirements(selector: str) -> list[str]:
+    """The comma-separated requirements, commas inside `( )` kept."""
+    parts, depth, start = [], 0, 0
+    for at, char in enumerate(selector):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(selector[start:at])
+            start = at + 1
+    parts.append(selector[start:])
+    return [p for p in parts if p.strip()]

@@ -26,6 +26,7 @@ SAFE_TOKENS = [
     "a=1", "a-", "--overwrite", "image", "app=x:1", "*=x", "undo", "history", "pause", "-p",
     "{}", '{"data": {"a": "2"}}', "--type", "json", "merge", "--to-revision", ":80", "8080:80",
     "pods/x:/tmp", "cm/keep:/a", "--list", "--stop", "all",
+    "--prune", "--all-pods", "--force", "--now", "-i", "-t", "-it", "-n",
 ]  # fmt: skip
 WIDE_TOKENS = [*SAFE_TOKENS, "..", "/", "~", "/nodes", "/namespaces", "~/pods", "-A",
                "/namespaces/kube-system/pods", "../..", "/crd"]  # fmt: skip

@@ -8,8 +8,8 @@ import urllib.request
 
 import pytest
 
+from kjupyter.cluster.portforward import PortForward
 from kjupyter.errors import BadArgument, BadPath, NotFound
-from kjupyter.run.k8s.portforward import PortForward
 from tests.cluster.conftest import await_ready_pods
 
 
@@ -50,7 +50,7 @@ def get(port: int, path: str = "/hostname") -> str:
 
 
 def test_a_service_port_reaches_its_pod_until_stopped(k8s, served):
-    forward = k8s.port_forward("svc/web", ":80", connect=PortForward)
+    forward = k8s.port_forward("svc/web", ":80")  # the tunnel of kjupyter.cluster.portforward
     ((local, remote),) = forward.ports
     assert remote == 8000 and forward.pod == served  # port 80 -> targetPort http -> 8000
     assert get(local).strip() == served  # /etc/hostname of the pod
@@ -70,13 +70,13 @@ def test_a_deployment_and_a_named_port_and_bad_ports(k8s, served):
     assert forward.ports[0][1] == 8000 and get(forward.ports[0][0]).strip() == served
     k8s.stop_port_forward()
     with pytest.raises(BadArgument, match=r"services/web has no port 81 \(its ports: 80\)"):
-        k8s.port_forward("svc/web", "81", connect=PortForward)
+        k8s.port_forward("svc/web", "81")
     with pytest.raises(BadArgument, match="is not LOCAL:REMOTE"):
-        k8s.port_forward("svc/web", "x:80", connect=PortForward)
+        k8s.port_forward("svc/web", "x:80")
     with pytest.raises(BadArgument, match="no container port named 'grpc'"):
-        k8s.port_forward(f"pods/{served}", "grpc", connect=PortForward)
+        k8s.port_forward(f"pods/{served}", "grpc")
     with pytest.raises(BadPath, match="needs a pod, workload or service"):
-        k8s.port_forward("cm/kube-root-ca.crt", "80", connect=PortForward)
+        k8s.port_forward("cm/kube-root-ca.crt", "80")
     assert k8s.forwards == {}
 
 

@@ -105,10 +105,12 @@ def test_describe_and_events(k8s, web):
     assert set(k8s.events("pods")["Object"].str.split("/").str[0]) == {"pod"}
 
 
-def test_logs_of_a_workload_prefix_each_pod(k8s, web):
+def test_logs_of_a_workload_all_pods_prefix_each_pod(k8s, web):
     # a container is ready as soon as it starts: poll (with a deadline) until both printed
-    expected = [f"[{pod}] hello from web" for pod in web]
-    text = poll(lambda: k8s.logs("deploy/web"), lambda t: all(e in t for e in expected))
+    expected = [f"[pod/{pod}/app] hello from web" for pod in web]
+    text = poll(
+        lambda: k8s.logs("deploy/web", all_pods=True), lambda t: all(e in t for e in expected)
+    )
     assert all(e in text for e in expected)
     assert k8s.logs(f"pods/{web[0]}", tail=1).strip() == "hello from web"
 

@@ -13,10 +13,12 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.kinds import Kind, Name, Namespace
-from kjupyter.cluster.operations.changing import changes_frame
+from kjupyter.cluster.operations import pruning
+from kjupyter.cluster.operations.changing import changes_frame, describe_targets
 from kjupyter.errors import (
     ApplyFailed,
     BadArgument,
+    ConfirmationNeeded,
     Conflict,
     KjupyterError,
     NotFound,
@@ -94,17 +96,43 @@ def apply(
     namespace: Namespace,
     force: bool = False,
     dry_run: bool = False,
+    selector: str | None = None,
+    prune: bool = False,
+    all_: bool = False,
+    yes: bool = False,
 ) -> pd.DataFrame:
     """Apply each object with server-side apply; a DataFrame of created/configured/unchanged.
 
     Objects the server refuses are reported, beside the others' results, by `ApplyFailed`.
+    `selector` applies only the documents it matches (kubectl's `-l`); `prune` then deletes
+    what `pruning.prunable` finds (`all_`: without a selector), once confirmed: `yes`, or the
+    same apply repeated (the first raises `ConfirmationNeeded` and changes nothing).
     """
+    pruning.check(prune, selector, all_)
+    planned = pruning.selected(plan(cluster, text, namespace), selector)
+    if not planned:
+        raise BadArgument(f"no document of the manifest matches the selector {selector!r}")
+    doomed = pruning.prunable(cluster, planned, selector) if prune else []
+    key = ("apply --prune", text, namespace, selector, tuple(p.path for p in doomed))
+    armed = None
+    if prune and not dry_run:  # as delete's: another call disarms (not a dry run, which
+        armed, cluster.armed_delete = cluster.armed_delete, None  # shows what it would do)
+    if doomed and not (yes or dry_run or armed == key):
+        cluster.armed_delete = key
+        listed = "; ".join(
+            describe_targets(p.kind, p.namespace, [p.name]) for p in doomed
+        )  # fmt: skip
+        raise ConfirmationNeeded(
+            f"apply --prune would delete {listed}: nothing applied, nothing deleted; repeat "
+            "the same apply to confirm, or add --yes (yes=True); --dry-run shows it",
+            targets=[p.path for p in doomed],
+        )
     rows = []
     applied: list[str] = []
     failed: list[str] = []
     errors: list[KjupyterError] = []
     conflicts = False
-    for kind, target, name, doc in plan(cluster, text, namespace):
+    for kind, target, name, doc in planned:
         try:
             result = _apply_one(cluster, kind, target, name, doc, force=force, dry_run=dry_run)
             applied.append(f"{kind.plural}/{name} {result}")
@@ -116,7 +144,23 @@ def apply(
             conflicts = conflicts or isinstance(err, Conflict)
             errors.append(err)
         rows.append({"Name": name, "Kind": kind.kind, "Namespace": target, "Result": result})
+    for gone in doomed if not failed else []:  # a failed document: nothing is pruned
+        try:
+            result = pruning.delete(cluster, gone, dry_run=dry_run)
+            applied.append(f"{gone.path} {result}")
+        except Unreachable:
+            raise
+        except KjupyterError as err:
+            result = f"failed: {err}"
+            failed.append(f"{gone.path} prune failed: {err}")
+            errors.append(err)
+        rows.append(
+            {"Name": gone.name, "Kind": gone.kind.kind, "Namespace": gone.namespace,
+             "Result": result}
+        )  # fmt: skip
     frame = changes_frame(rows)
+    if doomed and failed and len(rows) == len(planned):
+        failed[-1] += f" (nothing pruned: {len(doomed)} objects kept)"
     if len(rows) == 1 and errors:
         raise errors[0]  # one object: its own error (Forbidden, Invalid...) says it all
     if failed:

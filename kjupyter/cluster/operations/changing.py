@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -103,15 +104,22 @@ def delete(
     yes: bool = False,
     dry_run: bool = False,
     dotted: bool = False,
+    force: bool = False,
+    now: bool = False,
 ) -> pd.DataFrame:
     """Delete each target; with `wait`, return once the server no longer has them.
 
     Deletes that reach wide (see `confirmation_reason`) need `yes`, or the same delete
     repeated: the first call arms, raises `ConfirmationNeeded` and changes nothing. `dry_run`
-    asks the server what it would delete (`dryRun=All`) and changes nothing.
+    asks the server what it would delete (`dryRun=All`) and changes nothing. As kubectl:
+    `now` is a grace period of 1 s; 0 s becomes 1 s unless `force` (which defaults to 0 s:
+    the object goes from the API at once, whether or not its containers stopped).
     """
-    if grace_period is not None and (not isinstance(grace_period, int) or grace_period < 0):
+    if grace_period is not None and (
+        not isinstance(grace_period, int) or isinstance(grace_period, bool) or grace_period < 0
+    ):
         raise BadArgument(f"grace_period must be a non-negative integer, not {grace_period!r}")
+    grace_period = _grace(grace_period, force=force, now=now)
     kind, namespace, chosen = targets(
         cluster, location, all_=all_, selector=selector, verb="delete"
     )
@@ -159,6 +167,26 @@ def delete(
     if wait and not dry_run:
         _await_gone(cluster, kind, namespace, uids, timeout)
     return changes_frame(rows)
+
+
+def _grace(grace_period: int | None, *, force: bool, now: bool) -> int | None:
+    """kubectl delete's grace period rules for --now, --force and --grace-period."""
+    if now and grace_period is not None:
+        raise BadArgument("give now or grace_period, not both (as kubectl)")
+    if force and grace_period:
+        raise BadArgument("force deletes at once: give no grace_period above 0 with it")
+    if now:
+        return 1
+    if force:
+        import warnings
+
+        warnings.warn(
+            "Immediate deletion does not wait for confirmation that the running resource has "
+            "been terminated. The resource may continue to run on the cluster indefinitely.",
+            stacklevel=4,
+        )
+        return 0
+    return 1 if grace_period == 0 else grace_period  # 0 needs force, as kubectl
 
 
 def _await_gone(
@@ -268,27 +296,103 @@ def wait(
     all_: bool = False,
     selector: str | None = None,
     timeout: float = 30.0,
+    jsonpath: str | None = None,
+    equals: str | None = None,
+    create: bool = False,
 ) -> pd.DataFrame:
-    """`kubectl wait`: until each target has `condition` = `value`, or is gone (`delete`).
+    """`kubectl wait`: until each target has `condition` = `value`, has a `jsonpath` value
+    (`equals` it, or any value without `equals`), or is gone (`delete`); `create` waits for
+    it to exist first (alone: only that), as kubectl's --for=create.
 
     Watched from a list's resourceVersion (no change in between is missed), never polled.
     """
-    if (condition is None) == (not delete):
-        raise BadArgument("wait needs --for=condition=NAME[=VALUE] or --for=delete")
+    asked = [c for c in (condition, jsonpath, delete or None) if c is not None]
+    if len(asked) > 1 or not (asked or create):
+        raise BadArgument(
+            "wait needs one of --for=condition=NAME[=VALUE], --for=jsonpath='{.PATH}'[=VALUE] "
+            "or --for=delete (--for=create may come beside the first two)"
+        )
+    if create and delete:
+        raise BadArgument("wait: --for=create and --for=delete contradict each other")
     if not isinstance(timeout, int | float) or timeout <= 0:
         raise BadArgument(f"timeout must be a positive number of seconds, not {timeout!r}")
-    kind, namespace, chosen = targets(cluster, location, all_=all_, selector=selector, verb="wait")
+    met: Callable[[dict[str, Any]], bool] | None
+    if condition is not None:
+        what = f"condition {condition}={value}"
+        met = lambda obj: _met(obj, condition, value)  # noqa: E731
+    elif jsonpath is not None:
+        from kjupyter.cluster.operations.output import relaxed_jsonpath
+
+        expression = relaxed_jsonpath(jsonpath, "wait")
+        what = f"jsonpath {expression}" + (f"={equals}" if equals is not None else "")
+        met = lambda obj: _jsonpath_met(obj, expression, equals)  # noqa: E731
+    elif delete:
+        what, met = "delete", None
+    else:
+        what, met = "create", lambda obj: True
+    if create and location.level in (Level.OBJECT, Level.NAMESPACE):  # (may not exist yet)
+        from kjupyter.cluster.operations.getting import object_target
+
+        if location.sub:
+            raise BadPath(f"wait acts on objects, not on {location.path}")
+        kind, namespace, name = object_target(cluster, location)
+        chosen = [name]
+    else:
+        kind, namespace, chosen = targets(
+            cluster, location, all_=all_, selector=selector, verb="wait"
+        )
     deadline = time.monotonic() + timeout
     rows = []
     for name in chosen:
-        what = "delete" if delete else f"condition {condition}={value}"
-        result = _await_one(cluster, kind, namespace, name, condition, value, deadline)
+        result = _await_one(cluster, kind, namespace, name, met, deadline, create=create)
         if result is None:
             raise ApiError(
                 f"wait {kind.plural}/{name}: timed out after {timeout:g} s waiting for {what}"
             )
         rows.append({"Name": name, "Kind": kind.kind, "Namespace": namespace, "Result": result})
     return changes_frame(rows)
+
+
+def split_jsonpath_for(text: str) -> tuple[str, str | None]:
+    """`{.status.phase}=Running` -> (expression, value); a single `=` splits, `==` does not."""
+    import re
+
+    parts = re.split(r"(?<!=)=(?!=)", text)
+    if len(parts) > 2:
+        raise BadArgument(
+            "wait: --for=jsonpath='{.status.readyReplicas}'=3 or "
+            "--for=jsonpath='{.status.readyReplicas}', not " + repr(text)
+        )
+    if len(parts) == 2:
+        value = parts[1].strip("'\"")
+        if not value:
+            raise BadArgument(
+                "wait: a value follows the '=' (--for=jsonpath='{.status.phase}'=Running)"
+            )
+        return parts[0], value
+    return parts[0], None
+
+
+def _jsonpath_met(obj: dict[str, Any], expression: str, equals: str | None) -> bool:
+    """kubectl's JSONPath wait: one value found, equal to `equals` (any with None)."""
+    from jsonpath_ng.ext import parse
+
+    path = expression[1:-1].lstrip(".")
+    try:
+        found = [m.value for m in parse(f"$.{path}" if path else "$").find(obj)]
+    except Exception as error:  # jsonpath-ng raises plain Exceptions as well as its own
+        raise BadArgument(f"wait: cannot read {expression}: {error}") from None
+    if not found:
+        return False
+    if len(found) > 1:
+        raise BadArgument(f"wait: {expression} matches more than one value")
+    if equals is None:
+        return True
+    value = found[0]
+    if isinstance(value, dict | list):
+        raise BadArgument(f"wait: {expression} leads to an object or a list, not a value")
+    shown = str(value).lower() if isinstance(value, bool) else str(value)
+    return shown.strip() == equals.strip()
 
 
 def _met(obj: dict[str, Any], condition: str, value: str) -> bool:
@@ -306,25 +410,28 @@ def _await_one(
     kind: Kind,
     namespace: Namespace | None,
     name: Name,
-    condition: str | None,
-    value: str,
+    met: Callable[[dict[str, Any]], bool] | None,
     deadline: float,
+    *,
+    create: bool = False,
 ) -> str | None:
-    """ "condition met" / "deleted" once so, None at the deadline."""
+    """ "condition met" / "deleted" once so (`met` None: deletion), None at the deadline.
+    With `create`, an object not there yet is waited for instead of being an error."""
     from kjupyter.cluster import watching
 
     field = f"metadata.name={name}"
+    done = "condition met"
     while True:
         listing = cluster.connection.request(
             "GET", kind.url(namespace), query={"fieldSelector": field}, action=f"get {name}"
         )
         items = listing.get("items") or []
-        if condition is None and not items:
+        if met is None and not items:
             return "deleted"
-        if condition is not None and not items:
+        if met is not None and not items and not create:
             raise NotFound(f"wait: {kind.plural}/{name} does not exist")
-        if condition is not None and _met(items[0], condition, value):
-            return "condition met"
+        if met is not None and items and met(items[0]):
+            return done
         left = deadline - time.monotonic()
         if left <= 0:
             return None
@@ -336,10 +443,10 @@ def _await_one(
             timeout=(5.0, left + 5.0),
         ):  # fmt: skip
             kind_of, obj = event.get("type"), event.get("object") or {}
-            if kind_of == "DELETED" and condition is None:
+            if kind_of == "DELETED" and met is None:
                 return "deleted"
-            if kind_of in ("ADDED", "MODIFIED") and condition and _met(obj, condition, value):
-                return "condition met"
+            if kind_of in ("ADDED", "MODIFIED") and met is not None and met(obj):
+                return done
             if kind_of == "ERROR":
                 break  # expired: list again
         if time.monotonic() >= deadline:

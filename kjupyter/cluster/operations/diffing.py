@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kjupyter.cluster.kinds import Kind, Name, Namespace
 from kjupyter.cluster.objects import Text
+from kjupyter.cluster.operations import pruning
 from kjupyter.cluster.operations.applying import live_object, plan, server_side_apply
 
 if TYPE_CHECKING:
@@ -22,13 +23,15 @@ if TYPE_CHECKING:
 
 
 class Diff(Text):
-    """A unified diff (empty when nothing would change); `.changed` names what would."""
+    """A unified diff (empty when nothing would change); `.changed` names what would,
+    `.pruned` what an apply with `--prune` would delete (among `.changed` too)."""
 
     changed: list[str]
+    pruned: list[str]
 
-    def __new__(cls, text: str, changed: list[str]) -> Diff:
+    def __new__(cls, text: str, changed: list[str], pruned: list[str] | None = None) -> Diff:
         made = super().__new__(cls, text)
-        made.changed = changed
+        made.changed, made.pruned = changed, list(pruned or [])
         return made
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -44,11 +47,34 @@ class Compared:
     merged: str
 
 
-def diff(cluster: Cluster, text: str, *, namespace: Namespace, force: bool = False) -> Diff:
-    """The unified diff of every document's live object against its server-side dry run."""
+def diff(
+    cluster: Cluster,
+    text: str,
+    *,
+    namespace: Namespace,
+    force: bool = False,
+    selector: str | None = None,
+    prune: bool = False,
+    all_: bool = False,
+) -> Diff:
+    """The unified diff of every document's live object against its server-side dry run.
+
+    `selector` diffs the documents it matches (kubectl's `-l`); with `prune`, what an apply
+    with `--prune` would delete is shown deleted (its live object against nothing), as
+    `kubectl diff --prune`; nothing is deleted.
+    """
+    pruning.check(prune, selector, all_)
+    planned = pruning.selected(plan(cluster, text, namespace), selector)
+    compared_all = [
+        _compare(cluster, kind, target, name, doc, force=force)
+        for kind, target, name, doc in planned
+    ]
+    doomed = pruning.prunable(cluster, planned, selector) if prune else []
+    compared_all += [_gone(p) for p in doomed]
+    names = [f"{kind.plural}/{name}" for kind, _, name, _ in planned]
+    names += [p.path for p in doomed]
     parts, changed = [], []
-    for kind, target, name, doc in plan(cluster, text, namespace):
-        compared = _compare(cluster, kind, target, name, doc, force=force)
+    for compared, path in zip(compared_all, names, strict=True):
         lines = list(
             difflib.unified_diff(
                 compared.live.splitlines(keepends=True),
@@ -58,9 +84,18 @@ def diff(cluster: Cluster, text: str, *, namespace: Namespace, force: bool = Fal
             )
         )
         if lines:
-            changed.append(f"{kind.plural}/{name}")
+            changed.append(path)
             parts.append("".join(lines))
-    return Diff("".join(parts), changed)
+    return Diff("".join(parts), changed, [p.path for p in doomed])
+
+
+def _gone(found: pruning.Prunable) -> Compared:
+    """A pruned object: its live YAML against nothing (a Secret's values masked)."""
+    live = _shown(found.object)
+    assert live is not None
+    if live.get("kind") == "Secret" and isinstance(live.get("data"), dict):
+        live = {**live, "data": dict.fromkeys(live["data"], "***")}
+    return Compared(_file_name(found.kind, found.namespace, found.name), _yaml(live), "")
 
 
 def _compare(
@@ -77,9 +112,13 @@ def _compare(
         cluster, kind, target, name, doc, force=force, dry_run=True, verb="diff"
     )
     live, merged = _masked(live, merged)
+    return Compared(_file_name(kind, target, name), _yaml(live), _yaml(merged))
+
+
+def _file_name(kind: Kind, target: Namespace | None, name: Name) -> str:
+    """kubectl diff's file name: `apps.v1.Deployment.NS.NAME`."""
     version = kind.version if not kind.group else f"{kind.group}.{kind.version}"
-    file_name = ".".join(p for p in (version, kind.kind, target or "", name) if p)
-    return Compared(file_name, _yaml(live), _yaml(merged))
+    return ".".join(p for p in (version, kind.kind, target or "", name) if p)
 
 
 def _shown(obj: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -3,10 +3,11 @@ until stopped.
 
 A listener on 127.0.0.1 accepts connections; each one gets its own tunnel through the API
 server's port-forward (made by `connect(api_client, namespace, pod, port)`, which returns an
-object with a connected `socket` and `close()`: the run backend's `PortForward`, handed in by
-the caller, since `cluster` sits below `run`) and the two sockets are spliced until either side
-closes. A workload or service stands for the pod kubectl picks; a service's port is its
-targetPort on that pod, and a named port is looked up in the pod's containers, as kubectl does.
+object with a connected `socket` and `close()`: `kjupyter.cluster.portforward.PortForward`,
+the tunnel the run backend uses too, unless the caller hands in another) and the two sockets
+are spliced until either side closes. A workload or service stands for the pod kubectl picks;
+a service's port is its targetPort on that pod, and a named port is looked up in the pod's
+containers, as kubectl does.
 """
 
 from __future__ import annotations

@@ -18,9 +18,11 @@ from kjupyter.cluster.paths import Level, Location
 from kjupyter.errors import BadArgument, BadPath, NotFound
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kjupyter.cluster.handle import ClusterHandle as Cluster
 
-FORMATS = ("name", "yaml", "json", "jsonpath=TEMPLATE")
+FORMATS = ("name", "yaml", "json", "jsonpath=TEMPLATE", "custom-columns=NAME:.PATH,...")
 _EXPRESSION = re.compile(r"\{([^{}]*)\}")
 
 
@@ -57,9 +59,12 @@ def _name(obj: dict[str, Any]) -> str:
 
 def render(
     kind: Kind, found: list[dict[str, Any]], one: bool, output: str, *, reveal: bool = False
-) -> KubeObject | Text:
-    """`found` as kubectl's `-o OUTPUT` prints it (Secrets redacted unless `reveal`)."""
+) -> KubeObject | Text | pd.DataFrame:
+    """`found` as kubectl's `-o OUTPUT` prints it (Secrets redacted unless `reveal`);
+    `custom-columns=` as a DataFrame of those columns."""
     shown = found if reveal else [redact(o) for o in found]
+    if output.startswith("custom-columns="):
+        return custom_columns(output[len("custom-columns=") :], shown)
     if output == "name":
         prefix = f"{kind.kind.lower()}{'.' + kind.group if kind.group else ''}"
         return Text("".join(f"{prefix}/{_name(o)}\n" for o in shown))
@@ -77,6 +82,45 @@ def render(
     if output.startswith("jsonpath="):
         return Text(jsonpath(output[len("jsonpath=") :], document))
     raise BadArgument(f"-o takes {', '.join(FORMATS)} (or wide, for ls), not {output!r}")
+
+
+def relaxed_jsonpath(text: str, verb: str) -> str:
+    """kubectl's relaxed JSONPath: `.status.phase`, `{.status.phase}` or `status.phase`."""
+    text = text.strip().strip("'\"")
+    inner = text[1:-1] if text.startswith("{") and text.endswith("}") else text
+    if not inner.strip():
+        raise BadArgument(f"{verb}: the jsonpath expression is empty ({{.status.phase}})")
+    return "{" + (inner if inner.startswith(".") else f".{inner}") + "}"
+
+
+def custom_columns(spec: str, found: list[dict[str, Any]]) -> pd.DataFrame:
+    """kubectl's `-o custom-columns=NAME:.PATH,...` as data: a column per NAME, a row per
+    object; a path that finds nothing is None (kubectl's `<none>`), several values a list."""
+    import pandas as pd
+    from jsonpath_ng.ext import parse
+
+    if not spec:
+        raise BadArgument("custom-columns needs columns: custom-columns=NAME:.metadata.name")
+    columns: list[tuple[str, Any]] = []
+    for part in spec.split(","):
+        heading, colon, path = part.partition(":")
+        if not colon or not heading:
+            raise BadArgument(
+                f"custom-columns: {part!r} is not HEADER:JSONPATH (NAME:.metadata.name)"
+            )
+        expression = relaxed_jsonpath(path, "custom-columns")[1:-1].lstrip(".")
+        try:
+            columns.append((heading, parse(f"$.{expression}" if expression else "$")))
+        except Exception as error:  # jsonpath-ng raises plain Exceptions as well as its own
+            raise BadArgument(f"custom-columns: cannot read {path!r}: {error}") from None
+    rows = []
+    for obj in found:
+        row: dict[str, Any] = {}
+        for heading, compiled in columns:
+            values = [m.value for m in compiled.find(obj)]
+            row[heading] = None if not values else values[0] if len(values) == 1 else values
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[heading for heading, _ in columns])
 
 
 def jsonpath(template: str, document: Any) -> str:

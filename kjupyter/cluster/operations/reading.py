@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from kjupyter.cluster import describing, selectors
 from kjupyter.cluster.kinds import Kind, Name, Namespace
-from kjupyter.cluster.objects import KubeObject, Text, redact
+from kjupyter.cluster.objects import KubeObject, PickedLog, Text, redact
 from kjupyter.cluster.operations import execution, listing, picking
 from kjupyter.cluster.operations.getting import get_object, object_target
 from kjupyter.cluster.paths import POD_OWNERS, Level, Location
@@ -61,8 +61,20 @@ def _container(pod: dict[str, Any], pod_name: str, container: str) -> dict[str, 
     raise NotFound(f"pod {pod_name} has no container {container!r}; containers: {', '.join(names)}")
 
 
-def events(cluster: Cluster, location: Location, *, wide: bool = False) -> pd.DataFrame:
-    """Events of a namespace or kind (all of them) or about one object, oldest first."""
+def events(
+    cluster: Cluster, location: Location, *, wide: bool = False, types: Any = None
+) -> pd.DataFrame:
+    """Events of a namespace or kind (all of them) or about one object, oldest first;
+    `types` keeps those of the given types (Normal, Warning: kubectl events --types)."""
+    if types is not None:
+        wanted = [types] if isinstance(types, str) else list(types)
+        wanted = [t.strip() for given in wanted for t in str(given).split(",") if t.strip()]
+        if not wanted or any(t.lower() not in ("normal", "warning") for t in wanted):
+            raise BadArgument(f"valid types are Normal or Warning (as kubectl), not {types!r}")
+        frame = events(cluster, location, wide=wide)
+        if "Type" not in frame.columns:
+            return frame
+        return frame[frame["Type"].astype(str).str.lower().isin({t.lower() for t in wanted})]
     core_events = cluster.discovery.lookup("events")
     if location.level is Level.OBJECT:
         kind, namespace, name = object_target(cluster, location)
@@ -145,14 +157,21 @@ def logs(
     all_containers: bool = False,
     prefix: bool = False,
     selector: str | None = None,
+    all_pods: bool = False,
+    max_log_requests: int = 5,
 ) -> Text | None:
-    """A pod's log (one container), or every pod's log of a workload, each line prefixed.
+    """A pod's log (one container); of a workload or service, the log of the pod kubectl
+    picks (a `PickedLog` saying which), or with `all_pods` every pod's, prefixed.
 
-    With `follow_to`, the log streams there until interrupted (of a workload: one of its
-    pods, as kubectl picks one) and nothing is returned. As kubectl: `since_time` (RFC 3339),
-    `limit_bytes`, `all_containers`, `prefix` (`[pod/NAME/CONTAINER] ` on each line), and
-    `selector` on a pods directory (each matching pod; `tail` then defaults to 10).
+    With `follow_to`, the log streams there until interrupted and nothing is returned. As
+    kubectl: `since_time` (RFC 3339), `limit_bytes`, `all_containers`, `prefix`
+    (`[pod/NAME/CONTAINER] ` on each line; `all_pods` sets it), and `selector` on a pods
+    directory (each matching pod; `tail` then defaults to 10; `tail=-1` is every line, as
+    kubectl's `--tail=-1`).
     """
+    every_line = tail == -1 and not isinstance(tail, bool)  # kubectl's --tail=-1, -l too
+    if every_line:
+        tail = None
     for value, label in (
         (tail, "tail"),
         (since_seconds, "since_seconds"),
@@ -171,22 +190,31 @@ def logs(
             raise BadArgument(
                 f"since_time is an RFC 3339 time such as 2024-01-02T03:04:05Z, not {since_time!r}"
             ) from None
+    if all_containers and container:
+        raise BadArgument(
+            f"give all_containers or container={container!r}, not both (as kubectl)"
+        )
+    if not isinstance(max_log_requests, int) or max_log_requests < 1:
+        raise BadArgument(f"max_log_requests must be a positive integer, not {max_log_requests!r}")
     extra = {"sinceTime": since_time, "limitBytes": limit_bytes}
-    if selector is not None or all_containers or prefix:
+    if selector is not None or all_containers or prefix or all_pods:
         return _logs_of_pods(
             cluster,
             location,
             container=container,
             query_options={
-                "tailLines": tail if tail is not None or selector is None else 10,
+                "tailLines": tail if tail is not None or selector is None or every_line else 10,
                 "previous": "true" if previous else None,
                 "sinceSeconds": since_seconds,
                 "timestamps": "true" if timestamps else None,
                 **extra,
             },
             all_containers=all_containers,
-            prefix=prefix,
+            prefix=prefix or all_pods,
             selector=selector,
+            all_pods=all_pods,
+            follow_to=follow_to,
+            max_log_requests=max_log_requests,
         )
     kind, namespace, name = object_target(cluster, location)
     sub = location.sub
@@ -217,34 +245,18 @@ def logs(
             action=f"read the log of pods/{name}",
         )
         return Text(data.decode("utf-8", "replace"))
-    if (kind.group, kind.plural) in POD_OWNERS:
-        owner = get_object(cluster, location)
+    if (kind.group, kind.plural) in POD_OWNERS:  # one pod, the one kubectl picks for logs
+        if follow_to is None:
+            return _logs_of_pods(
+                cluster, location, container=container, query_options=query,
+                all_containers=False, prefix=False, selector=None, all_pods=False,
+            )  # fmt: skip
+        first = picking.pods_for_logs(cluster, location)[0]
+        assert namespace is not None
+        picked = {**query, "container": container or execution.default_container(first)}
         pods = cluster.discovery.lookup("pods")
-        parts = []
-        owned = sorted(
-            listing.objects(cluster, pods, namespace, selectors.from_spec(owner)),
-            key=lambda item: item["metadata"]["name"],
-        )
-        if follow_to is not None:  # one pod, the one kubectl picks (as exec)
-            live = [p for p in owned if not (p.get("metadata") or {}).get("deletionTimestamp")]
-            if not live:
-                raise NotFound(f"{location.path} has no pods to follow")
-            first = min(live, key=picking.activity)
-            assert namespace is not None
-            picked = {**query, "container": container or execution.default_container(first)}
-            follow(cluster, pods, namespace, first["metadata"]["name"], picked, follow_to)
-            return None
-        for found in owned:
-            pod = found["metadata"]["name"]
-            data = cluster.connection.request(
-                "GET",
-                pods.url(namespace, Name(pod), "log"),
-                query={**query, "container": container or execution.default_container(found)},
-                raw=True,
-                action=f"read the log of pods/{pod}",
-            )
-            parts += [f"[{pod}] {line}" for line in data.decode("utf-8", "replace").splitlines()]
-        return Text("\n".join(parts) + ("\n" if parts else ""))
+        follow(cluster, pods, namespace, first["metadata"]["name"], picked, follow_to)
+        return None
     raise BadPath(f"{kind.plural} have no logs; logs reads pods and workloads that own pods")
 
 
@@ -257,12 +269,18 @@ def _logs_of_pods(
     all_containers: bool,
     prefix: bool,
     selector: str | None,
-) -> Text:
-    """kubectl logs with -l, --all-containers or --prefix: pod after pod, container after
-    container, in kubectl's order (pods by name; init, then app containers)."""
+    all_pods: bool,
+    follow_to: TextIO | None = None,
+    max_log_requests: int = 5,
+) -> Text | None:
+    """kubectl logs with -l, --all-containers, --prefix or --all-pods: pod after pod,
+    container after container (pods by name; init, then app containers). Of a workload
+    without `all_pods`, the one pod kubectl picks (a `PickedLog`). With `follow_to`, all
+    of them are followed at once into it (`follow_many`) and nothing is returned."""
     pods_kind = cluster.discovery.lookup("pods")
     kind = location.kind
     namespace = location.namespace
+    picked: tuple[str, int] | None = None  # (pod, of how many) when one was picked
     if selector is not None:
         if location.level is not Level.KIND or kind is None or kind.plural != "pods":
             raise BadPath(f"logs -l selects pods: give a pods directory, not {location.path}")
@@ -270,11 +288,15 @@ def _logs_of_pods(
     elif kind is not None and kind.group == "" and kind.plural == "pods":
         found = [get_object(cluster, location)]
     elif kind is not None and (kind.group, kind.plural) in POD_OWNERS:
-        owner = get_object(cluster, location)
-        found = listing.objects(cluster, pods_kind, namespace, selectors.from_spec(owner))[:1]
+        if location.level is not Level.OBJECT or location.sub:
+            raise BadPath(f"logs reads one object of {kind.plural}, not {location.path}")
+        owned = picking.pods_for_logs(cluster, location)
+        found = owned if all_pods else owned[:1]
+        if not all_pods:
+            picked = (owned[0]["metadata"]["name"], len(owned))
     else:
         raise BadPath(f"{location.path} has no logs; logs reads pods and workloads that own pods")
-    parts: list[str] = []
+    streams: list[tuple[Namespace, Name, str]] = []
     for pod in sorted(found, key=lambda item: item["metadata"]["name"]):
         spec, name = pod.get("spec") or {}, Name(pod["metadata"]["name"])
         if all_containers:
@@ -282,19 +304,99 @@ def _logs_of_pods(
                      for c in spec.get(key) or []]  # fmt: skip
         else:
             names = [container or execution.default_container(pod) or ""]
-        for each in names:
-            data = cluster.connection.request(
-                "GET",
-                pods_kind.url(Namespace(pod["metadata"]["namespace"]), name, "log"),
-                query={**query_options, "container": each},
-                raw=True,
-                action=f"read the log of pods/{name}",
-            )
-            text = data.decode("utf-8", "replace")
-            if prefix:
-                text = "".join(f"[pod/{name}/{each}] {line}\n" for line in text.splitlines())
-            parts.append(text)
+        streams += [(Namespace(pod["metadata"]["namespace"]), name, each) for each in names]
+    if follow_to is not None:
+        follow_many(cluster, streams, query_options, follow_to, prefix=prefix,
+                    max_log_requests=max_log_requests)  # fmt: skip
+        return None
+    parts: list[str] = []
+    for pod_namespace, name, each in streams:
+        data = cluster.connection.request(
+            "GET",
+            pods_kind.url(pod_namespace, name, "log"),
+            query={**query_options, "container": each},
+            raw=True,
+            action=f"read the log of pods/{name}",
+        )
+        text = data.decode("utf-8", "replace")
+        if prefix:
+            text = "".join(f"[pod/{name}/{each}] {line}\n" for line in text.splitlines())
+        parts.append(text)
+    if picked is not None:
+        return PickedLog("".join(parts), *picked)
     return Text("".join(parts))
+
+
+def follow_many(
+    cluster: Cluster,
+    streams: list[tuple[Namespace, Name, str]],
+    query: dict[str, Any],
+    out: TextIO,
+    *,
+    prefix: bool,
+    max_log_requests: int = 5,
+) -> None:
+    """Follow several containers' logs at once into `out`, whole lines at a time, until
+    they all end or Ctrl-C (quietly), as `kubectl logs -f -l` (at most `max_log_requests`)."""
+    import contextlib
+    import threading
+
+    if not streams:
+        raise NotFound("logs -f: no pod to follow")
+    if len(streams) > max_log_requests:
+        raise BadArgument(
+            f"you are attempting to follow {len(streams)} log streams, but at most "
+            f"{max_log_requests} are followed at once; max_log_requests= "
+            "(--max-log-requests) raises it, as kubectl's"
+        )
+    pods = cluster.discovery.lookup("pods")
+    lock = threading.Lock()
+    responses: list[Any] = []
+    try:
+        for namespace, name, container in streams:  # opened here: a refusal is one line
+            responses.append(cluster.connection.open(
+                "GET", pods.url(namespace, name, "log"),
+                query={**query, "container": container, "follow": "true"},
+                action=f"follow the log of pods/{name}", timeout=(5.0, None),
+            ))  # fmt: skip
+
+        def pump(response: Any, label: str) -> None:
+            pending = b""
+            with contextlib.suppress(Exception):  # shut from the main thread: the end
+                for chunk in response.stream(4096, decode_content=True):
+                    *lines, pending = (pending + chunk).split(b"\n")
+                    if lines:
+                        with lock:
+                            for line in lines:
+                                out.write(label + line.decode("utf-8", "replace") + "\n")
+                            out.flush()
+            if pending:
+                with lock:
+                    out.write(label + pending.decode("utf-8", "replace"))
+                    out.flush()
+
+        threads = [
+            threading.Thread(
+                target=pump, args=(response, f"[pod/{name}/{container}] " if prefix else ""),
+                name=f"kjupyter-logs-{name}-{container}", daemon=True,
+            )
+            for response, (_, name, container) in zip(responses, streams, strict=False)
+        ]  # fmt: skip
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            for thread in threads:
+                thread.join(timeout=0.2)  # (a bounded join, so Ctrl-C reaches this thread)
+    except KeyboardInterrupt:
+        pass  # the user stopped following; what was shown stays
+    finally:
+        for response in responses:
+            with contextlib.suppress(Exception):
+                response.shutdown()  # a quiet stream's blocked read ends
+            with contextlib.suppress(Exception):
+                response.release_conn()
+            with contextlib.suppress(Exception):
+                response.close()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from kjupyter.magics.args import VerbParser
-from kjupyter.magics.commands.tree import current
+from kjupyter.magics.commands.tree import current, namespace_flag, placed
 from kjupyter.magics.verbs import MagicContext, verb
 
 SESSION_KEY = "enter_session"
@@ -28,6 +28,8 @@ def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
     In [1]: %k8s exec pods/web-7d9f -- ls /app
     In [2]: %k8s exec pods/web-7d9f -c sidecar --shell -- 'echo $HOSTNAME'
+    In [3]: %%k8s exec -i deploy/db -- psql -U app
+       ...: select 1;
     """
     parser = VerbParser(
         "exec",
@@ -35,16 +37,35 @@ def exec_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         "%k8s exec POD -c C -- CMD ARGS (everything after -- is the command's, -h included).",
     )
     parser.add_argument("path", help="pods/<name> (or pods/<name>/containers/<c>)")
+    namespace_flag(parser)
     parser.add_argument("-c", "--container")
     parser.add_argument("--shell", action="store_true", help="run the cell with sh, not python3")
+    parser.add_argument(
+        "-i", "--stdin", action="store_true", help="%%k8s exec -i: the cell is CMD's stdin"
+    )
+    parser.add_argument("-t", "--tty", action="store_true", help="(no terminal here: see enter)")
     parser.add_argument("command", nargs="*", help="after --: the command and its arguments")
     options, after = parser.parse_command(args)
+    options.path = placed(options.path, options.namespace)
+    if options.tty:  # kubectl exec -it: a notebook cell has no terminal to give
+        raise UsageError(
+            "%k8s exec: a cell has no terminal for -t; %k8s enter POD (--shell for sh) runs "
+            "the following cells in the container, %%k8s exec -i POD -- CMD feeds it the cell"
+        )
     if after is not None:
         if options.command:
             first = options.command[0]
             raise UsageError(f"%k8s exec: {first!r} comes before --; put the command after --")
         options.command = after
     cluster = current(context)
+    if options.stdin:  # kubectl exec -i POD -- CMD < FILE: the cell is the input
+        if cell is None or not options.command:
+            raise UsageError(
+                "%k8s exec -i: the input is the cell: %%k8s exec -i POD -- CMD, then the lines"
+            )
+        result = cluster.exec(options.path, options.command, container=options.container,
+                              stdin=cell)  # fmt: skip
+        return result
     if cell is not None:
         if options.command:
             raise UsageError("%%k8s exec: the cell is the program; give no command")
@@ -90,11 +111,13 @@ def enter_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """
     parser = VerbParser("enter", "Send the following cells to a container until %k8s exit.")
     parser.add_argument("path", help="pods/NAME, or deploy/NAME, svc/NAME: the pod kubectl picks")
+    namespace_flag(parser)
     parser.add_argument("-c", "--container")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--python", action="store_true", help="the container's python3 (default)")
     mode.add_argument("--shell", action="store_true", help="sh -c, one process per cell")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     if context.state.get(SESSION_KEY) is not None:
         raise UsageError("%k8s enter: already inside a container; %k8s exit first")
     session = current(context).enter(

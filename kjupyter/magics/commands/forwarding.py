@@ -12,7 +12,13 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from kjupyter.magics.args import VerbParser
-from kjupyter.magics.commands.tree import complete_path, current
+from kjupyter.magics.commands.tree import (
+    complete_namespaces,
+    complete_path,
+    current,
+    namespace_flag,
+    placed,
+)
 from kjupyter.magics.verbs import MagicContext, completer, verb
 
 
@@ -30,10 +36,12 @@ def port_forward_verb(context: MagicContext, args: list[str], cell: str | None) 
         "Forward ports. Example: %k8s port-forward svc/web 8080:80 (or :80, any free port)",
     )
     parser.add_argument("path", nargs="?")
+    namespace_flag(parser)
     parser.add_argument("ports", nargs="*", metavar="[LOCAL:]REMOTE")
     parser.add_argument("--list", action="store_true", help="the port-forwards kept now")
     parser.add_argument("--stop", metavar="ID|all", help="stop one port-forward, or all")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     cluster = current(context)
     if options.list or options.stop:
         if options.path or options.ports or (options.list and options.stop):
@@ -48,14 +56,14 @@ def port_forward_verb(context: MagicContext, args: list[str], cell: str | None) 
         raise UsageError(
             "%k8s port-forward: give PATH and ports (%k8s port-forward svc/web 8080:80)"
         )
-    from kjupyter.run.k8s.portforward import PortForward
-
-    return cluster.port_forward(options.path, *options.ports, connect=PortForward)
+    return cluster.port_forward(options.path, *options.ports)
 
 
 @completer("port-forward")
 def _complete(context: MagicContext, words: list[str], prefix: str) -> list[str]:
-    return complete_path(context, prefix) if not words else []
+    if words and words[-1] in ("-n", "--namespace"):
+        return complete_namespaces(context, prefix)
+    return complete_path(context, prefix) if not [w for w in words if not w.startswith("-")] else []
 
 
 @verb("cp", "copy files to or from a pod: cp SRC DST, one of them POD:PATH (tar over exec)")
@@ -65,15 +73,25 @@ def cp_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
 
     In [1]: %k8s cp pods/web-0:/etc/nginx/nginx.conf nginx.conf
     In [2]: %k8s cp ./data deploy/web:/tmp/data -c app
+    In [3]: %k8s cp -n ml pods/train-0:/tmp/out.csv out.csv
     """
     parser = VerbParser("cp", "Copy. Example: %k8s cp pods/web-0:/tmp/out.csv out.csv")
     parser.add_argument("source")
     parser.add_argument("destination")
     parser.add_argument("-c", "--container")
+    parser.add_argument(
+        "-n", "--namespace", metavar="NS", help="the pod side seen from /namespaces/NS"
+    )
     options = parser.parse(args)
-    return current(context).cp(options.source, options.destination, container=options.container)
+    source, destination = (
+        placed(side, options.namespace) if ":" in side else side
+        for side in (options.source, options.destination)
+    )  # the pod's side (POD:PATH) is read in NS, the local one stays
+    return current(context).cp(source, destination, container=options.container)
 
 
 @completer("cp")
 def _complete_cp(context: MagicContext, words: list[str], prefix: str) -> list[str]:
+    if words and words[-1] in ("-n", "--namespace"):
+        return complete_namespaces(context, prefix)
     return complete_path(context, prefix) if ":" not in prefix and len(words) < 2 else []

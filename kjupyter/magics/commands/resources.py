@@ -7,23 +7,28 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from kjupyter.magics.args import VerbParser
-from kjupyter.magics.commands.tree import current
+from kjupyter.magics.commands.tree import current, namespace_flag, placed
 from kjupyter.magics.verbs import MagicContext, verb
 
 
-@verb("describe", "an object under kubectl describe's headings, with its events")
+@verb("describe", "an object (or each of a kind, glob, -l) under kubectl describe's headings")
 def describe_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """Describe one object as kubectl does; the result is indexed by kubectl's headings.
+    A kind, a glob, -l, or a name that starts others' names describes each of them.
 
     In [1]: d = %k8s describe pods/web-0
     In [2]: d["Containers"]["app"]["Last State"]["Exit Code"]
+    In [3]: %k8s describe pods -l app=web
     """
     parser = VerbParser(
         "describe", "Describe one object as kubectl does (indexed by kubectl's headings)."
     )
     parser.add_argument("path")
-    path = parser.parse(args).path  # --help before connecting: it needs no cluster
-    return current(context).describe(path)
+    namespace_flag(parser)
+    parser.add_argument("-l", "--selector", help="each object of the kind matching it")
+    options = parser.parse(args)  # --help before connecting: it needs no cluster
+    path = placed(options.path, options.namespace)
+    return current(context).describe(path, selector=options.selector)
 
 
 @verb("events", "events of the namespace, a kind or one object")
@@ -32,17 +37,28 @@ def events_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
 
     In [1]: %k8s events
     In [2]: %k8s events pods/web-7d9f -o wide
+    In [3]: %k8s events --for pod/web-7d9f --types Warning
     """
     parser = VerbParser("events", "Events (oldest first, as kubectl) as a DataFrame.")
     parser.add_argument("path", nargs="?", default=".")
+    namespace_flag(parser)
     parser.add_argument("--wide", action="store_true", help="the wide columns too (-o wide)")
     parser.add_argument("-o", "--output", choices=["wide"], help="wide: the wide columns too")
     parser.add_argument(
         "-w", "--watch", action="store_true", help="a namespace's events, then each new one"
     )
+    parser.add_argument("--for", dest="about", metavar="KIND/NAME", help="about this object")
+    parser.add_argument("--types", help="Normal, Warning or Normal,Warning (as kubectl)")
     options = parser.parse(args)
+    if options.about is not None:  # kubectl events --for pod/web-0
+        if options.path != ".":
+            raise UsageError("%k8s events: give a PATH or --for KIND/NAME, not both")
+        options.path = options.about
+    options.path = placed(options.path, options.namespace)
     wide = options.wide or options.output == "wide"
     cluster = current(context)
+    if options.watch and options.types:
+        raise UsageError("%k8s events: --types lists events; drop it with --watch")
     if options.watch:
         from kjupyter.cluster.paths import Level
 
@@ -50,7 +66,7 @@ def events_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
         if where.level is not Level.NAMESPACE:
             raise UsageError("%k8s events --watch: watches a namespace's events; give a namespace")
         return cluster.watch(f"{where.path}/events", wide=wide)
-    return cluster.events(options.path, wide=wide)
+    return cluster.events(options.path, wide=wide, types=options.types)
 
 
 def _seconds(text: str) -> int:
@@ -65,12 +81,16 @@ def _seconds(text: str) -> int:
     return int(found.total_seconds())
 
 
-@verb("logs", "logs of a pod (or of every pod a workload owns)")
+@verb("logs", "logs of a pod (of a workload: the pod kubectl picks, or --all-pods)")
 def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    """Logs of a pod (or of each pod a workload owns), as text; -f follows until Ctrl-C.
+    """Logs of a pod, as text; of a workload or service, of the pod kubectl picks (it says
+    which on stderr), or of every pod with --all-pods; -f follows until Ctrl-C.
 
     In [1]: %k8s logs pods/web-7d9f --tail 20
     In [2]: %k8s logs deployments/web -c app --since 5m
+    In [3]: %k8s logs deploy/web --all-pods
+    In [4]: %k8s logs -n kube-system deploy/coredns
+    In [5]: %k8s logs pods -l app=web -f --prefix
     """
     parser = VerbParser(
         "logs",
@@ -78,8 +98,10 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         "%k8s logs pods -l app=web --all-containers --prefix",
     )
     parser.add_argument("path")
+    parser.add_argument("container_name", nargs="?", metavar="CONTAINER", help="as -c")
+    namespace_flag(parser)
     parser.add_argument("-c", "--container")
-    parser.add_argument("--tail", type=int, help="last N lines")
+    parser.add_argument("--tail", type=int, help="last N lines (-1: all; with -l: 10)")
     parser.add_argument("-p", "--previous", action="store_true", help="the previous container")
     parser.add_argument(
         "--since", type=_seconds, metavar="DURATION", help="only the last 5m, 2h, 30s (or SECONDS)"
@@ -93,10 +115,21 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("--all-containers", action="store_true", help="every container's log")
     parser.add_argument("--prefix", action="store_true", help="[pod/NAME/CONTAINER] per line")
     parser.add_argument("-l", "--selector", help="each pod of a pods directory matching it")
+    parser.add_argument(
+        "--all-pods", action="store_true", help="every pod of a workload (sets --prefix)"
+    )
+    parser.add_argument(
+        "--max-log-requests", type=int, default=5, help="-f: at most this many streams (5)"
+    )
     options = parser.parse(args)
-    if options.follow and (options.selector or options.all_containers or options.prefix):
-        raise UsageError("%k8s logs: -f follows one container; drop -l/--all-containers/--prefix")
-    return current(context).logs(
+    options.path = placed(options.path, options.namespace)
+    if options.container_name is not None:  # kubectl logs POD CONTAINER
+        if options.container:
+            raise UsageError("%k8s logs: give -c or a CONTAINER after the path, not both")
+        options.container = options.container_name
+    if options.all_containers and options.container:
+        raise UsageError("%k8s logs: --all-containers reads every container; drop -c")
+    text = current(context).logs(
         options.path,
         container=options.container,
         tail=options.tail,
@@ -109,7 +142,15 @@ def logs_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         all_containers=options.all_containers,
         prefix=options.prefix,
         selector=options.selector,
+        all_pods=options.all_pods,
+        max_log_requests=options.max_log_requests,
     )
+    note = getattr(text, "note", None)
+    if note:  # which pod of several, on stderr as kubectl says it
+        import sys
+
+        print(note, file=sys.stderr)
+    return text
 
 
 @verb("delete", "delete objects (a glob or -l selects several; a whole kind needs --all)")
@@ -127,13 +168,19 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
         "object, a glob or a '.'/'..' path asks first: run the same delete again, or add --yes.",
     )
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("--all", action="store_true", help="every object of the kind")
     parser.add_argument("-l", "--selector")
-    parser.add_argument("--grace-period", type=int)
+    parser.add_argument("--grace-period", type=int, help="seconds (0 needs --force)")
+    parser.add_argument("--now", action="store_true", help="--grace-period 1")
+    parser.add_argument(
+        "--force", action="store_true", help="remove at once, not waiting for containers"
+    )
     parser.add_argument("--wait", action="store_true", help="return once they are gone")
     parser.add_argument("-y", "--yes", action="store_true", help="delete without asking")
     parser.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     return current(context).delete(
         options.path,
         all=options.all,
@@ -142,6 +189,8 @@ def delete_verb(context: MagicContext, args: list[str], cell: str | None) -> Any
         wait=options.wait,
         yes=options.yes,
         dry_run=options.dry_run,
+        force=options.force,
+        now=options.now,
     )
 
 
@@ -162,11 +211,13 @@ def rollout_verb(context: MagicContext, args: list[str], cell: str | None) -> An
         "action", choices=["status", "history", "undo", "pause", "resume", "restart"]
     )
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("--timeout", type=float, default=300.0, help="status: seconds (300)")
     parser.add_argument("--revision", type=int, help="history: that revision's pod template")
     parser.add_argument("--to-revision", type=int, help="undo: to this revision (default: last)")
     parser.add_argument("--dry-run", action="store_true", help="ask the server, change nothing")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     action, cluster = options.action, current(context)
     misplaced = [flag for flag, value, takes in (
         ("--revision", options.revision, "history"),
@@ -191,42 +242,66 @@ def rollout_verb(context: MagicContext, args: list[str], cell: str | None) -> An
     return cluster.rollout_resume(options.path, dry_run=options.dry_run)
 
 
-@verb("wait", "until objects meet a condition or are deleted (--for=condition=Available)")
+@verb("wait", "until objects meet a condition, a jsonpath value, exist or are deleted")
 def wait_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
-    """`kubectl wait`: until the object(s) have a condition, or are deleted.
+    """`kubectl wait`: until the object(s) have a condition or a JSONPath value, exist
+    (--for=create, before the other when both are given), or are deleted.
 
     In [1]: %k8s wait deployments/web --for condition=Available
     In [2]: %k8s wait pods -l app=web --all --for delete --timeout 60
+    In [3]: %k8s wait pods/web-0 --for=jsonpath='{.status.phase}'=Running
+    In [4]: %k8s wait --for=create secrets/token
     """
     parser = VerbParser(
         "wait",
         "Wait, as kubectl wait. Example: %k8s wait deploy/web --for=condition=Available",
     )
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument(
-        "--for", dest="what", required=True, help="condition=NAME[=VALUE] or delete"
-    )
+        "--for", dest="what", action="append", required=True,
+        help="condition=NAME[=VALUE], jsonpath='{.PATH}'[=VALUE], create or delete",
+    )  # fmt: skip
     parser.add_argument("--all", action="store_true", help="every object of the kind")
     parser.add_argument("-l", "--selector")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
     options = parser.parse(args)
-    what = options.what
-    if what == "delete":
-        condition, value = None, "True"
-    elif what.startswith("condition="):
-        condition, _, value = what[len("condition=") :].partition("=")
-        if not condition:
-            raise UsageError("%k8s wait: --for=condition=NAME needs a NAME (Available, Ready)")
-    else:
-        raise UsageError(f"%k8s wait: --for takes condition=NAME[=VALUE] or delete, not {what!r}")
+    options.path = placed(options.path, options.namespace)
+    from kjupyter.cluster.operations.changing import split_jsonpath_for
+
+    asked: dict[str, Any] = {"create": False, "delete": False}
+    for what in options.what:
+        if what in ("create", "delete"):
+            asked[what] = True
+            continue
+        if what.startswith("condition="):
+            condition, _, value = what[len("condition=") :].partition("=")
+            if not condition:
+                raise UsageError("%k8s wait: --for=condition=NAME needs a NAME (Available, Ready)")
+            key, found = "condition", (condition, value or "True")
+        elif what.startswith("jsonpath="):
+            key, found = "jsonpath", split_jsonpath_for(what[len("jsonpath=") :])
+        else:
+            raise UsageError(
+                "%k8s wait: --for takes condition=NAME[=VALUE], jsonpath='{.PATH}'[=VALUE], "
+                f"create or delete, not {what!r}"
+            )
+        if key in asked:
+            raise UsageError(f"%k8s wait: one --for={key}=... at a time")
+        asked[key] = found
+    condition, value = asked.get("condition") or (None, "True")
+    jsonpath, equals = asked.get("jsonpath") or (None, None)
     return current(context).wait(
         options.path,
         condition=condition,
-        value=value or "True",
-        delete=condition is None,
+        value=value,
+        delete=asked["delete"],
         all=options.all,
         selector=options.selector,
         timeout=options.timeout,
+        jsonpath=jsonpath,
+        equals=equals,
+        create=asked["create"],
     )
 
 
@@ -239,9 +314,11 @@ def scale_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """
     parser = VerbParser("scale", "Scale. Example: %k8s scale deploy/web 3 (or --replicas 3)")
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("replicas", nargs="?", type=int)
     parser.add_argument("--replicas", dest="replicas_option", type=int)
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     replicas = options.replicas if options.replicas is not None else options.replicas_option
     if replicas is None:
         raise UsageError("%k8s scale: how many replicas? (%k8s scale deploy/web 3)")
@@ -261,10 +338,12 @@ def restart_verb(context: MagicContext, args: list[str], cell: str | None) -> An
         "(kjupyter.dev/requires) is rolled out first, then each of them in order.",
     )
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("--no-deps", action="store_true", help="restart only PATH, at once")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per unit")
     parser.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     cluster = current(context)
     if options.dry_run:  # the units' plan (one row for a unit alone); nothing is changed
         from kjupyter.units import overview
@@ -283,7 +362,10 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """Server-side apply a YAML manifest (the cell, or -f FILE); a DataFrame says what changed.
 
     As `kubectl apply --server-side`: fields another manager owns are a conflict unless
-    --force-conflicts; --dry-run asks the server and changes nothing.
+    --force-conflicts; --dry-run asks the server and changes nothing. -l applies the
+    documents it matches; --prune -l SELECTOR (or --all) then deletes the selector's objects
+    that kjupyter applied before and the manifest no longer has, once confirmed (the same
+    line again, or --yes); %k8s diff --prune shows them first.
 
     In [1]: %%k8s apply
        ...: apiVersion: v1
@@ -291,6 +373,7 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
        ...: metadata: {name: settings}
        ...: data: {level: debug}
     In [2]: %k8s apply -f deploy.yaml --dry-run
+    In [3]: %k8s apply -f app.yaml --prune -l app=web
     """
     parser = VerbParser("apply", "Server-side apply every document of the cell (or a file).")
     parser.add_argument("-f", "--filename", help="a YAML file instead of the cell")
@@ -301,6 +384,13 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     )  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="ask the server, change nothing")
     parser.add_argument("-o", "--out", help="also store the result under this name")
+    parser.add_argument("-l", "--selector", help="only the documents matching it (app=web)")
+    parser.add_argument(
+        "--prune", action="store_true",
+        help="delete what the manifest no longer has among -l's objects (asks first)",
+    )  # fmt: skip
+    parser.add_argument("--all", action="store_true", help="--prune without a selector")
+    parser.add_argument("-y", "--yes", action="store_true", help="--prune without asking")
     options = parser.parse(args)
     if options.out and not options.out.isidentifier():
         raise UsageError(f"%k8s apply: --out needs a Python name, not {options.out!r}")
@@ -322,6 +412,10 @@ def apply_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
             namespace=options.namespace,
             force_conflicts=options.force_conflicts,
             dry_run=options.dry_run,
+            selector=options.selector,
+            prune=options.prune,
+            all=options.all,
+            yes=options.yes,
         )
     except ApplyFailed as failed:
         if options.out:  # what was applied stays at hand beside the error
@@ -345,10 +439,12 @@ def top_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
         "Example: %k8s top pods -A --sort-by memory",
     )
     parser.add_argument("path", nargs="?", default=".")
+    namespace_flag(parser)
     parser.add_argument("-A", "--all-namespaces", action="store_true", help="pods everywhere")
     parser.add_argument("-l", "--selector", help="label selector (app=web)")
     parser.add_argument("--sort-by", choices=["cpu", "memory"], help="largest first")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     return current(context).top(
         options.path,
         all_namespaces=options.all_namespaces,

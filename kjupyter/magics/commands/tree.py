@@ -6,6 +6,7 @@ one connects with the default kubeconfig (or in-cluster config).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -126,7 +127,9 @@ def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     parser.add_argument("path", nargs="?", default=".")
     parser.add_argument("--wide", action="store_true", help="the wide columns too (-o wide)")
     parser.add_argument(
-        "-o", "--output", help="wide | name | yaml | json | jsonpath={.items[*].metadata.name}"
+        "-o", "--output",
+        help="wide | name | yaml | json | jsonpath={.items[*].metadata.name} | "
+        "custom-columns=NAME:.metadata.name,...",
     )
     parser.add_argument(
         "-w", "--watch", action="store_true", help="then each change, until interrupted"
@@ -152,9 +155,12 @@ def ls_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     label_columns = [key for given in options.label_columns for key in given.split(",") if key]
     shape = options.output or ""
     if shape and shape != "wide":
-        if shape not in ("name", "yaml", "json") and not shape.startswith("jsonpath="):
+        if shape not in ("name", "yaml", "json") and not shape.startswith(
+            ("jsonpath=", "custom-columns=")
+        ):
             raise UsageError(
-                f"%k8s ls: -o takes wide, name, yaml, json or jsonpath=TEMPLATE, not {shape!r}"
+                "%k8s ls: -o takes wide, name, yaml, json or jsonpath=TEMPLATE (or "
+                f"custom-columns=NAME:.PATH,...), not {shape!r}"
             )
         if options.watch:
             raise UsageError(f"%k8s ls: -o {shape} does not watch; drop -w or -o")
@@ -196,18 +202,39 @@ def cat_verb(context: MagicContext, args: list[str], cell: str | None) -> Any:
     """
     parser = VerbParser("cat", "Show an object (or a container, a log) as YAML.")
     parser.add_argument("path")
+    namespace_flag(parser)
     parser.add_argument("--reveal", action="store_true", help="show Secrets' values")
     options = parser.parse(args)
+    options.path = placed(options.path, options.namespace)
     return current(context).cat(options.path, reveal=options.reveal)
+
+
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 def in_namespace(path: str, namespace: str) -> str:
     """`pods` with `-n web` -> `/namespaces/web/pods`, as kubectl's -n (absolute paths stay)."""
 
+    if not _NAMESPACE.fullmatch(namespace):  # a glob here would reach every namespace
+        raise UsageError(
+            f"-n takes a namespace name (lower-case letters, digits, '-'), not {namespace!r}"
+        )
     if path.startswith(("/", "~")):
         raise UsageError(f"-n {namespace} with an absolute path ({path}): give one of them")
     rest = "" if path in ("", ".") else f"/{path}"
     return f"/namespaces/{namespace}{rest}"
+
+
+def namespace_flag(parser: VerbParser) -> None:
+    """kubectl's `-n NS` on a verb that takes a path: the path is read from /namespaces/NS."""
+    parser.add_argument(
+        "-n", "--namespace", metavar="NS", help="the path seen from /namespaces/NS (kubectl -n)"
+    )
+
+
+def placed(path: str | None, namespace: str | None) -> Any:
+    """`path` under `-n NAMESPACE` (`in_namespace`), or as given without one."""
+    return in_namespace(path, namespace) if namespace and path is not None else path
 
 
 def complete_path(context: MagicContext, prefix: str) -> list[str]:
@@ -235,6 +262,8 @@ for _name in ("cd", "ls", "get", "cat", "describe", "events", "logs", "delete", 
     def _complete(context: MagicContext, words: list[str], prefix: str) -> list[str]:
         if prefix.startswith("-"):
             return []
+        if words and words[-1] in ("-n", "--namespace"):
+            return complete_namespaces(context, prefix)
         return complete_path(context, prefix)
 
 
