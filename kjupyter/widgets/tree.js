@@ -290,7 +290,7 @@ function render({ model, el: host }) {
   let drawn = "";
   const drawDetail = () => {
     const shown = model.get("detail") || {};
-    const key = JSON.stringify([shown.path, shown.action, shown.options, shown.running, shown.ended]);
+    const key = JSON.stringify([shown.path, shown.action, shown.options, shown.running, shown.stopping, shown.ended]);
     const text = detail.querySelector(".kj-tree-text");
     if (key === drawn && text && (shown.action === "logs" || shown.action === "exec")) {
       const atBottom = detail.scrollTop + detail.clientHeight >= detail.scrollHeight - 4;
@@ -308,6 +308,16 @@ function render({ model, el: host }) {
       if (shown.action === "exec") {
         const where = shown.options.container ? ` (${shown.options.container})` : "";
         detail.append(el("div", "kj-exec-title", `$ ${shown.options.command || ""}${where}`));
+        if (shown.running) {
+          // No fixed limit: the command runs until it ends or Stop signals it in the pod.
+          const stop = el("button", "kj-exec-stop", shown.stopping ? "stopping…" : "■ stop");
+          stop.title = "stop the command (SIGINT, then SIGKILL), keeping what it printed";
+          stop.disabled = Boolean(shown.stopping);
+          stop.addEventListener("click", () => model.send({ type: "stop" }));
+          const bar = el("div", "kj-exec-bar");
+          bar.append(stop, el("span", "kj-exec-live", shown.stopping ? "" : "running…"));
+          detail.append(bar);
+        }
       }
       detail.append(el("pre", "kj-tree-text", shown.text));
       if (shown.ended && !shown.running) {
