@@ -26,6 +26,27 @@ def open_and_run_all(page, lab, name: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
 
 
+def open_in_notebook7(page, lab, name: str, by_keyboard: int = 0) -> None:
+    """Open `name` in Notebook 7 and run all its cells: by the menu (a click, as a user's),
+    or with Shift+Enter on each of `by_keyboard` cells (a phone, where the menu folds)."""
+    page.goto(f"{lab.url}/notebooks/{name}?token={lab.token}")
+    page.locator(".jp-Notebook").wait_for(timeout=60_000)
+    lab.wait_for_idle_kernel(page, name)
+    if by_keyboard:
+        page.locator(".jp-Cell").first.click()
+        page.keyboard.press("Escape")
+        for _ in range(by_keyboard):
+            page.keyboard.press("Shift+Enter")
+        return
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def open_in_voila(page, lab, name: str) -> None:
+    """Open `name` in Voila, which runs every cell itself before it shows the page."""
+    page.goto(f"{lab.url}/voila/render/{name}?token={lab.token}")
+
+
 def namespaced_kubeconfig(kubeconfig: str, namespace: str, folder: Path, server: str = "") -> Path:
     """A copy of `kubeconfig` whose context starts in `namespace` (and talks to `server`)."""
     config = yaml.safe_load(Path(kubeconfig).read_text())

@@ -36,11 +36,7 @@ def select_and_describe(page, namespace: str) -> None:
 
 def test_the_tree_works_in_notebook_7(page, lab, cluster, apps_api, namespace, tmp_path):
     name = tree_notebook(lab, cluster, apps_api, namespace, tmp_path)
-    page.goto(f"{lab.url}/notebooks/{name}?token={lab.token}")
-    page.locator(".jp-Notebook").wait_for(timeout=60_000)
-    lab.wait_for_idle_kernel(page, name)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    notebook.open_in_notebook7(page, lab, name)
     page.locator(".kj-tree").wait_for(timeout=60_000)
     select_and_describe(page, namespace)
     notebook.shoot(page.locator(".kj-tree"), tmp_path, "tree-notebook7.png")
@@ -48,7 +44,7 @@ def test_the_tree_works_in_notebook_7(page, lab, cluster, apps_api, namespace, t
 
 def test_the_tree_works_in_voila(page, lab, cluster, apps_api, namespace, tmp_path):
     name = tree_notebook(lab, cluster, apps_api, namespace, tmp_path)
-    page.goto(f"{lab.url}/voila/render/{name}?token={lab.token}")
+    notebook.open_in_voila(page, lab, name)
     page.locator(".kj-tree").wait_for(timeout=120_000)  # Voila runs the notebook itself
     select_and_describe(page, namespace)
     notebook.shoot(page.locator(".kj-tree"), tmp_path, "tree-voila.png")

@@ -119,17 +119,25 @@ def test_the_new_views_fit_a_phone_and_their_targets_take_a_finger(
     name, pod = views_notebook(lab, cluster, apps_api, core_api, namespace, tmp_path)
     run_cells_by_keyboard(phone, lab, name, 5)
     show_each_view(phone, namespace, pod, tap=True)
+    check_the_phone_layout(phone, tmp_path, "views-{}-phone.png")
+
+
+def check_the_phone_layout(phone, tmp_path, shots: str) -> None:
+    """No view wider than the screen, the tree's panes stacked, every finger target 44 px."""
     width = phone.viewport_size["width"]
     wide = {}
     for view in VIEWS:
         root = phone.locator(view).first
         root.scroll_into_view_if_needed()
-        notebook.shoot(root, tmp_path, f"views-{view[4:]}-phone.png")
+        notebook.shoot(root, tmp_path, shots.format(view[4:]))
         box = root.bounding_box()
         overflow = root.evaluate("(el) => el.scrollWidth - el.clientWidth")
         if box["x"] < 0 or box["x"] + box["width"] > width + 1 or overflow > 1:
             wide[view] = {**box, "overflow": overflow}
     assert wide == {}, wide
+    listing, side = phone.locator(".kj-tree-list"), phone.locator(".kj-tree-side")
+    below = listing.bounding_box()["y"] + listing.bounding_box()["height"] - 1
+    assert side.bounding_box()["y"] >= below  # the panes stack
     small = {}
     for selector in TARGETS:
         target = phone.locator(selector).first
