@@ -7,7 +7,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.browser import notebook
+from tests.browser import notebook, waits
 
 
 def test_the_task_table_follows_a_map_and_shows_a_failed_tasks_traceback(page, lab, tmp_path):
@@ -23,9 +23,9 @@ def test_the_task_table_follows_a_map_and_shows_a_failed_tasks_traceback(page, l
     ])  # fmt: skip
     notebook.open_and_run_all(page, lab, name)
     tasks = page.locator(".kj-tasks")
-    tasks.wait_for(timeout=60_000)
+    tasks.wait_for(timeout=waits.START)
     counts = page.locator(".kj-tasks-counts")
-    expect(counts).to_have_text("10000 tasks: 9990 ok, 10 failed (done)", timeout=120_000)
+    expect(counts).to_have_text("10000 tasks: 9990 ok, 10 failed (done)", timeout=waits.START)
     assert page.locator(".kj-task-row").count() < 40  # virtualised: only rows in view exist
 
     page.locator(".kj-tasks-failures").check()
@@ -39,3 +39,4 @@ def test_the_task_table_follows_a_map_and_shows_a_failed_tasks_traceback(page, l
     expect(page.locator(".kj-tasks-traceback")).to_contain_text("ValueError: bad item 1999")
     expect(page.locator('.kj-task-row.kj-selected[data-index="1999"]')).to_have_count(1)
     notebook.shoot(tasks, tmp_path, "task-table.png")
+

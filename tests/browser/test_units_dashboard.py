@@ -10,7 +10,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.browser import notebook
+from tests.browser import notebook, waits
 from tests.browser.test_tree_selection import pending_deployment
 
 CHAIN = {"db": "", "api": "deploy/db", "web": "deploy/api"}  # web -> api -> db
@@ -36,40 +36,38 @@ def dashboard_notebook(lab, cluster, apps_api, namespace, tmp_path) -> str:
 def stop_three_in_order(page, apps_api, namespace, tmp_path, shot: str) -> None:
     """Tap db, stop it: web, then api, then db stop, watched in the dashboard and the cluster."""
     dashboard = page.locator(".kj-units")
-    dashboard.wait_for(timeout=120_000)  # Voila shows it only once every cell has run
+    dashboard.wait_for(timeout=waits.START)  # Voila shows it only once every cell has run
 
     boxes = page.locator(".kj-unit")
-    expect(boxes).to_have_count(3, timeout=60_000)
+    expect(boxes).to_have_count(3)
     columns = [page.locator(f'.kj-unit[data-unit="deployments/{n}"]') for n in CHAIN]
     xs = [box.bounding_box()["x"] for box in columns]
     assert xs == sorted(xs) and len(set(xs)) == 3  # requirements left of what needs them
 
     columns[0].click()  # db
-    expect(page.locator(".kj-unit.kj-selected")).to_have_attribute(
-        "data-unit", "deployments/db", timeout=60_000
-    )
-    expect(page.locator(".kj-units-table")).to_contain_text("required by", timeout=60_000)
+    expect(page.locator(".kj-unit.kj-selected")).to_have_attribute("data-unit", "deployments/db")
+    expect(page.locator(".kj-units-table")).to_contain_text("required by")
     page.locator('.kj-units-action[data-verb="stop"]').click()
     question = page.locator(".kj-units-question")
     expect(question).to_have_text(
-        "stop deployments/web, then deployments/api, then deployments/db?", timeout=60_000
+        "stop deployments/web, then deployments/api, then deployments/db?"
     )
     assert apps_api.read_namespaced_deployment("db", namespace).spec.replicas == 1  # armed only
     page.locator('.kj-units-confirm[data-verb="stop"]').click()
 
     steps = page.locator(".kj-units-step")
-    expect(steps).to_have_count(6, timeout=120_000)
+    expect(steps).to_have_count(6)
     assert steps.all_inner_texts() == [
         f"{what} deployments/{unit}"
         for unit in ("web", "api", "db")
         for what in ("stopping", "stopped")
     ]
     for box in columns:  # the graph follows the cluster (watched, no refresh)
-        expect(box).to_have_attribute("data-state", "inactive", timeout=60_000)
+        expect(box).to_have_attribute("data-state", "inactive")
     for unit in CHAIN:
         assert apps_api.read_namespaced_deployment(unit, namespace).spec.replicas == 0
     table = page.locator(".kj-units-table")  # the detail is read again once it is done
-    expect(table).not_to_contain_text("activating", timeout=60_000)
+    expect(table).not_to_contain_text("activating")
     expect(table).to_contain_text("inactive")
     notebook.shoot(dashboard, tmp_path, shot)
 
@@ -80,3 +78,4 @@ def test_the_dashboard_stops_three_units_in_order(
     name = dashboard_notebook(lab, cluster, apps_api, namespace, tmp_path)
     notebook.open_and_run_all(page, lab, name)
     stop_three_in_order(page, apps_api, namespace, tmp_path, "units-dashboard.png")
+

@@ -15,7 +15,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.browser import notebook
+from tests.browser import notebook, waits
 from tests.browser.test_units_dashboard import dashboard_notebook, stop_three_in_order
 from tests.browser.test_views_theme_phone import (
     check_the_phone_layout,
@@ -47,17 +47,15 @@ BUTTON = (
 
 def follow_the_run_and_tap_a_failure(page, gate, tmp_path, shot: str) -> None:
     counts = page.locator(".kj-tasks-counts")
-    expect(counts).to_contain_text("running", timeout=120_000)  # the run goes: task 0 held
+    expect(counts).to_contain_text("running", timeout=waits.START)  # the run goes: task 0 held
     expect(counts).not_to_contain_text("(done)")
     gate.write_text("go")
-    expect(counts).to_have_text("1000 tasks: 990 ok, 10 failed (done)", timeout=120_000)
+    expect(counts).to_have_text("1000 tasks: 990 ok, 10 failed (done)", timeout=waits.START)
     page.locator(".kj-tasks-failures").check()
     rows = page.locator(".kj-task-row")
     expect(rows).to_have_count(10)
     page.locator('.kj-task-row[data-index="199"]').click()
-    expect(page.locator(".kj-tasks-detail-title")).to_contain_text(
-        "task 199: error", timeout=60_000
-    )
+    expect(page.locator(".kj-tasks-detail-title")).to_contain_text("task 199: error")
     expect(page.locator(".kj-tasks-traceback")).to_contain_text("ValueError: bad item 199")
     notebook.shoot(page.locator(".kj-tasks"), tmp_path, shot)
 
@@ -75,7 +73,7 @@ def test_the_task_table_follows_a_run_in_voila(page, lab, tmp_path):
     name = f"tasksv-{uuid.uuid4().hex[:6]}.ipynb"
     notebook.write_notebook(lab, name, [FUNCTION.format(gate=str(gate)), TABLE, BUTTON])
     notebook.open_in_voila(page, lab, name)
-    page.locator(".kj-tasks").wait_for(timeout=120_000)  # Voila runs the notebook itself
+    page.locator(".kj-tasks").wait_for(timeout=waits.START)  # Voila runs the notebook itself
     page.locator(".kj-test-run").click()
     follow_the_run_and_tap_a_failure(page, gate, tmp_path, "task-table-voila.png")
 
