@@ -105,44 +105,65 @@ function render({ model, el: host }) {
     const count = Math.ceil(model.get("height") / ROW) + 10;
     window_.style.transform = `translateY(${first * ROW}px)`;
     const selected = model.get("selected");
-    window_.replaceChildren(
-      ...rows.slice(first, first + count).map(({ path, depth, node, open }) => {
-        const row = el("div", "kj-tree-row");
-        row.dataset.path = path;
-        row.title = path;
-        row.style.paddingLeft = `${depth * 14 + 4}px`;
-        if (path === selected) row.classList.add("kj-selected");
-        const twisty = el("span", "kj-twisty", node.dir ? (open ? "▾" : "▸") : "");
-        const label = el("span", node.dir ? "kj-dir" : "kj-leaf", node.name);
-        row.append(twisty, label);
-        if (node.dir && node.children) {
-          // a loaded directory says how many entries it holds; an empty one is dimmed
-          row.append(el("span", "kj-count", String(node.children.length)));
-          if (node.children.length === 0) row.classList.add("kj-empty");
-        }
-        if (node.state) {
-          const state = el("span", `kj-state kj-badge-${node.state.badge}`, node.state.text);
-          row.append(state);
-        }
-        if (node.error) {
-          row.classList.add("kj-failed");
-          const failure = el("span", "kj-row-error", ` ⚠ ${node.error}`);
-          row.title = `${node.error} (tap to try again)`;
-          row.append(failure);
-        }
-        twisty.addEventListener("click", (event) => {
-          event.stopPropagation();
-          if (node.dir) model.send({ type: open ? "collapse" : "expand", path });
-        });
-        row.addEventListener("click", () => {
-          model.set("selected", path); // at once: an action pressed next acts on this row
-          model.save_changes();
-          model.send({ type: "select", path });
-          if (node.dir && !open) model.send({ type: "expand", path });
-        });
-        return row;
-      }),
-    );
+    const fresh = new Map();
+    const wanted = rows.slice(first, first + count).map((entry) => {
+      // A row that draws the same is kept, not made again: a press that began on it before
+      // a live update (a watch event redraws the list) still ends on it, so the tap counts.
+      const { path, depth, node, open } = entry;
+      const count_ = node.dir && node.children ? node.children.length : null;
+      const key = JSON.stringify([depth, open, node.dir, node.name, count_, node.state || null,
+        node.error || "", path === selected]);
+      const kept = drawnRows.get(path);
+      const row = kept && kept.key === key ? kept.row : drawRow(entry, selected);
+      fresh.set(path, { key, row });
+      return row;
+    });
+    drawnRows = fresh;
+    // Rows that go are removed first, then new ones inserted where they belong, so a kept
+    // row is never moved (a move, like a remake, would lose a press that began on it).
+    const keep = new Set(wanted);
+    for (const row of Array.from(window_.children)) if (!keep.has(row)) row.remove();
+    wanted.forEach((row, i) => {
+      if (window_.children[i] !== row) window_.insertBefore(row, window_.children[i] || null);
+    });
+  };
+
+  let drawnRows = new Map(); // path -> {key, row}: the rows drawn last, to keep what is equal
+  const drawRow = ({ path, depth, node, open }, selected) => {
+    const row = el("div", "kj-tree-row");
+    row.dataset.path = path;
+    row.title = path;
+    row.style.paddingLeft = `${depth * 14 + 4}px`;
+    if (path === selected) row.classList.add("kj-selected");
+    const twisty = el("span", "kj-twisty", node.dir ? (open ? "▾" : "▸") : "");
+    const label = el("span", node.dir ? "kj-dir" : "kj-leaf", node.name);
+    row.append(twisty, label);
+    if (node.dir && node.children) {
+      // a loaded directory says how many entries it holds; an empty one is dimmed
+      row.append(el("span", "kj-count", String(node.children.length)));
+      if (node.children.length === 0) row.classList.add("kj-empty");
+    }
+    if (node.state) {
+      const state = el("span", `kj-state kj-badge-${node.state.badge}`, node.state.text);
+      row.append(state);
+    }
+    if (node.error) {
+      row.classList.add("kj-failed");
+      const failure = el("span", "kj-row-error", ` ⚠ ${node.error}`);
+      row.title = `${node.error} (tap to try again)`;
+      row.append(failure);
+    }
+    twisty.addEventListener("click", (event) => {
+      event.stopPropagation();
+      if (node.dir) model.send({ type: open ? "collapse" : "expand", path });
+    });
+    row.addEventListener("click", () => {
+      model.set("selected", path); // at once: an action pressed next acts on this row
+      model.save_changes();
+      model.send({ type: "select", path });
+      if (node.dir && !open) model.send({ type: "expand", path });
+    });
+    return row;
   };
 
   // Every button reads the selection when it is pressed, never when it was drawn: selecting a
@@ -290,7 +311,7 @@ function render({ model, el: host }) {
   let drawn = "";
   const drawDetail = () => {
     const shown = model.get("detail") || {};
-    const key = JSON.stringify([shown.path, shown.action, shown.options, shown.running, shown.ended]);
+    const key = JSON.stringify([shown.path, shown.action, shown.options, shown.running, shown.stopping, shown.ended]);
     const text = detail.querySelector(".kj-tree-text");
     if (key === drawn && text && (shown.action === "logs" || shown.action === "exec")) {
       const atBottom = detail.scrollTop + detail.clientHeight >= detail.scrollHeight - 4;
@@ -308,6 +329,16 @@ function render({ model, el: host }) {
       if (shown.action === "exec") {
         const where = shown.options.container ? ` (${shown.options.container})` : "";
         detail.append(el("div", "kj-exec-title", `$ ${shown.options.command || ""}${where}`));
+        if (shown.running) {
+          // No fixed limit: the command runs until it ends or Stop signals it in the pod.
+          const stop = el("button", "kj-exec-stop", shown.stopping ? "stopping…" : "■ stop");
+          stop.title = "stop the command (SIGINT, then SIGKILL), keeping what it printed";
+          stop.disabled = Boolean(shown.stopping);
+          stop.addEventListener("click", () => model.send({ type: "stop" }));
+          const bar = el("div", "kj-exec-bar");
+          bar.append(stop, el("span", "kj-exec-live", shown.stopping ? "" : "running…"));
+          detail.append(bar);
+        }
       }
       detail.append(el("pre", "kj-tree-text", shown.text));
       if (shown.ended && !shown.running) {

@@ -58,7 +58,7 @@ class TreeBrowser(anywidget.AnyWidget):
 
     def _open(self, cluster: Any, root: str) -> None:
         """Start over on `cluster` at `root`: what was open, selected or watched goes."""
-        self.stop()
+        self._let_go()
         for watch in self._watches.values():
             watch.stop()
         self._watches.clear()
@@ -119,7 +119,7 @@ class TreeBrowser(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop every watch and stream, then close the widget."""
-        self.stop()
+        self._let_go()
         for watch in self._watches.values():
             watch.stop()
         self._watches.clear()
@@ -139,7 +139,7 @@ class TreeBrowser(anywidget.AnyWidget):
         """
         self.selected = path
         if self.detail.get("path") != path:
-            self.stop()  # a log followed or a command run belongs to the previous selection
+            self._let_go()  # a log followed or a command run belongs to the previous selection
             self.detail = {}
         actions = self._guard(lambda: tree_actions.available(self.cluster, path)) or []
         self.replicas = (
@@ -167,7 +167,7 @@ class TreeBrowser(anywidget.AnyWidget):
         if action == "exec" or (action == "logs" and options.get("follow")):
             self._stream_into_detail(action, path, options)
             return
-        self.stop()  # the detail pane gets something else
+        self._let_go()  # the detail pane gets something else
         outcome = self._guard(lambda: tree_actions.perform(self.cluster, action, path, argument))
         if outcome is None:
             return
@@ -187,14 +187,31 @@ class TreeBrowser(anywidget.AnyWidget):
         self.status = outcome.status
 
     def stop(self) -> None:
-        """Stop following the log (or stop showing the command) in the detail pane."""
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            stream.stop()
-            with self._lock:
+        """Stop the detail pane's stream: a followed log ends at once; a running command is
+        signalled in its pod, and the pane says "stopping…" until it has really ended."""
+        stream = self._stream
+        if stream is None:
+            return
+        stream.stop()
+        with self._lock:
+            if self._stream is not stream:  # it ended meanwhile, its last word said
+                return
+            if stream.ends_later:
                 if self.detail.get("running"):
-                    self.detail = {**self.detail, "running": False, "ended": "stopped"}
-                    self.status = f"{self.detail.get('action')} {self.detail.get('path')}: stopped"
+                    self.detail = {**self.detail, "stopping": True}
+                    self.status = f"{self.detail.get('action')} {self.detail.get('path')}: stopping"
+                return
+            self._stream = None
+            if self.detail.get("running"):
+                self.detail = {
+                    **self.detail, "text": stream.text, "running": False, "ended": "stopped"
+                }  # fmt: skip
+                self.status = f"{self.detail.get('action')} {self.detail.get('path')}: stopped"
+
+    def _let_go(self) -> None:
+        """The pane gets something else: its stream is stopped and no longer heard."""
+        self.stop()
+        self._stream = None
 
     def _stream_into_detail(self, action: str, path: str, options: dict[str, Any]) -> None:
         """Follow the log at `path`, or run the exec box's command there, into the detail."""
@@ -205,7 +222,7 @@ class TreeBrowser(anywidget.AnyWidget):
         work = self._guard(lambda: make(self.cluster, path, options))
         if work is None:
             return
-        self.stop()
+        self._let_go()
         shown = {k: v for k, v in options.items() if k in ("container", "timestamps", "command")}
         stream = tree_streams.Stream(lambda text, ended: self._streamed(stream, text, ended))
         self._stream = stream
@@ -230,7 +247,7 @@ class TreeBrowser(anywidget.AnyWidget):
                 self._stream = None
             detail = {**self.detail, "text": text}
             if ended is not None:
-                detail.update(running=False, ended=ended, failed=stream.failed)
+                detail.update(running=False, stopping=False, ended=ended, failed=stream.failed)
                 self.status = f"{detail['action']} {detail['path']}: {ended}"
             self.detail = detail
 

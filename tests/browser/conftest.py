@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+from tests.browser import waits
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,11 +46,13 @@ class Lab:
             data=None if body is None else json.dumps(body).encode(),
             headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=waits.ANSWER / 1000) as response:
             text = response.read()
         return json.loads(text) if text else None
 
-    def wait_for_idle_kernel(self, page, notebook: str, timeout: float = 90) -> None:
+    def wait_for_idle_kernel(
+        self, page, notebook: str, timeout: float = waits.START / 1000
+    ) -> None:
         """Wait until the page's kernel for `notebook` exists and is idle.
 
         The UI's own indicator reads idle before the kernel exists, so ask the server. Pause
@@ -64,8 +69,37 @@ class Lab:
             if "idle" in states:
                 return
             if time.monotonic() > deadline:
-                raise AssertionError(f"no idle kernel for {notebook} after {timeout} s")
+                raise AssertionError(
+                    f"waited for an idle kernel for {notebook}: none after {timeout:g} s"
+                    f" (its sessions' states: {states or 'no kernel yet'})"
+                )
             page.wait_for_timeout(200)
+
+
+# Every expect() without a timeout of its own waits this long for its condition.
+expect.set_options(timeout=waits.ANSWER)
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """A browser test's own limit: its waits' deadlines, not the suite's 300 s, bound it."""
+    for item in items:
+        if "tests/browser/" in str(item.fspath) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(waits.TEST))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report says what its page showed then (status, error and
+    dialog lines, see waits.SHOWN), beside Playwright's locator and call log."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for name in ("page", "phone"):
+        page = item.funcargs.get(name)
+        if page is not None:
+            lines = "\n".join(waits.shown(page)) or "nothing"
+            report.sections.append((f"what the {name} showed when the test failed", lines))
 
 
 def _free_port() -> int:
@@ -87,6 +121,11 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
         "IPYTHONDIR": str(base / "ipython"),
     }
     env.pop("KUBECONFIG", None)
+    # "Python 3 (kjupyter)" as a user installs it (README), into the server's own data dir
+    subprocess.run(
+        [sys.executable, "-m", "kjupyter.kernelspec", "install", "--user"],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
     settings = base / "settings" / "@jupyterlab"
     for plugin, values in {
         "notebook-extension/tracker": {"autoStartDefaultKernel": True},  # no kernel dialog
@@ -108,7 +147,7 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     served = Lab(f"http://127.0.0.1:{port}", token, root)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + waits.START / 1000
     while True:
         try:
             served.api("/api/status")
@@ -163,6 +202,7 @@ def phone(browser, lab):
 
 def _page(browser, lab, **options):
     context = browser.new_context(**options)
+    context.set_default_timeout(waits.ANSWER)  # a click's actionability, a locator's wait
     context.route(
         "**/*",
         lambda route: (

@@ -10,20 +10,49 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from tests.browser import waits
 
-def write_notebook(lab, name: str, cells: list[str]) -> None:
+KERNELS = {"python3": "Python 3", "kjupyter": "Python 3 (kjupyter)"}
+
+
+def write_notebook(lab, name: str, cells: list[str], kernel: str = "python3") -> None:
     book = nbformat.v4.new_notebook()
-    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    book.metadata["kernelspec"] = {"name": kernel, "display_name": KERNELS[kernel]}
     book.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     nbformat.write(book, lab.root / name)
 
 
 def open_and_run_all(page, lab, name: str) -> None:
     page.goto(f"{lab.url}/lab/workspaces/w{uuid.uuid4().hex[:8]}/tree/{name}?token={lab.token}")
-    page.locator(".jp-Notebook").wait_for(timeout=60_000)
+    with waits.waiting(page, f"JupyterLab to open {name}"):
+        page.locator(".jp-Notebook").wait_for(timeout=waits.START)
     lab.wait_for_idle_kernel(page, name)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    with waits.waiting(page, "JupyterLab's Run > Run All Cells"):
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def open_in_notebook7(page, lab, name: str, by_keyboard: int = 0) -> None:
+    """Open `name` in Notebook 7 and run all its cells: by the menu (a click, as a user's),
+    or with Shift+Enter on each of `by_keyboard` cells (a phone, where the menu folds)."""
+    page.goto(f"{lab.url}/notebooks/{name}?token={lab.token}")
+    with waits.waiting(page, f"Notebook 7 to open {name}"):
+        page.locator(".jp-Notebook").wait_for(timeout=waits.START)
+    lab.wait_for_idle_kernel(page, name)
+    with waits.waiting(page, "Notebook 7 to run the cells"):
+        if by_keyboard:
+            page.locator(".jp-Cell").first.click()
+            page.keyboard.press("Escape")
+            for _ in range(by_keyboard):
+                page.keyboard.press("Shift+Enter")
+            return
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def open_in_voila(page, lab, name: str) -> None:
+    """Open `name` in Voila, which runs every cell itself before it shows the page."""
+    page.goto(f"{lab.url}/voila/render/{name}?token={lab.token}", timeout=waits.START)
 
 
 def namespaced_kubeconfig(kubeconfig: str, namespace: str, folder: Path, server: str = "") -> Path:
@@ -49,7 +78,8 @@ def browse(page, lab, kubeconfig: Path, root: str, name: str = "", height: int =
         f"%k8s browse {root} --height {height}",
     ])  # fmt: skip
     open_and_run_all(page, lab, name)
-    page.locator(".kj-tree").wait_for(timeout=60_000)
+    with waits.waiting(page, f"the tree of {root} to be drawn after Run All"):
+        page.locator(".kj-tree").wait_for(timeout=waits.START)
 
 
 def row(page, path: str):
@@ -58,18 +88,20 @@ def row(page, path: str):
 
 def open_row(page, path: str) -> None:
     """Click a directory's row and wait until its children are drawn (an open twisty)."""
-    row(page, path).wait_for(timeout=30_000)
+    with waits.waiting(page, f"the row {path} to be drawn"):
+        row(page, path).wait_for()
     row(page, path).click()
-    page.locator(f'.kj-tree-row[data-path="{path}"] .kj-twisty', has_text="▾").wait_for(
-        timeout=30_000
-    )
+    with waits.waiting(page, f"{path} to open (its children listed) after a click"):
+        page.locator(f'.kj-tree-row[data-path="{path}"] .kj-twisty', has_text="▾").wait_for()
 
 
 def select(page, path: str) -> None:
     """Click an object's row and wait until the widget marks it selected."""
-    row(page, path).wait_for(timeout=30_000)
+    with waits.waiting(page, f"the row {path} to be drawn"):
+        row(page, path).wait_for()
     row(page, path).click()
-    page.locator(f'.kj-tree-row.kj-selected[data-path="{path}"]').wait_for(timeout=30_000)
+    with waits.waiting(page, f"the tree to mark {path} selected after a click"):
+        page.locator(f'.kj-tree-row.kj-selected[data-path="{path}"]').wait_for()
 
 
 def action(page, name: str):

@@ -8,7 +8,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.browser import notebook
+from tests.browser import notebook, waits
 
 
 def test_px_table_follows_the_ranks_and_shows_a_failed_ranks_traceback(page, lab, tmp_path):
@@ -30,9 +30,9 @@ def test_px_table_follows_the_ranks_and_shows_a_failed_ranks_traceback(page, lab
     ])  # fmt: skip
     notebook.open_and_run_all(page, lab, name)
     tasks = page.locator(".kj-tasks")
-    tasks.wait_for(timeout=60_000)
+    tasks.wait_for(timeout=waits.START)
     waiting = page.locator('.kj-task-row[data-number="1"][data-status="running"]')
-    expect(waiting.locator(".kj-task-output")).to_have_text("waiting for go", timeout=60_000)
+    expect(waiting.locator(".kj-task-output")).to_have_text("waiting for go")
     expect(page.locator('.kj-task-row[data-number="0"] .kj-task-output')).to_have_text(
         "rank 0 done"
     )
@@ -40,8 +40,8 @@ def test_px_table_follows_the_ranks_and_shows_a_failed_ranks_traceback(page, lab
     go.touch()
 
     counts = page.locator(".kj-tasks-counts")
-    expect(counts).to_contain_text("2 ranks of session 'px", timeout=60_000)
-    expect(counts).to_contain_text(": 1 ok, 1 failed (done)", timeout=60_000)
+    expect(counts).to_contain_text("2 ranks of session 'px")
+    expect(counts).to_contain_text(": 1 ok, 1 failed (done)")
     page.locator('.kj-task-row[data-number="1"]').click()
     expect(page.locator(".kj-tasks-detail-title")).to_contain_text("rank 1: error")
     expect(page.locator(".kj-tasks-stdout")).to_have_text("rank 1 starts\nwaiting for go\n")

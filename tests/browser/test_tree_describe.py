@@ -40,8 +40,8 @@ def test_describe_keeps_words_whole_and_has_no_index_rows(
     notebook.select(page, f"{deployments}/web")
     notebook.action(page, "describe").click()
     detail = page.locator(".kj-tree-detail")
-    expect(detail).to_contain_text("MinimumReplicasUnavailable", timeout=30_000)
-    expect(detail).to_contain_text("ScalingReplicaSet", timeout=30_000)
+    expect(detail).to_contain_text("MinimumReplicasUnavailable")
+    expect(detail).to_contain_text("ScalingReplicaSet")
     notebook.shoot(detail, tmp_path, "describe.png")
 
     assert detail.evaluate(BROKEN_WORDS) == []

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from tests.browser import notebook
+from tests.browser import notebook, waits
 from tests.browser.forwarder import Forwarder
 
 
@@ -35,16 +35,16 @@ def test_expand_with_the_server_down_shows_the_error_and_retries(
     )
     notebook.browse(page, lab, kubeconfig, f"/namespaces/{namespace}")
     configmaps = f"/namespaces/{namespace}/configmaps"
-    notebook.row(page, configmaps).wait_for(timeout=60_000)
+    notebook.row(page, configmaps).wait_for(timeout=waits.START)
 
     forwarder.stop()
     notebook.row(page, configmaps).click()
     row_error = notebook.row(page, configmaps).locator(".kj-row-error")
-    expect(row_error).to_contain_text("reach", timeout=30_000)
+    expect(row_error).to_contain_text("reach")
     expect(notebook.row(page, configmaps).locator(".kj-twisty")).to_have_text("▸")
     notebook.shoot(page.locator(".kj-tree"), tmp_path, "expand-failed.png")
 
     forwarder.start()
     notebook.open_row(page, configmaps)
-    expect(notebook.row(page, f"{configmaps}/kube-root-ca.crt")).to_be_visible(timeout=30_000)
+    expect(notebook.row(page, f"{configmaps}/kube-root-ca.crt")).to_be_visible()
     expect(row_error).to_have_count(0)

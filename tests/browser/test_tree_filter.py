@@ -27,8 +27,8 @@ def test_filter_hides_pods_and_deployments_that_do_not_match(
     pods, deployments = f"/namespaces/{namespace}/pods", f"/namespaces/{namespace}/deployments"
     notebook.open_row(page, pods)
     notebook.open_row(page, deployments)
-    expect(notebook.row(page, f"{pods}/beta")).to_be_visible(timeout=30_000)
-    expect(notebook.row(page, f"{deployments}/db")).to_be_visible(timeout=30_000)
+    expect(notebook.row(page, f"{pods}/beta")).to_be_visible()
+    expect(notebook.row(page, f"{deployments}/db")).to_be_visible()
 
     page.locator(".kj-tree-filter").fill("alpha")
     expect(notebook.row(page, f"{pods}/alpha")).to_be_visible()

@@ -7,7 +7,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.browser import notebook
+from tests.browser import notebook, waits
 from tests.browser.test_tree_selection import pending_deployment
 
 
@@ -30,25 +30,21 @@ def select_and_describe(page, namespace: str) -> None:
     notebook.open_row(page, deployments)
     notebook.select(page, f"{deployments}/web")
     notebook.action(page, "describe").click()
-    expect(page.locator(".kj-tree-detail")).to_contain_text("web", timeout=30_000)
+    expect(page.locator(".kj-tree-detail")).to_contain_text("web")
     expect(page.locator(".kj-tree-selection")).to_have_text(f"{deployments}/web")
 
 
 def test_the_tree_works_in_notebook_7(page, lab, cluster, apps_api, namespace, tmp_path):
     name = tree_notebook(lab, cluster, apps_api, namespace, tmp_path)
-    page.goto(f"{lab.url}/notebooks/{name}?token={lab.token}")
-    page.locator(".jp-Notebook").wait_for(timeout=60_000)
-    lab.wait_for_idle_kernel(page, name)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    page.locator(".kj-tree").wait_for(timeout=60_000)
+    notebook.open_in_notebook7(page, lab, name)
+    page.locator(".kj-tree").wait_for(timeout=waits.START)
     select_and_describe(page, namespace)
     notebook.shoot(page.locator(".kj-tree"), tmp_path, "tree-notebook7.png")
 
 
 def test_the_tree_works_in_voila(page, lab, cluster, apps_api, namespace, tmp_path):
     name = tree_notebook(lab, cluster, apps_api, namespace, tmp_path)
-    page.goto(f"{lab.url}/voila/render/{name}?token={lab.token}")
-    page.locator(".kj-tree").wait_for(timeout=120_000)  # Voila runs the notebook itself
+    notebook.open_in_voila(page, lab, name)
+    page.locator(".kj-tree").wait_for(timeout=waits.START)  # Voila runs the notebook itself
     select_and_describe(page, namespace)
     notebook.shoot(page.locator(".kj-tree"), tmp_path, "tree-voila.png")

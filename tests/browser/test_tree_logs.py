@@ -20,11 +20,11 @@ def test_logs_of_the_picked_container_with_timestamps(
     notebook.select(page, path)
     notebook.action(page, "logs").click()
     text = page.locator(".kj-tree-detail .kj-tree-text")
-    expect(text).to_have_text(re.compile(r"\s*line from first\s*"), timeout=30_000)
+    expect(text).to_have_text(re.compile(r"\s*line from first\s*"))
 
     page.locator(".kj-logs-container").select_option("second")
-    expect(text).to_have_text(re.compile(r"\s*line from second\s*"), timeout=30_000)
+    expect(text).to_have_text(re.compile(r"\s*line from second\s*"))
     page.locator(".kj-logs-timestamps").check()
-    expect(text).to_have_text(re.compile(r"\s*20\S+T\S+ line from second\s*"), timeout=30_000)
+    expect(text).to_have_text(re.compile(r"\s*20\S+T\S+ line from second\s*"))
     expect(page.locator(".kj-logs-container")).to_have_value("second")  # kept across asks
     notebook.shoot(page.locator(".kj-tree"), tmp_path, "tree-logs.png")

@@ -8,14 +8,14 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.browser import notebook
+from tests.browser import notebook, waits
 from tests.browser.test_tree_selection import pending_deployment
 
 
 def run_cells_by_keyboard(page, lab, name: str, cells: int) -> None:
     """Open `name` and run its cells with Shift+Enter (a narrow Lab hides the menu bar)."""
     page.goto(f"{lab.url}/lab/workspaces/w{uuid.uuid4().hex[:8]}/tree/{name}?token={lab.token}")
-    page.locator(".jp-Notebook").wait_for(timeout=60_000)
+    page.locator(".jp-Notebook").wait_for(timeout=waits.START)
     lab.wait_for_idle_kernel(page, name)
     open_tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
     if open_tab.count():  # the file browser would take half the phone's width
@@ -40,10 +40,10 @@ def test_the_tree_stacks_and_answers_taps_on_a_phone(
     ])  # fmt: skip
     run_cells_by_keyboard(phone, lab, "phone.ipynb", 3)
     deployments = f"/namespaces/{namespace}/deployments"
-    notebook.row(phone, deployments).wait_for(timeout=60_000)
+    notebook.row(phone, deployments).wait_for(timeout=waits.START)
     notebook.row(phone, deployments).tap()
     web = notebook.row(phone, f"{deployments}/web")
-    web.wait_for(timeout=30_000)
+    web.wait_for()
     web.tap()
     expect(phone.locator(".kj-tree-row.kj-selected")).to_have_attribute(
         "data-path", web.get_attribute("data-path")
@@ -60,7 +60,5 @@ def test_the_tree_stacks_and_answers_taps_on_a_phone(
     expect(phone.locator(".kj-tree-selection")).to_have_text(f"{deployments}/web")  # full name
 
     notebook.action(phone, "describe").tap()
-    expect(phone.locator(".kj-tree-detail")).to_contain_text(
-        re.compile(r"Name:?\s*web"), timeout=30_000
-    )
+    expect(phone.locator(".kj-tree-detail")).to_contain_text(re.compile(r"Name:?\s*web"))
     notebook.shoot(phone.locator(".kj-tree"), tmp_path, "phone.png")

@@ -56,14 +56,14 @@ def test_describe_and_delete_act_on_the_second_selection(
 
     notebook.action(page, "describe").click()
     detail = page.locator(".kj-tree-detail")
-    expect(detail).to_contain_text(re.compile(r"Name:?\s*web"), timeout=30_000)
+    expect(detail).to_contain_text(re.compile(r"Name:?\s*web"))
     expect(detail).not_to_contain_text(re.compile(r"Name:?\s*db"))
     notebook.shoot(page.locator(".kj-tree"), tmp_path, "describe-second.png")
 
     delete = notebook.action(page, "delete")
     delete.click()
     delete.click()
-    expect(notebook.row(page, web)).to_have_count(0, timeout=30_000)
+    expect(notebook.row(page, web)).to_have_count(0)
     names = [d.metadata.name for d in apps_api.list_namespaced_deployment(namespace).items]
     assert names == ["db"]
 
@@ -82,11 +82,11 @@ def test_scale_shows_the_current_count_and_scales_the_selection(
 
     notebook.action(page, "scale").click()
     replicas = page.locator(".kj-scale-replicas")
-    expect(replicas).to_have_value("5", timeout=30_000)
+    expect(replicas).to_have_value("5")
     assert dialogs == []  # no window.prompt: some hosts block it
     replicas.fill("3")
     page.locator(".kj-scale-apply").click()
-    expect(page.locator(".kj-tree-status")).to_contain_text("scaled", timeout=30_000)
+    expect(page.locator(".kj-tree-status")).to_contain_text("scaled")
     assert apps_api.read_namespaced_deployment("web", namespace).spec.replicas == 3
     assert apps_api.read_namespaced_deployment("db", namespace).spec.replicas == 2
 
@@ -111,9 +111,9 @@ def test_detail_pane_drops_the_previous_objects_logs(
     notebook.select(page, f"{pods}/alpha")
     notebook.action(page, "logs").click()
     detail = page.locator(".kj-tree-detail")
-    expect(detail).to_contain_text("hello from alpha", timeout=30_000)
+    expect(detail).to_contain_text("hello from alpha")
 
     notebook.select(page, f"{pods}/beta")
     expect(detail).not_to_contain_text("hello from alpha")
     notebook.action(page, "logs").click()
-    expect(detail).to_contain_text("hello from beta", timeout=30_000)
+    expect(detail).to_contain_text("hello from beta")

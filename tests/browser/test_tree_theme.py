@@ -64,7 +64,7 @@ def test_every_text_is_readable_on_its_background(
     notebook.open_row(page, configmaps)
     notebook.select(page, f"{configmaps}/settings")
     notebook.action(page, "cat").click()
-    expect(page.locator(".kj-tree-detail")).to_contain_text("fast", timeout=30_000)
+    expect(page.locator(".kj-tree-detail")).to_contain_text("fast")
     notebook.shoot(page.locator(".kj-tree"), tmp_path, f"{theme.split()[-1]}.png")
 
     texts = page.locator(".kj-tree").evaluate(CONTRASTS)

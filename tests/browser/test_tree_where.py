@@ -14,13 +14,13 @@ def test_picking_a_namespace_at_the_top_starts_the_tree_there(
     kubeconfig = notebook.namespaced_kubeconfig(cluster.kubeconfig, namespace, tmp_path)
     notebook.browse(page, lab, kubeconfig, f"/namespaces/{namespace}")
     picker = page.locator(".kj-tree-namespace")
-    expect(picker).to_have_value(namespace, timeout=30_000)
+    expect(picker).to_have_value(namespace)
     context = yaml.safe_load(kubeconfig.read_text())["current-context"]
     expect(page.locator(".kj-tree-context")).to_have_value(context)
-    notebook.row(page, f"/namespaces/{namespace}/pods").wait_for(timeout=30_000)
+    notebook.row(page, f"/namespaces/{namespace}/pods").wait_for()
 
     picker.select_option("default")
-    notebook.row(page, "/namespaces/default/pods").wait_for(timeout=30_000)
+    notebook.row(page, "/namespaces/default/pods").wait_for()
     expect(notebook.row(page, f"/namespaces/{namespace}/pods")).to_have_count(0)
     expect(picker).to_have_value("default")
     notebook.shoot(page.locator(".kj-tree"), tmp_path, "tree-namespaces.png")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
+from playwright.sync_api import expect
 
-from tests.browser import notebook
+from tests.browser import notebook, waits
 from tests.cluster import waiting
 
 write_notebook = notebook.write_notebook
@@ -36,19 +38,18 @@ def test_tree_widget_expands_selects_and_shows_logs(
     open_and_run_all(page, lab, "tree.ipynb")
 
     pods_row = page.locator(f'.kj-tree-row[data-path="/namespaces/{namespace}/pods"]')
-    pods_row.wait_for(timeout=60_000)
+    pods_row.wait_for(timeout=waits.START)
     pods_row.click()
     pod_path = f"/namespaces/{namespace}/pods/talker"
     pod_row = page.locator(f'.kj-tree-row[data-path="{pod_path}"]')
-    pod_row.wait_for(timeout=30_000)
+    pod_row.wait_for()
     pod_row.click()
-    page.locator(".kj-tree-row.kj-selected", has_text="talker").wait_for(timeout=30_000)
+    page.locator(".kj-tree-row.kj-selected", has_text="talker").wait_for()
     logs = page.locator('.kj-action[data-action="logs"]')
-    logs.wait_for(timeout=30_000)
+    logs.wait_for()
     logs.click()
     detail = page.locator(".kj-tree-detail pre")
-    detail.wait_for(timeout=30_000)
-    assert detail.inner_text().strip() == "hello from the browser test"
+    expect(detail).to_have_text(re.compile(r"\s*hello from the browser test\s*"))
     notebook.shoot(page.locator(".kj-tree"), tmp_path, "tree.png")
 
     delete = page.locator('.kj-action[data-action="delete"]')

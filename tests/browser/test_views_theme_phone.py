@@ -14,7 +14,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.browser import notebook
+from tests.browser import notebook, waits
 from tests.browser.test_tree_phone import run_cells_by_keyboard
 from tests.browser.test_tree_selection import pending_deployment
 from tests.browser.test_tree_theme import CONTRASTS, theme  # noqa: F401 - the fixture
@@ -56,26 +56,26 @@ def show_each_view(page, namespace: str, pod: str, tap: bool = False) -> None:
     unit's detail, the two-container pod's logs with the picker."""
     press = (lambda locator: locator.tap()) if tap else (lambda locator: locator.click())
     tasks = page.locator(".kj-tasks")
-    tasks.wait_for(timeout=90_000)
-    expect(page.locator(".kj-tasks-counts")).to_contain_text("(done)", timeout=90_000)
+    tasks.wait_for(timeout=waits.START)
+    expect(page.locator(".kj-tasks-counts")).to_contain_text("(done)", timeout=waits.START)
     failed = page.locator('.kj-task-row[data-index="3"]')
     failed.scroll_into_view_if_needed()
     press(failed)
-    expect(page.locator(".kj-tasks-traceback")).to_contain_text("bad item 3", timeout=30_000)
+    expect(page.locator(".kj-tasks-traceback")).to_contain_text("bad item 3")
 
     unit = page.locator('.kj-unit[data-unit="deployments/db"]')
-    unit.wait_for(timeout=90_000)
+    unit.wait_for(timeout=waits.START)
     unit.scroll_into_view_if_needed()
     press(unit)
-    expect(page.locator(".kj-units-table")).to_contain_text("deployments/db", timeout=30_000)
+    expect(page.locator(".kj-units-table")).to_contain_text("deployments/db")
 
-    notebook.row(page, pod).wait_for(timeout=90_000)  # the tree opens at the pods
+    notebook.row(page, pod).wait_for(timeout=waits.START)  # the tree opens at the pods
     notebook.row(page, pod).scroll_into_view_if_needed()
     press(notebook.row(page, pod))
-    page.locator(f'.kj-tree-row.kj-selected[data-path="{pod}"]').wait_for(timeout=30_000)
+    page.locator(f'.kj-tree-row.kj-selected[data-path="{pod}"]').wait_for()
     press(notebook.action(page, "logs"))
     expect(page.locator(".kj-tree-detail .kj-tree-text")).to_have_text(
-        re.compile(r"\s*line from first\s*"), timeout=30_000
+        re.compile(r"\s*line from first\s*")
     )
     expect(page.locator(".kj-logs-container")).to_be_visible()
 
@@ -119,17 +119,25 @@ def test_the_new_views_fit_a_phone_and_their_targets_take_a_finger(
     name, pod = views_notebook(lab, cluster, apps_api, core_api, namespace, tmp_path)
     run_cells_by_keyboard(phone, lab, name, 5)
     show_each_view(phone, namespace, pod, tap=True)
+    check_the_phone_layout(phone, tmp_path, "views-{}-phone.png")
+
+
+def check_the_phone_layout(phone, tmp_path, shots: str) -> None:
+    """No view wider than the screen, the tree's panes stacked, every finger target 44 px."""
     width = phone.viewport_size["width"]
     wide = {}
     for view in VIEWS:
         root = phone.locator(view).first
         root.scroll_into_view_if_needed()
-        notebook.shoot(root, tmp_path, f"views-{view[4:]}-phone.png")
+        notebook.shoot(root, tmp_path, shots.format(view[4:]))
         box = root.bounding_box()
         overflow = root.evaluate("(el) => el.scrollWidth - el.clientWidth")
         if box["x"] < 0 or box["x"] + box["width"] > width + 1 or overflow > 1:
             wide[view] = {**box, "overflow": overflow}
     assert wide == {}, wide
+    listing, side = phone.locator(".kj-tree-list"), phone.locator(".kj-tree-side")
+    below = listing.bounding_box()["y"] + listing.bounding_box()["height"] - 1
+    assert side.bounding_box()["y"] >= below  # the panes stack
     small = {}
     for selector in TARGETS:
         target = phone.locator(selector).first
