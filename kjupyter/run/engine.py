@@ -328,7 +328,7 @@ class Engine:
     def _dispatch_pinned(self, pins: dict[int, Worker]) -> None:
         """A session's tasks: each runs on its own rank's worker, or is lost with it."""
         ids = self.table.ids
-        waiting = list(self.queue.pop_all())
+        waiting = self.queue.pop_all()
         for row in waiting:
             worker = pins[ids[row]]
             if worker not in self.active:
@@ -812,10 +812,10 @@ class RowQueue:
             self.parts.extendleft(range(row, row + 1) for row in reversed(rows))
         self.size += len(rows)
 
-    def pop_all(self) -> Iterator[int]:
+    def pop_all(self) -> list[int]:
+        """Every row left, in order; the queue is empty after (at the call, not as iterated)."""
         parts, self.parts, self.size = self.parts, collections.deque(), 0
-        for part in parts:
-            yield from part
+        return [row for part in parts for row in part]
 
 
 @dataclass(eq=False)
