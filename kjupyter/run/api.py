@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kjupyter import deprecation
 from kjupyter.errors import TaskError
-from kjupyter.run import capture, pool, progress, results, sources
+from kjupyter.run import capture, pool, progress, results, sources, wire
 from kjupyter.run.engine import Engine, gc_paused
 from kjupyter.run.progress import Reporter
 from kjupyter.run.tasks import OK, Job, TaskTable
@@ -21,7 +21,8 @@ from kjupyter.run.tasks import OK, Job, TaskTable
 if TYPE_CHECKING:
     import pandas as pd
 
-MAX_CHUNK = 1000
+MAX_CHUNK = 10_000  # items per message, at most
+CHUNK_BYTES = 4 << 20  # pickled items per message, about (judged by the first item)
 
 
 def run(
@@ -154,7 +155,8 @@ def map(
     """Call `fn(item)` for every item on a pool of workers; one task (and row) per item.
 
     `chunksize` items travel per message (default: enough for about eight messages per
-    worker); `fn` and what it refers to are sent once per worker and reused while cached.
+    worker, at most 10,000 items or about 4 MiB of them; see `default_chunksize`); `fn`
+    and what it refers to are sent once per worker and reused while cached.
     Items without a length (a generator, an endless iterator) are pulled only as workers have
     room for them, one per message unless `chunksize` says more; interrupting such a map
     returns what finished. A task whose worker died is tried again up to `retries` times
@@ -174,9 +176,7 @@ def map(
     if source is None:
         n_workers = max(1, min(n_workers, len(items) or 1))
     if chunksize is None:
-        # about eight chunks per worker, the last not a straggler of a few items (a round trip
-        # of its own at the end)
-        chunksize = max(1, min(MAX_CHUNK, -(-len(items) // (n_workers * 8))))
+        chunksize = default_chunksize(items, n_workers)
     busy = bool(items) or source is not None
     if busy and not values:
         results.preload()  # while workers start
@@ -206,6 +206,29 @@ def map(
             cancel_grace,
             began,
         )
+
+
+def default_chunksize(items: list[Any], workers: int) -> int:
+    """Items per message when the caller did not say: about eight chunks per worker, rounded
+    up (the last is not a straggler of a few items, a round trip of its own at the end), at
+    most `MAX_CHUNK` items or about `CHUNK_BYTES` of them pickled.
+
+    Why the bytes: a map over big arrays in chunks of thousands would build messages of
+    gigabytes. Only the first item is measured (its pickle keeps big buffers out of band,
+    so measuring copies no data).
+    """
+    size = max(1, min(MAX_CHUNK, -(-len(items) // (workers * 8))))
+    if size == 1:
+        return 1
+    first = items[0]
+    if type(first) in (int, float, bool) or first is None:
+        each = 8
+    else:
+        try:
+            each = sum(memoryview(part).nbytes for part in wire.pack_value(first))
+        except Exception:
+            return 1  # it cannot be pickled: the engine says so, item by item
+    return max(1, min(size, CHUNK_BYTES // max(1, each)))
 
 
 def _execute(

@@ -175,3 +175,30 @@ def test_a_worker_terminated_mid_batch_sends_what_it_finished(tmp_path):
     assert list(frame["value"]) == list(range(80))
     assert frame.loc[40, "attempts"] == 2  # ran twice: the death was charged to it
     assert list(frame["attempts"].drop(40)) == [1] * 79  # the others ran once
+
+
+def test_a_death_makes_suspects_only_of_the_chunk_that_was_running(tmp_path):
+    """The chunks a worker had queued behind the one it died in never started: they go out
+    again as whole chunks, not one task per message (issue 12: a 4,000-task window retried
+    one by one would cost thousands of round trips, and it kept chunks small)."""
+    marker = str(tmp_path / "died")
+
+    def die_once_at_3(x):
+        import os
+
+        if x == 3 and not os.path.exists(marker):
+            open(marker, "w").close()
+            os._exit(1)
+        return x
+
+    blob = kjupyter.run.capture.capture_callable(die_once_at_3)
+    tasks = TaskTable.of(list(range(40)))
+    program = {"kind": "call", "fn": blob.key}
+    job = Job(program, {blob.key: blob}, tasks, "item", chunksize=10, window=4)
+    reporter = Reporter(40, "local", stream=False, notes=False)
+    Engine(kjupyter.run.pool.get_pool("local"), job, 1, reporter).execute()
+    assert [t.value for t in tasks] == list(range(40))
+    assert tasks.suspect[10:] == bytes(30)  # queued behind the death: not suspects
+    assert tasks.suspect[3] == 1
+    assert sum(tasks.attempts[:10]) == 11  # each ran once, and one was charged the death
+    assert list(tasks.attempts[10:]) == [1] * 30  # they ran once
