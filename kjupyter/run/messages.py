@@ -79,7 +79,7 @@ def id_block(ids: range | Sequence[int]) -> IdBlock:
     n = len(ids)
     if n and ids[-1] - ids[0] == n - 1:
         first = ids[0]
-        if list(ids) == list(range(first, first + n)):  # in C; rare to fail
+        if (ids if type(ids) is list else list(ids)) == list(range(first, first + n)):  # in C
             return (first, n)
     return list(ids)
 
