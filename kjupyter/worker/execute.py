@@ -67,18 +67,6 @@ def error_line(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
-class Interruptible:
-    """Marks when user code runs, so a cancel signal lands only there."""
-
-    def __init__(self) -> None:
-        self.active = False
-
-    def handler(self, signum: int, frame: Any) -> None:
-        if self.active:
-            self.active = False
-            raise KeyboardInterrupt
-
-
 def failure(exc: BaseException, cancelled: Callable[[], bool]) -> tuple[str, Any, str, str]:
     """(status, value, error line, traceback) of user code that raised `exc`: a
     KeyboardInterrupt is a cancel when the kernel asked for one (`cancelled()`)."""

@@ -76,8 +76,8 @@ class OutputSink:
     def __init__(self, session: Session, name: str) -> None:
         self.session = session
         self.name = name
-        self.task_id: int | None = None
-        self.pending: list[str] = []  # read without the lock by the task loop: a hint
+        self.task_id: int | None = None  # the task whose output `pending` holds
+        self.pending: list[str] = []
         self._lock = threading.Lock()
         self._last = 0.0
         self.encoding = "utf-8"
@@ -86,12 +86,17 @@ class OutputSink:
     def write(self, text: str) -> int:
         if not text:
             return 0
-        if self.task_id is None:  # between tasks (a result's pickling, a stray thread)
+        task_id = self.session.current  # the task running now
+        if task_id is None:  # between tasks (a result's pickling, a stray thread)
             real = sys.__stdout__ if self.name == "stdout" else sys.__stderr__
             return real.write(text) if real is not None else len(text)
+        if self.pending and self.task_id != task_id:
+            self.flush()  # an earlier task's output (from a thread it left running) first
         with self._lock:
+            self.task_id = task_id
             self.pending.append(str(text))
             due = "\n" in text and time.monotonic() - self._last >= OUTPUT_DELAY
+        self.session.output_pending = True  # the task loop flushes once the task ends
         if due:
             self.flush()
         else:
@@ -108,7 +113,8 @@ class OutputSink:
         with self._lock:
             if not self.pending or self.task_id is None:
                 return
-            text, self.pending = "".join(self.pending), []
+            text = "".join(self.pending)
+            self.pending.clear()
             self._last = time.monotonic()
             task_id = self.task_id
         # If the kernel is gone, the reader thread ends the session; nothing to do here.
@@ -187,8 +193,9 @@ class Session:
         self.pid = os.getpid()
         self.forks = _FORKS[0]  # changes in a child forked later (cheaper than os.getpid())
         self.cancel_all = False
-        self.current: int | None = None
-        self.guard = execute.Interruptible()
+        self.current: int | None = None  # the task whose user code runs now, if any
+        self.interrupted: int | None = None  # the task a cancel's SIGINT was raised in
+        self.output_pending = False  # a task wrote output not yet flushed (a hint)
         self.flush_soon = threading.Event()
         self.finished = threading.Event()
         self.stdout = OutputSink(self, "stdout")
@@ -419,8 +426,10 @@ class Session:
         signal's arrival the task may have ended and the next begun; the handler runs on the
         main thread, so the task it sees running is the one it would interrupt.
         """
-        if self._current_cancelled():
-            self.guard.handler(signum, frame)
+        current = self.current
+        if self._current_cancelled() and self.interrupted != current:
+            self.interrupted = current  # once per task, like a first Ctrl-C
+            raise KeyboardInterrupt
 
     def handle(self, raw: tuple[Any, ...], atts: list[memoryview]) -> bool:
         msg = messages.parse(raw)
@@ -584,7 +593,7 @@ class Session:
         saved = sys.stdout, sys.stderr
         stdout, stderr = self.stdout, self.stderr
         sys.stdout, sys.stderr = stdout, stderr  # once per batch, not per task
-        guard, cancelled, clock = self.guard, self.cancelled, time.time
+        cancelled, clock = self.cancelled, time.time
         add_id, add_started = self._plain_ids.append, self._plain_started.append
         add_finished, add_value = self._plain_finished.append, self._plain_values.append
         serving, forks, ok, scalars = State.SERVING, self.forks, messages.OK, wire.SCALARS
@@ -603,26 +612,25 @@ class Session:
                         i < last,
                     )  # fmt: skip
                     continue
-                stdout.task_id = stderr.task_id = self.current = task_id
+                # `current` marks user code: a cancel's SIGINT is raised only while it is set
+                # (`_on_interrupt`), and output written meanwhile is this task's
                 try:
-                    guard.active = True
+                    self.current = task_id
                     value = fn(arg)
-                    guard.active = False
+                    self.current = None
                     status = ok
                 except BaseException as exc:  # SystemExit too: user code must not end the worker
-                    guard.active = False
                     status, value, err, tb = execute.failure(exc, self._current_cancelled)
+                    self.current = None
                 finally:
                     if _FORKS[0] != forks and os.getpid() != self.pid:
                         # A copy made by a bare os.fork() in the task: it must not serve the
                         # kernel too (it would write into the worker's channel). Issue 16, 4.
                         os._exit(0)
-                    self.current = None
-                    if stdout.pending:
-                        stdout.flush()
-                    if stderr.pending:
-                        stderr.flush()
-                    stdout.task_id = stderr.task_id = None
+                if self.output_pending:
+                    self.output_pending = False
+                    stdout.flush()
+                    stderr.flush()
                 end = clock()
                 kind = type(value)
                 if status is ok and (kind in scalars or (kind is str and len(value) <= inline)):
