@@ -36,6 +36,11 @@ def dashboard_notebook(lab, cluster, apps_api, namespace, tmp_path) -> str:
         if requires:
             body["metadata"]["annotations"] = {"kjupyter.dev/requires": requires}
         apps_api.create_namespaced_deployment(namespace, body)
+    return units_notebook(lab, cluster, namespace, tmp_path)
+
+
+def units_notebook(lab, cluster, namespace, tmp_path) -> str:
+    """A notebook, limited to `namespace`, that shows the units dashboard of what is there."""
     kubeconfig = notebook.namespaced_kubeconfig(cluster.kubeconfig, namespace, tmp_path)
     name = f"units-{uuid.uuid4().hex[:6]}.ipynb"
     notebook.write_notebook(lab, name, [
@@ -133,13 +138,7 @@ def test_the_dashboard_starts_and_restarts_three_units_in_order(
         apps_api.create_namespaced_deployment(
             namespace, running_deployment(name, cluster.worker_image, requires)
         )
-    kubeconfig = notebook.namespaced_kubeconfig(cluster.kubeconfig, namespace, tmp_path)
-    name = f"units-{uuid.uuid4().hex[:6]}.ipynb"
-    notebook.write_notebook(lab, name, [
-        "%load_ext kjupyter",
-        f"%k8s connect --kubeconfig {kubeconfig}",
-        "%k8s units --dashboard",
-    ])  # fmt: skip
+    name = units_notebook(lab, cluster, namespace, tmp_path)
     notebook.open_and_run_all(page, lab, name)
     page.locator(".kj-units").wait_for(timeout=waits.START)
     expect(page.locator(".kj-unit")).to_have_count(3)
