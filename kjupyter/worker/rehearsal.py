@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from kjupyter.run import channel, messages, wire
 from kjupyter.run.channel import StreamChannel
+from kjupyter.worker import forkserver
 from kjupyter.worker import session as worker_session
 
 
@@ -30,8 +31,8 @@ def rehearse(rounds: int) -> None:
     then collect."""
     for _ in range(rounds):
         environ = dict(os.environ)  # a worker takes the kernel's environment: the same steps
-        os.environ.clear()
-        os.environ.update(environ)
+        forkserver.take_environment({**environ, "KJUPYTER_REHEARSAL": "1"})
+        forkserver.take_environment(environ)
         _one()
     gc.collect()  # a session holds cycles: no channel of the rehearsal outlives it
 

@@ -58,3 +58,29 @@ def test_a_forked_worker_has_nothing_frozen_out_of_its_collector():
     parent, frozen, enabled = kjupyter.map(probe, [0], workers=1, values=True, quiet=True)[0]
     assert parent == server.pid
     assert (frozen, enabled) == (0, True)
+
+
+def test_a_forked_worker_has_the_kernels_environment_not_the_servers(monkeypatch):
+    # The worker changes only what differs from the server's environment: what the kernel
+    # unset, set or changed since the server started must all show.
+    forkserver.shutdown()
+    monkeypatch.setenv("KJUPYTER_TEST_GONE", "the server has it")
+    monkeypatch.setenv("KJUPYTER_TEST_CHANGED", "before")
+    server = forkserver.warm_up()
+    assert server is not None
+    wait_for(lambda: server.pid is not None, what="the fork server to be ready")
+    monkeypatch.delenv("KJUPYTER_TEST_GONE")
+    monkeypatch.setenv("KJUPYTER_TEST_CHANGED", "after")
+    monkeypatch.setenv("KJUPYTER_TEST_NEW", "new")
+
+    def probe(_: object) -> tuple[int, dict[str, str]]:
+        import os
+
+        return os.getppid(), {k: v for k, v in os.environ.items() if k.startswith("KJUPYTER_")}
+
+    parent, seen = kjupyter.map(probe, [0], workers=1, values=True, quiet=True)[0]
+    assert parent == server.pid
+    assert seen == {
+        k: v for k, v in os.environ.items() if k.startswith("KJUPYTER_") and k != "KJUPYTER_SECRET"
+    }
+    assert seen["KJUPYTER_TEST_CHANGED"] == "after" and "KJUPYTER_TEST_GONE" not in seen
