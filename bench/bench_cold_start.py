@@ -35,31 +35,34 @@ import concurrent.futures as cf, json, multiprocessing, os, sys, time
 def trivial(x):
     return x + 1
 
-engine, method, rounds, pause = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-import cloudpickle  # the kernel has it: what the extension's warm-up imported, below
-if engine == "kjupyter":
-    import kjupyter, kjupyter.run.api
-    from kjupyter.run import forkserver, pool
-    if method == "spawn":
-        os.environ["KJUPYTER_FORK_SERVER"] = "0"
-    else:
-        server = forkserver.warm_up()
-        while server.pid is None and server.alive:
-            time.sleep(0.005)
-out = []
-for _ in range(rounds):
-    time.sleep(pause)
-    start = time.perf_counter()
+def main(engine, method, rounds, pause):
+    import cloudpickle  # the kernel has it: what the extension's warm-up imported, below
     if engine == "kjupyter":
-        kjupyter.map(trivial, [0, 1], workers=2, values=True, quiet=True, progress=False)
-        out.append(time.perf_counter() - start)
-        pool.shutdown_all()
-    else:
-        ex = cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context(method))
-        ex.submit(trivial, 0).result()
-        out.append(time.perf_counter() - start)
-        ex.shutdown()
-print(json.dumps(out))
+        import kjupyter, kjupyter.run.api
+        from kjupyter.run import forkserver, pool
+        if method == "spawn":
+            os.environ["KJUPYTER_FORK_SERVER"] = "0"
+        else:
+            server = forkserver.warm_up()
+            while server.pid is None and server.alive:
+                time.sleep(0.005)
+    out = []
+    for _ in range(rounds):
+        time.sleep(pause)
+        start = time.perf_counter()
+        if engine == "kjupyter":
+            kjupyter.map(trivial, [0, 1], workers=2, values=True, quiet=True, progress=False)
+            out.append(time.perf_counter() - start)
+            pool.shutdown_all()
+        else:
+            ex = cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context(method))
+            ex.submit(trivial, 0).result()
+            out.append(time.perf_counter() - start)
+            ex.shutdown()
+    print(json.dumps(out))
+
+if __name__ == "__main__":  # PPE's spawned children import this file again
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
 """
 
 
@@ -77,14 +80,17 @@ def export(ref: str, into: Path) -> Path:
 def run(engine: str, tree: Path, method: str, rounds: int, pause: float) -> list[float]:
     """`rounds` cold starts of `engine` in a fresh interpreter that imports `tree`."""
     env = dict(os.environ, PYTHONPATH=str(tree))
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, engine, method, str(rounds), str(pause)],
-        env=env,
-        cwd=tempfile.gettempdir(),
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "cold_start.py"  # a file: PPE's spawn imports its __main__
+        script.write_text(CHILD)
+        out = subprocess.run(
+            [sys.executable, str(script), engine, method, str(rounds), str(pause)],
+            env=env,
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     return [float(t) for t in json.loads(out.strip().splitlines()[-1])]
 
 
