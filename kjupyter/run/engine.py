@@ -139,6 +139,8 @@ class Engine:
         found by itself and takes none of its chunk-mates with it. The chunks after it never
         started: they go back to the queue as they were, uncharged and not suspect.
         """
+        if not reason and not worker.ready and worker.channel.refused():
+            reason = KEY_MISMATCH  # seen by a failed send or its exit before its refusal
         if worker in self.active:
             self._drain(worker)  # what it sent before it died counts: those tasks are done
             if worker not in self.active:

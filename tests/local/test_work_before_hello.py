@@ -10,7 +10,7 @@ import threading
 import pytest
 
 import kjupyter
-from kjupyter.run import backends, engine
+from kjupyter.run import backends, engine, wire
 from kjupyter.run.channel import StreamChannel
 from kjupyter.run.local import LocalBackend
 
@@ -75,3 +75,17 @@ def test_work_sent_to_a_worker_that_refuses_the_proof_is_not_charged(first_sends
     assert "key mismatch" in frame.loc[0, "error"]
     assert list(frame["attempts"]) == [0, 0]  # it read nothing: nothing ran
     assert first_sends and not any(first_sends.values())  # it was sent work all the same
+
+
+@pytest.mark.parametrize("said", [wire.REFUSAL, b""], ids=["refused", "closed"])
+def test_a_refusal_is_seen_after_the_worker_is_gone_and_a_send_failed(said):
+    # The race of the test above, made certain: the worker refused the proof and exited
+    # before the kernel's work was written; the kernel must still call it a key mismatch.
+    ours, theirs = socket.socketpair()
+    kernel = StreamChannel(ours, SECRET, "kernel", verify_inbound=False)
+    theirs.sendall(said)
+    theirs.close()
+    with pytest.raises(OSError):
+        kernel.sock.sendall(b"work" * 1000)
+    assert kernel.refused() is bool(said)
+    kernel.close()
