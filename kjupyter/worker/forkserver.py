@@ -22,8 +22,7 @@ group id (as the local backend does for spawned workers). It exits when the kern
 Spares: the server keeps `SPARES` children forked ahead, each in its own session, its signals
 reset and the server's descriptors closed, blocked on a handoff socket of its own. A request
 goes to a spare (the worker's socket, environment, directory and session id, then the same
-steps as a fresh fork from there on), and new spares are forked once no request came for
-`SPARE_DELAY` s (a pool's requests come in a burst; its workers start in the meantime). Why: a
+steps as a fresh fork from there on), and a new spare is forked once no request waits. Why: a
 fork and the child's first steps took ~1 ms a worker, one after the other, on the path of a
 pool's first run; handing over to a waiting child takes ~0.1 ms. A spare whose server ends
 sees its handoff socket close and exits.
@@ -31,7 +30,9 @@ sees its handoff socket close and exits.
 Rehearsals: before its first fork the server runs a worker's start-up steps a few times
 against itself (`kjupyter.worker.rehearsal`: argparse, environment, handshake, hello, a
 frame), then freezes its heap out of the collector's sight (`gc.freeze`); each spare runs
-them once more before it waits. Why: a forked child pays a page fault for every page it
+them once more before it waits, once no request came for `REHEARSAL_DELAY` s (a pool's
+workers, handed over as the spare was forked, start in the meantime; a request that comes
+sooner is served unrehearsed, as before). Why: a forked child pays a page fault for every page it
 first writes, and the first run of a step fills caches and specialises bytecode; that was
 most of a forked worker's start (~200 faults before its channel, measured). A worker
 unfreezes the heap as it starts: its collector sees what a spawned worker's sees.
@@ -46,7 +47,6 @@ import select
 import signal
 import socket
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -55,9 +55,9 @@ from kjupyter.run import wire
 
 MAX_PACKET = 1 << 20  # a fork request carries an environment: far below this
 SPARES = 2  # children forked ahead of requests (a local pool starts 2 workers by default)
-# s after the last request before spares are forked again: a fresh spare's rehearsal (~2 ms
-# of CPU) would otherwise run beside the workers just handed over, on the same few cores
-SPARE_DELAY = 0.1
+# s a fresh spare waits for a request before it rehearses: forked as a pool's workers start,
+# its rehearsal (~2 ms of CPU) would otherwise run beside them, on the same few cores
+REHEARSAL_DELAY = 0.1
 REHEARSALS = 8  # starts the server rehearses: CPython 3.11 specialises hot code after a few
 
 WorkerMain = Callable[..., int]
@@ -98,17 +98,14 @@ def serve(fd: int, worker_main: WorkerMain, rehearse: Callable[[int], None] | No
     spares: dict[int, socket.socket] = {}  # pid -> our end of its handoff socket
     server_fds = (ctrl.fileno(), wake_r, wake_w)
     wanted = SPARES  # 0 once a spare could not be forked: requests fork as they come
-    last_request = -SPARE_DELAY
     try:
         send(ctrl, ("ready", os.getpid()))
     except OSError:
         return 0  # the kernel left before this server was up (a script that ended): no work
     while True:
         watched: list[socket.socket | int] = [ctrl, wake_r]
-        # no request for SPARE_DELAY s: the time to fork spares (never on a request's path)
-        timeout = None
-        if len(spares) < wanted:
-            timeout = max(0.0, last_request + SPARE_DELAY - time.monotonic())
+        # no request waiting: the time to fork spares (never on a request's path)
+        timeout = 0.0 if len(spares) < wanted else None
         ready = select.select(watched, [], [], timeout)[0]
         if wake_r in ready:
             with contextlib.suppress(OSError):
@@ -128,7 +125,6 @@ def serve(fd: int, worker_main: WorkerMain, rehearse: Callable[[int], None] | No
             return 0  # the kernel is gone; its workers see their own channels close
         msg = wire.loads_message(data)
         if msg[0] == "fork":
-            last_request = time.monotonic()
             _, request, env, cwd, session = msg
             if len(fds) != 1:
                 send(ctrl, ("forked", request, None, "no socket came with the request"))
@@ -228,7 +224,7 @@ def _wait_for_request(
     """
     try:
         _shed_server(server_fds)
-        if rehearse is not None:
+        if rehearse is not None and not select.select([handoff], [], [], REHEARSAL_DELAY)[0]:
             with contextlib.suppress(Exception):
                 rehearse(1)
         data, fds, _, _ = socket.recv_fds(handoff, MAX_PACKET, 1)

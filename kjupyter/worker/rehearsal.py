@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import os
 import socket
+import threading
 from collections.abc import Callable
 
 from kjupyter.run import channel, messages, wire
@@ -34,7 +35,29 @@ def rehearse(rounds: int) -> None:
         forkserver.take_environment({**environ, "KJUPYTER_REHEARSAL": "1"})
         forkserver.take_environment(environ)
         _one()
+    _threads()
     gc.collect()  # a session holds cycles: no channel of the rehearsal outlives it
+
+
+def _threads() -> None:
+    """Two threads alive at once, then joined, as a worker's reader and flusher will be.
+
+    Why: a thread's first run faults in its stack and its malloc arena (~70 page faults for
+    the two, measured, between a worker's hello and its first task); glibc keeps both for
+    the next threads of this process, so the worker's own threads start in memory already touched.
+    """
+    go = threading.Event()
+
+    def run() -> None:
+        go.wait()
+        _ = [bytearray(256) for _ in range(256)]  # touches this thread's arena
+
+    threads = [threading.Thread(target=run, name="kjupyter-rehearsal") for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    go.set()
+    for thread in threads:
+        thread.join()
 
 
 def _task() -> Callable[[int], int]:
