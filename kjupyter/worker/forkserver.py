@@ -29,13 +29,14 @@ sees its handoff socket close and exits.
 
 Rehearsals: before its first fork the server runs a worker's start-up steps a few times
 against itself (`kjupyter.worker.rehearsal`: argparse, environment, handshake, hello, a
-frame), then freezes its heap out of the collector's sight (`gc.freeze`); each spare runs
-them once more before it waits, once no request came for `REHEARSAL_DELAY` s (a pool's
-workers, handed over as the spare was forked, start in the meantime; a request that comes
-sooner is served unrehearsed, as before). Why: a forked child pays a page fault for every page it
-first writes, and the first run of a step fills caches and specialises bytecode; that was
-most of a forked worker's start (~200 faults before its channel, measured). A worker
-unfreezes the heap as it starts: its collector sees what a spawned worker's sees.
+first task, two threads), then freezes its heap out of the collector's sight (`gc.freeze`);
+each spare runs them once more before it waits, once no request came for `REHEARSAL_DELAY`
+s (a pool's workers, handed over as the spare was forked, start in the meantime; a request
+that comes sooner is served unrehearsed, as before). Why: a forked child pays a page fault
+for every page it first writes, and the first run of a step fills caches and specialises
+bytecode; that was most of a forked worker's start (~700 faults to its hello, measured,
+~25 now). A worker unfreezes the heap as it starts: its collector sees what a spawned
+worker's sees.
 """
 
 from __future__ import annotations
@@ -217,10 +218,9 @@ def _wait_for_request(
 ) -> None:
     """In a spare: wait for a request, then become its worker. Never returns.
 
-    Before it waits, the spare rehearses a worker's start once (see `rehearsal`): the pages
-    a start writes are copied from the server's now, not after the request (a forked child
-    pays a fault per page it first writes: ~200 of them between the request and the
-    worker's channel, measured, most of a forked start's time).
+    Unless a request comes within `REHEARSAL_DELAY` s, the spare first rehearses a worker's
+    start (see `rehearsal`): the pages a start writes are copied from the server's now, not
+    after the request (a forked child pays a fault per page it first writes).
     """
     try:
         _shed_server(server_fds)
