@@ -376,6 +376,20 @@ class StreamChannel:
         self._recv_seq += 1
         return wire.loads_message(parts[0]), parts[1:]
 
+    def refused(self) -> bool:
+        """Whether the peer's refusal of our key proof (`wire.REFUSAL`) waits unread.
+
+        For a worker lost before its hello, whatever noticed first (a failed send, its
+        exit): a refusal is a key mismatch, not a crash. Only peeks; reads nothing.
+        """
+        if self._reader.buffered():
+            return False
+        try:
+            data = self.sock.recv(len(wire.REFUSAL), socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except OSError:
+            return False
+        return data == wire.REFUSAL
+
     def close(self) -> None:
         """Close the socket; the peer sees end of stream."""
         self.closed = True

@@ -139,6 +139,8 @@ class Engine:
         found by itself and takes none of its chunk-mates with it. The chunks after it never
         started: they go back to the queue as they were, uncharged and not suspect.
         """
+        if not reason and not worker.ready and worker.channel.refused():
+            reason = KEY_MISMATCH  # seen by a failed send or its exit before its refusal
         if worker in self.active:
             self._drain(worker)  # what it sent before it died counts: those tasks are done
             if worker not in self.active:
@@ -152,6 +154,11 @@ class Engine:
         self.pool.discard(worker, force=True)
         table = self.table
         running, unstarted = self._owed_split(worker)
+        if not worker.ready and running:
+            # Sent before its hello (`_sendable`): a worker reads nothing before it says
+            # hello, so none of it ran. Queued again as it was, uncharged, not suspect.
+            unstarted = [range(row, row + 1) for row in running] + unstarted
+            running = []
         worker.inflight.clear()
         self.lost_workers += 1
         retried = []
@@ -284,7 +291,7 @@ class Engine:
         for worker in self.active:
             if len(worker.inflight) > refill:
                 continue
-            while worker.ready and len(worker.inflight) < room:
+            while (worker.ready or _sendable(worker)) and len(worker.inflight) < room:
                 chunks = self._take(len(worker.inflight), room)
                 if not chunks:
                     if not self.queue:
@@ -874,6 +881,20 @@ class _Started:
     count: int
     workers: list[Worker] = field(default_factory=list)
     error: str | None = None
+
+
+def _sendable(worker: Worker) -> bool:
+    """Whether work may go to `worker` before its hello: on a private socketpair with our
+    own child (plain frames, agreed in the handshake), once the key proof is sent.
+
+    Why: a forked worker's hello and the first work frame crossed one after the other, a
+    wake-up each way on a cold start's path (issue 12, Deliver 1); sent together with the
+    proof, the work waits in the socket for the worker, which reads nothing before it has
+    checked the proof and said hello. A worker that then refuses the proof or dies has run
+    none of it (`_lose` queues it again uncharged). Anywhere else (signed or sealed
+    channels: pods, listeners) the worker's signed hello is what the kernel waits for.
+    """
+    return worker.channel.plain and worker.channel.keyed
 
 
 def _start_replacements(pool: Pool, count: int, done: queue.SimpleQueue[_Started]) -> None:

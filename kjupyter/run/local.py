@@ -69,6 +69,9 @@ class LocalBackend(Backend):
         if server is not None and not server.serves(self.python, env):
             server = None
         pairs = [socket.socketpair() for _ in range(count)]
+        # Each channel's opening goes out before its worker exists: the worker answers it as
+        # soon as it runs, instead of waiting for the kernel to hear back from the fork server.
+        channels = [self._channel(parent, session) for parent, _ in pairs]
         requests = self._request_forks(server, [child for _, child in pairs], env, session)
         workers: list[Worker] = []
         for n, request in enumerate(requests):
@@ -79,7 +82,8 @@ class LocalBackend(Backend):
                     for sock in pairs[n]:
                         sock.close()
                     pairs[n] = socket.socketpair()
-                parent, child = pairs[n]
+                    channels[n] = self._channel(pairs[n][0], session)
+                child = pairs[n][1]
                 proc: subprocess.Popen | forkserver.ForkedProcess = (
                     forked if forked is not None else self._spawn(child, env, session)
                 )
@@ -90,16 +94,19 @@ class LocalBackend(Backend):
                     self.stop(started, force=True)
                 raise
             child.close()
-            # The socketpair is private to us and our child: the OS vouches for the peer, so
-            # the kernel skips re-checking worker frames (the worker still checks ours).
-            channel = StreamChannel(
-                parent, session.secret, "kernel", verify_inbound=self.verify_workers
-            )
             handle = LocalProcess(proc, _pidfd(proc.pid))
-            workers.append(Worker(f"local-{proc.pid}", channel, host=self.host, handle=handle))
+            workers.append(Worker(f"local-{proc.pid}", channels[n], host=self.host, handle=handle))
         if forkserver.current() is None and self.python == sys.executable:
             forkserver.warm_up(self.python)  # after the spawns: later starts fork
         return workers
+
+    def _channel(self, parent: socket.socket, session: Session) -> StreamChannel:
+        """The kernel's end of a worker's socketpair (its opening is sent at once).
+
+        The socketpair is private to us and our child: the OS vouches for the peer, so the
+        kernel skips re-checking worker frames (the worker still checks ours).
+        """
+        return StreamChannel(parent, session.secret, "kernel", verify_inbound=self.verify_workers)
 
     def _spawn(
         self, child: socket.socket, env: dict[str, str], session: Session

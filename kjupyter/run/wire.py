@@ -46,6 +46,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import mmap
 import pickle
 import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -291,7 +292,9 @@ class FrameReader:
 
     def __init__(self, recv_into: RecvInto) -> None:
         self._recv_into = recv_into
-        self._scratch = bytearray(SCRATCH)
+        # Anonymous memory, not a bytearray: its pages are faulted in as frames fill them, not
+        # all 64 zeroed at once (~0.3 ms a channel on this VM, on the path of a pool's start).
+        self._scratch = mmap.mmap(-1, SCRATCH)
         self._view = memoryview(self._scratch)
         self._start = 0
         self._end = 0

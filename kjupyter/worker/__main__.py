@@ -37,7 +37,7 @@ import threading
 from kjupyter.errors import ChannelClosed, ProtocolError
 from kjupyter.run import messages
 from kjupyter.run.channel import HANDSHAKE_TIMEOUT, IdleTimeout, StreamChannel, peer_credentials
-from kjupyter.worker import forkserver
+from kjupyter.worker import forkserver, rehearsal
 from kjupyter.worker.session import Session, end_process_group
 
 MIN_SECRET = 16
@@ -189,31 +189,51 @@ def serve_listening(
             return 0
 
 
+_PARSER: list[argparse.ArgumentParser] = []
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line's parser, built once per process (and in the fork server before it
+    forks: building one takes ~0.7 ms, on the path of every forked worker's start)."""
+    if not _PARSER:
+        parser = argparse.ArgumentParser(prog="python -m kjupyter.worker", description=__doc__)
+        where = parser.add_mutually_exclusive_group(required=True)
+        where.add_argument("--fd", type=int, help="inherited connected socket")
+        where.add_argument("--connect", metavar="HOST:PORT", help="connect to a kernel")
+        where.add_argument("--listen", metavar="HOST:PORT", help="wait for kernels")
+        where.add_argument("--fork-server", type=int, metavar="FD", help="fork workers on request")
+        parser.add_argument("--secret-file", help="file holding the session secret")
+        parser.add_argument("--idle-timeout", type=float, default=None, help="dead-man switch, s")
+        parser.add_argument("--session", help="session label (shown in process lists)")
+        parser.add_argument(
+            "--secret-from-peer",
+            action="store_true",
+            help="take the secret from the first kernel to connect (loopback --listen only)",
+        )
+        parser.add_argument(
+            "--handshake-timeout",
+            type=float,
+            default=HANDSHAKE_TIMEOUT,
+            help="s an unproven peer of --listen may take over the handshake",
+        )
+        _PARSER.append(parser)
+    return _PARSER[0]
+
+
+def rehearse(rounds: int) -> None:
+    """A worker's start-up steps, `rounds` times, in the fork server and its spares (see
+    `kjupyter.worker.rehearsal`)."""
+    for _ in range(rounds):
+        _parser().parse_args(["--fd", "0", "--session", "rehearsal"])
+    rehearsal.rehearse(rounds)
+
+
 def main(argv: list[str] | None = None, *, parent_pid: int | None = None) -> int:
     """The worker; `parent_pid` names the kernel when it is not our parent (a forked worker)."""
-    parser = argparse.ArgumentParser(prog="python -m kjupyter.worker", description=__doc__)
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--fd", type=int, help="inherited connected socket")
-    where.add_argument("--connect", metavar="HOST:PORT", help="connect to a kernel")
-    where.add_argument("--listen", metavar="HOST:PORT", help="wait for kernels")
-    where.add_argument("--fork-server", type=int, metavar="FD", help="fork workers on request")
-    parser.add_argument("--secret-file", help="file holding the session secret")
-    parser.add_argument("--idle-timeout", type=float, default=None, help="dead-man switch, s")
-    parser.add_argument("--session", help="session label (shown in process lists)")
-    parser.add_argument(
-        "--secret-from-peer",
-        action="store_true",
-        help="take the secret from the first kernel to connect (loopback --listen only)",
-    )
-    parser.add_argument(
-        "--handshake-timeout",
-        type=float,
-        default=HANDSHAKE_TIMEOUT,
-        help="s an unproven peer of --listen may take over the handshake",
-    )
+    parser = _parser()
     opts = parser.parse_args(argv)
     if opts.fork_server is not None:
-        return forkserver.serve(opts.fork_server, main)
+        return forkserver.serve(opts.fork_server, main, rehearse)
     if opts.secret_from_peer:
         if not opts.listen or split_address(opts.listen)[0] not in ("127.0.0.1", "::1"):
             parser.error("--secret-from-peer needs --listen on 127.0.0.1 or ::1")

@@ -26,11 +26,23 @@ steps as a fresh fork from there on), and a new spare is forked once no request 
 fork and the child's first steps took ~1 ms a worker, one after the other, on the path of a
 pool's first run; handing over to a waiting child takes ~0.1 ms. A spare whose server ends
 sees its handoff socket close and exits.
+
+Rehearsals: before its first fork the server runs a worker's start-up steps a few times
+against itself (`kjupyter.worker.rehearsal`: argparse, environment, handshake, hello, a
+first task, two threads), then freezes its heap out of the collector's sight (`gc.freeze`);
+each spare runs them once more before it waits, once no request came for `REHEARSAL_DELAY`
+s (a pool's workers, handed over as the spare was forked, start in the meantime; a request
+that comes sooner is served unrehearsed, as before). Why: a forked child pays a page fault
+for every page it first writes, and the first run of a step fills caches and specialises
+bytecode; that was most of a forked worker's start (~700 faults to its hello, measured,
+~25 now). A worker unfreezes the heap as it starts: its collector sees what a spawned
+worker's sees.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import select
 import signal
@@ -44,6 +56,10 @@ from kjupyter.run import wire
 
 MAX_PACKET = 1 << 20  # a fork request carries an environment: far below this
 SPARES = 2  # children forked ahead of requests (a local pool starts 2 workers by default)
+# s a fresh spare waits for a request before it rehearses: forked as a pool's workers start,
+# its rehearsal (~2 ms of CPU) would otherwise run beside them, on the same few cores
+REHEARSAL_DELAY = 0.1
+REHEARSALS = 8  # starts the server rehearses: CPython 3.11 specialises hot code after a few
 
 WorkerMain = Callable[..., int]
 
@@ -59,12 +75,21 @@ def send(ctrl: socket.socket, msg: Any) -> None:
     ctrl.sendmsg([wire.dumps_message(msg)])
 
 
-def serve(fd: int, worker_main: WorkerMain) -> int:
-    """Fork workers on request until the kernel goes away; `worker_main` is the worker's main."""
+def serve(fd: int, worker_main: WorkerMain, rehearse: Callable[[int], None] | None = None) -> int:
+    """Fork workers on request until the kernel goes away; `worker_main` is the worker's main,
+    `rehearse` runs its start-up steps once here, before the first fork (see `rehearsal`)."""
     ctrl = socket.socket(fileno=fd)
     ctrl.set_inheritable(False)
     kernel_pid = os.getppid()
     preload()
+    if rehearse is not None:
+        with contextlib.suppress(Exception):  # only a warm-up: the workers do it again anyway
+            rehearse(REHEARSALS)
+    # What the server holds now lives as long as it: out of the collector's sight, so that a
+    # child's collections neither walk it nor copy its pages (`gc.freeze`); a worker puts it
+    # back in sight as it starts (`_become_worker`), as a spawned worker has it.
+    gc.collect()
+    gc.freeze()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
@@ -88,7 +113,7 @@ def serve(fd: int, worker_main: WorkerMain) -> int:
                 os.read(wake_r, 4096)
         _reap(ctrl, children, spares)
         if not ready:
-            if not _fork_spare(worker_main, kernel_pid, server_fds, children, spares):
+            if not _fork_spare(worker_main, rehearse, kernel_pid, server_fds, children, spares):
                 wanted = 0
             continue
         if ctrl not in ready:
@@ -140,6 +165,7 @@ def serve(fd: int, worker_main: WorkerMain) -> int:
 
 def _fork_spare(
     worker_main: WorkerMain,
+    rehearse: Callable[[int], None] | None,
     kernel_pid: int,
     server_fds: tuple[int, ...],
     children: set[int],
@@ -161,7 +187,7 @@ def _fork_spare(
         ours.close()
         for other in spares.values():  # the other spares' handoffs are not this child's
             other.close()
-        _wait_for_request(worker_main, theirs, kernel_pid, server_fds)
+        _wait_for_request(worker_main, rehearse, theirs, kernel_pid, server_fds)
     theirs.close()
     children.add(pid)
     spares[pid] = ours
@@ -184,11 +210,23 @@ def _hand_over(spares: dict[int, socket.socket], fd: int, request: tuple[Any, ..
 
 
 def _wait_for_request(
-    worker_main: WorkerMain, handoff: socket.socket, kernel_pid: int, server_fds: tuple[int, ...]
+    worker_main: WorkerMain,
+    rehearse: Callable[[int], None] | None,
+    handoff: socket.socket,
+    kernel_pid: int,
+    server_fds: tuple[int, ...],
 ) -> None:
-    """In a spare: wait for a request, then become its worker. Never returns."""
+    """In a spare: wait for a request, then become its worker. Never returns.
+
+    Unless a request comes within `REHEARSAL_DELAY` s, the spare first rehearses a worker's
+    start (see `rehearsal`): the pages a start writes are copied from the server's now, not
+    after the request (a forked child pays a fault per page it first writes).
+    """
     try:
         _shed_server(server_fds)
+        if rehearse is not None and not select.select([handoff], [], [], REHEARSAL_DELAY)[0]:
+            with contextlib.suppress(Exception):
+                rehearse(1)
         data, fds, _, _ = socket.recv_fds(handoff, MAX_PACKET, 1)
         handoff.close()
         if not data or len(fds) != 1:
@@ -246,10 +284,10 @@ def _become_worker(
     """In the forked child: shed the server's state, then run the worker's main. Never returns."""
     code: Any = 1
     try:
+        gc.unfreeze()  # what the server froze (see `serve`): in this worker's sight again
         if server_fds:  # a fresh fork; a spare shed them as it was forked
             _shed_server(server_fds)
-        os.environ.clear()
-        os.environ.update(env)
+        take_environment(env)
         if os.getcwd() != cwd:
             if sys.path and sys.path[0] == os.getcwd():  # `python -m` put the cwd first
                 sys.path[0] = cwd
@@ -270,3 +308,17 @@ def _become_worker(
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+
+
+def take_environment(env: dict[str, str]) -> None:
+    """Make `os.environ` (and the C environment) exactly `env`, changing only what differs.
+
+    Why not clear() and update(): the kernel's environment is the server's plus a few
+    variables, and clearing walks every key in Python (quadratic in `MutableMapping.clear`):
+    ~0.5 ms on a worker's path, for the same result.
+    """
+    for key in [k for k in os.environ if k not in env]:
+        del os.environ[key]
+    for key, value in env.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
