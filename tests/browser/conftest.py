@@ -210,6 +210,7 @@ def _page(browser, lab, **options):
         ),
     )
     page = context.new_page()
+    waits.listen(page)
     # Pods' network devices appearing on this host can make Chromium drop a request
     # (ERR_NETWORK_CHANGED); JupyterLab then opens an error dialog over the page. Dismiss it
     # and go on, as a user would: the tests' own assertions still decide.

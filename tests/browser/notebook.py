@@ -23,9 +23,8 @@ def write_notebook(lab, name: str, cells: list[str], kernel: str = "python3") ->
 
 
 def open_and_run_all(page, lab, name: str) -> None:
-    page.goto(f"{lab.url}/lab/workspaces/w{uuid.uuid4().hex[:8]}/tree/{name}?token={lab.token}")
-    with waits.waiting(page, f"JupyterLab to open {name}"):
-        page.locator(".jp-Notebook").wait_for(timeout=waits.START)
+    url = f"{lab.url}/lab/workspaces/w{uuid.uuid4().hex[:8]}/tree/{name}?token={lab.token}"
+    waits.load(page, url, ".jp-Notebook", f"JupyterLab to open {name}")
     lab.wait_for_idle_kernel(page, name)
     with waits.waiting(page, "JupyterLab's Run > Run All Cells"):
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
@@ -35,9 +34,8 @@ def open_and_run_all(page, lab, name: str) -> None:
 def open_in_notebook7(page, lab, name: str, by_keyboard: int = 0) -> None:
     """Open `name` in Notebook 7 and run all its cells: by the menu (a click, as a user's),
     or with Shift+Enter on each of `by_keyboard` cells (a phone, where the menu folds)."""
-    page.goto(f"{lab.url}/notebooks/{name}?token={lab.token}")
-    with waits.waiting(page, f"Notebook 7 to open {name}"):
-        page.locator(".jp-Notebook").wait_for(timeout=waits.START)
+    url = f"{lab.url}/notebooks/{name}?token={lab.token}"
+    waits.load(page, url, ".jp-Notebook", f"Notebook 7 to open {name}")
     lab.wait_for_idle_kernel(page, name)
     with waits.waiting(page, "Notebook 7 to run the cells"):
         if by_keyboard:

@@ -30,6 +30,23 @@ def test_a_wait_that_runs_out_names_its_condition_and_the_pages_lines(browser):
         page.close()
 
 
+def test_a_wait_on_a_page_that_drew_nothing_names_its_title_words_and_console_errors(browser):
+    page = browser.new_page()
+    waits.listen(page)
+    try:
+        page.set_content(
+            "<title>JupyterLab</title><body><p>Loading</p>"
+            "<script>console.error('Failed to load extension kj')</script></body>"
+        )
+        with pytest.raises(AssertionError) as raised, waits.waiting(page, "JupyterLab to open"):
+            page.locator(".jp-Notebook").wait_for(timeout=200)
+        message = str(raised.value)
+        assert "title 'JupyterLab'" in message and "text 'Loading'" in message
+        assert "console error: Failed to load extension kj" in message
+    finally:
+        page.close()
+
+
 def test_every_deadline_leaves_headroom_over_the_slowest_answer_seen():
     assert waits.ANSWER >= 4 * 30_000  # three clicks went unanswered at 30 s under load
     assert waits.START >= waits.ANSWER and waits.TEST * 1000 > 2 * waits.START

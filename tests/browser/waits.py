@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
+import weakref
 from collections.abc import Iterator
 
 from playwright.sync_api import Error as PlaywrightError
@@ -30,12 +32,61 @@ SHOWN = """() => Array.from(document.querySelectorAll(
     .filter((line) => !line.endsWith(': '))"""
 
 
+# When none of those lines is there (a blank or half-loaded page): its title and first words.
+BARE = """() => `title '${document.title}', ${document.querySelectorAll('*').length} elements,`
+    + ` text '${(document.body ? document.body.innerText : '').trim().slice(0, 160)}'`"""
+
+# The last console errors, failed requests and uncaught exceptions of each page (see listen).
+_TROUBLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def listen(page) -> None:
+    """Keep `page`'s last console errors, failed requests and uncaught exceptions, so that a
+    wait that runs out on a page that drew nothing can say what went wrong in it."""
+    trouble: list[str] = []
+    _TROUBLE[page] = trouble
+
+    def note(line: str) -> None:
+        trouble.append(line[:240])
+        del trouble[:-5]
+
+    page.on("console", lambda m: m.type == "error" and note(f"console error: {m.text}"))
+    page.on("pageerror", lambda error: note(f"uncaught: {error}"))
+    page.on("requestfailed", lambda r: note(f"request failed: {r.url[:100]} ({r.failure})"))
+
+
 def shown(page) -> list[str]:
-    """The status, error and dialog lines on the page now (empty if it cannot be read)."""
+    """The status, error and dialog lines on the page now; on a page with none of them, its
+    title, size and first words, and its last console errors (empty if it cannot be read)."""
     try:
-        return page.evaluate(SHOWN)
+        lines = page.evaluate(SHOWN)
+        if not lines:
+            lines = [page.evaluate(BARE), *_TROUBLE.get(page, [])]
+        return lines
     except PlaywrightError:
         return []
+
+
+def load(page, url: str, selector: str, what: str) -> None:
+    """Go to `url` and wait for `selector`; if the page has not drawn it by half the start
+    deadline, say what it showed (a warning in the run's summary) and reload it once, as a
+    user would. Why: one CI run had a JupyterLab page stay blank for the whole deadline while
+    the same test passed before and after it; the second half of the deadline is the reload's.
+    """
+    page.goto(url)
+    try:
+        page.locator(selector).wait_for(timeout=START // 2)
+        return
+    except PlaywrightError as err:
+        first = str(err).strip().split("\n", 1)[0]
+        warnings.warn(
+            f"reloading after waiting for {what}: {first} (the page showed: "
+            f"{'; '.join(shown(page)) or 'nothing'})",
+            stacklevel=2,
+        )
+    with waiting(page, f"{what} (after one reload)"):
+        page.reload()
+        page.locator(selector).wait_for(timeout=START // 2)
 
 
 @contextlib.contextmanager
