@@ -77,6 +77,28 @@ def wait_for(condition, timeout: float = 10.0, what: str = "condition"):
         time.sleep(0.01)
 
 
+def ready(server, what: str = "the fork server to be ready"):
+    """`server` (a fork server just started or found), once it has said ready."""
+    assert server is not None, "no fork server was started"
+    wait_for(lambda: server.pid is not None, what=what)
+    return server
+
+
+def dies_once_at(item: int, marker: str):
+    """A task function that returns its item, except that the worker running `item` dies
+    (os._exit) the first time: `marker` is created then, so the retry lives."""
+
+    def work(x):
+        import os
+
+        if x == item and not os.path.exists(marker):
+            open(marker, "w").close()
+            os._exit(1)
+        return x
+
+    return work
+
+
 @pytest.fixture(autouse=True)
 def no_leaked_workers() -> Iterator[None]:
     before = worker_pids()

@@ -15,6 +15,8 @@ from kjupyter.run.local import LocalBackend
 from kjupyter.run.progress import Reporter
 from kjupyter.run.tasks import Job, TaskTable
 
+from .conftest import dies_once_at
+
 pytestmark = pytest.mark.timeout(120)
 
 
@@ -109,15 +111,7 @@ backends.register("stuck", StuckBackend)
 
 
 def test_a_replacement_that_hangs_does_not_hold_up_the_healthy_worker(tmp_path):
-    marker = str(tmp_path / "died")
-
-    def work(x):
-        import os
-
-        if x == 3 and not os.path.exists(marker):
-            open(marker, "w").close()
-            os._exit(1)
-        return x
+    work = dies_once_at(3, str(tmp_path / "died"))
 
     the_pool = kjupyter.run.pool.get_pool("stuck")
     try:

@@ -11,7 +11,7 @@ from kjupyter.run.local import LocalBackend
 from kjupyter.run.progress import Reporter
 from kjupyter.run.tasks import Job, TaskTable
 
-from .conftest import wait_for
+from .conftest import dies_once_at, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -46,16 +46,7 @@ def test_one_crash_in_a_big_map_loses_only_the_crashing_item():
 
 
 def test_a_task_that_crashed_once_ran_twice(tmp_path):
-    marker = str(tmp_path / "crashed")
-
-    def crash_once(x):
-        import os
-
-        if x == 5 and not os.path.exists(marker):
-            open(marker, "w").close()
-            os._exit(1)
-        return x
-
+    crash_once = dies_once_at(5, str(tmp_path / "crashed"))
     frame = kjupyter.map(crash_once, range(10), workers=1, chunksize=1, quiet=True)
     assert list(frame["status"]) == ["ok"] * 10
     assert frame.loc[5, "attempts"] == 2
@@ -181,17 +172,7 @@ def test_a_death_makes_suspects_only_of_the_chunk_that_was_running(tmp_path):
     """The chunks a worker had queued behind the one it died in never started: they go out
     again as whole chunks, not one task per message (issue 12: a 4,000-task window retried
     one by one would cost thousands of round trips, and it kept chunks small)."""
-    marker = str(tmp_path / "died")
-
-    def die_once_at_3(x):
-        import os
-
-        if x == 3 and not os.path.exists(marker):
-            open(marker, "w").close()
-            os._exit(1)
-        return x
-
-    blob = kjupyter.run.capture.capture_callable(die_once_at_3)
+    blob = kjupyter.run.capture.capture_callable(dies_once_at(3, str(tmp_path / "died")))
     tasks = TaskTable.of(list(range(40)))
     program = {"kind": "call", "fn": blob.key}
     job = Job(program, {blob.key: blob}, tasks, "item", chunksize=10, window=4)

@@ -14,7 +14,7 @@ import pytest
 import kjupyter
 from kjupyter.run import forkserver, pool
 
-from .conftest import wait_for
+from .conftest import ready, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -31,9 +31,7 @@ def alive(pid: int) -> bool:
 @pytest.fixture
 def server() -> forkserver.ForkServer:
     """A warm fork server that has said ready (what `%load_ext kjupyter` starts)."""
-    running = forkserver.warm_up()
-    assert running is not None
-    wait_for(lambda: running.pid is not None, what="the fork server to be ready")
+    running = ready(forkserver.warm_up())
     return running
 
 
@@ -77,6 +75,7 @@ def fingerprint_probe():
         }
 
     return fingerprint
+
 
 def test_workers_are_forked_by_the_warm_server(server):
     parents = kjupyter.map(lambda _: os.getppid(), range(2), workers=2, values=True, quiet=True)
@@ -182,9 +181,8 @@ def test_workers_still_start_by_spawn_when_the_fork_server_is_killed(server):
     wait_for(lambda: not server.alive, what="the kernel to see the fork server gone")
     parents = kjupyter.map(lambda _: os.getppid(), range(2), workers=2, values=True, quiet=True)
     assert parents == [os.getpid()] * 2  # spawned by the kernel itself
-    fresh = forkserver.current()  # and a new server was started for the next start
-    assert fresh is not None and fresh is not server
-    wait_for(lambda: fresh.pid is not None, what="the new fork server to be ready")
+    fresh = ready(forkserver.current(), "the new fork server to be ready")
+    assert fresh is not server  # a new server was started for the next start
     pool.shutdown_all()
     assert kjupyter.map(lambda _: os.getppid(), [0], workers=1, values=True) == [fresh.pid]
 
@@ -193,9 +191,7 @@ def test_loading_the_extension_starts_the_fork_server(ip):
     forkserver.shutdown()
     ip.run_line_magic("unload_ext", "kjupyter")
     ip.run_line_magic("load_ext", "kjupyter")
-    server = forkserver.current()
-    assert server is not None
-    wait_for(lambda: server.pid is not None, what="the fork server to be ready")
+    server = ready(forkserver.current())
     assert kjupyter.map(lambda _: os.getppid(), [0], workers=1, values=True) == [server.pid]
 
 

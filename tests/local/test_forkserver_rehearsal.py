@@ -16,7 +16,7 @@ from kjupyter.run.channel import StreamChannel
 from kjupyter.worker import __main__ as worker_main
 from kjupyter.worker import rehearsal
 
-from .conftest import wait_for
+from .conftest import ready
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -46,9 +46,7 @@ def test_the_rehearsal_runs_a_real_handshake_hello_and_frame():
 def test_a_forked_worker_has_nothing_frozen_out_of_its_collector():
     # The server freezes its heap before forking (gc.freeze); a worker unfreezes it, as a
     # spawned worker has nothing frozen.
-    server = forkserver.warm_up()
-    assert server is not None
-    wait_for(lambda: server.pid is not None, what="the fork server to be ready")
+    server = ready(forkserver.warm_up())
 
     def probe(_: object) -> tuple[int, int, bool]:
         import gc
@@ -67,9 +65,7 @@ def test_a_forked_worker_has_the_kernels_environment_not_the_servers(monkeypatch
     forkserver.shutdown()
     monkeypatch.setenv("KJUPYTER_TEST_GONE", "the server has it")
     monkeypatch.setenv("KJUPYTER_TEST_CHANGED", "before")
-    server = forkserver.warm_up()
-    assert server is not None
-    wait_for(lambda: server.pid is not None, what="the fork server to be ready")
+    server = ready(forkserver.warm_up())
     monkeypatch.delenv("KJUPYTER_TEST_GONE")
     monkeypatch.setenv("KJUPYTER_TEST_CHANGED", "after")
     monkeypatch.setenv("KJUPYTER_TEST_NEW", "new")

@@ -292,7 +292,7 @@ def test_a_local_session_talks_plain_frames_to_spawned_and_forked_workers(monkey
     import kjupyter
     from kjupyter.run import forkserver
 
-    from .conftest import wait_for
+    from .conftest import ready
 
     def parents(s) -> list[int]:
         return s.px("import os\nos.getppid()", namespace={}, values=True, progress=False)
@@ -303,9 +303,7 @@ def test_a_local_session_talks_plain_frames_to_spawned_and_forked_workers(monkey
         assert parents(s) == [os.getpid()]
         assert [w.channel.plain for w in s.workers] == [True]
     monkeypatch.delenv("KJUPYTER_FORK_SERVER")
-    server = forkserver.warm_up(sys.executable)
-    assert server is not None
-    wait_for(lambda: server.pid is not None, what="the fork server to be ready")
+    server = ready(forkserver.warm_up(sys.executable))
     with kjupyter.session(n=2, backend="local", name="forked") as s:
         assert parents(s) == [server.pid, server.pid]
         assert [w.channel.plain for w in s.workers] == [True, True]
