@@ -22,9 +22,14 @@ def write_notebook(lab, name: str, cells: list[str], kernel: str = "python3") ->
     nbformat.write(book, lab.root / name)
 
 
-def open_and_run_all(page, lab, name: str) -> None:
+def open_in_lab(page, lab, name: str) -> None:
+    """Open `name` in JupyterLab, in a workspace of its own, and wait for the notebook."""
     url = f"{lab.url}/lab/workspaces/w{uuid.uuid4().hex[:8]}/tree/{name}?token={lab.token}"
     waits.load(page, url, ".jp-Notebook", f"JupyterLab to open {name}")
+
+
+def open_and_run_all(page, lab, name: str) -> None:
+    open_in_lab(page, lab, name)
     lab.wait_for_idle_kernel(page, name)
     with waits.waiting(page, "JupyterLab's Run > Run All Cells"):
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()

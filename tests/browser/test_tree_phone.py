@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 from playwright.sync_api import expect
 
@@ -14,8 +13,7 @@ from tests.browser.test_tree_selection import pending_deployment
 
 def run_cells_by_keyboard(page, lab, name: str, cells: int) -> None:
     """Open `name` and run its cells with Shift+Enter (a narrow Lab hides the menu bar)."""
-    url = f"{lab.url}/lab/workspaces/w{uuid.uuid4().hex[:8]}/tree/{name}?token={lab.token}"
-    waits.load(page, url, ".jp-Notebook", f"JupyterLab to open {name}")
+    notebook.open_in_lab(page, lab, name)
     lab.wait_for_idle_kernel(page, name)
     open_tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
     if open_tab.count():  # the file browser would take half the phone's width

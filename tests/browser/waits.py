@@ -78,12 +78,7 @@ def load(page, url: str, selector: str, what: str) -> None:
         page.locator(selector).wait_for(timeout=START // 2)
         return
     except PlaywrightError as err:
-        first = str(err).strip().split("\n", 1)[0]
-        warnings.warn(
-            f"reloading after waiting for {what}: {first} (the page showed: "
-            f"{'; '.join(shown(page)) or 'nothing'})",
-            stacklevel=2,
-        )
+        warnings.warn(f"reloading after {ran_out(page, what, err)}", stacklevel=2)
     with waiting(page, f"{what} (after one reload)"):
         page.reload()
         page.locator(selector).wait_for(timeout=START // 2)
@@ -95,6 +90,10 @@ def waiting(page, what: str) -> Iterator[None]:
     try:
         yield
     except (AssertionError, PlaywrightError) as err:
-        first = str(err).strip().split("\n", 1)[0]
-        lines = "; ".join(shown(page)) or "nothing"
-        raise AssertionError(f"waited for {what}: {first} (the page showed: {lines})") from err
+        raise AssertionError(ran_out(page, what, err)) from err
+
+
+def ran_out(page, what: str, err: BaseException) -> str:
+    """'waited for WHAT: the error's first line (the page showed: its lines)'."""
+    first = str(err).strip().split("\n", 1)[0]
+    return f"waited for {what}: {first} (the page showed: {'; '.join(shown(page)) or 'nothing'})"

@@ -31,8 +31,7 @@ def alive(pid: int) -> bool:
 @pytest.fixture
 def server() -> forkserver.ForkServer:
     """A warm fork server that has said ready (what `%load_ext kjupyter` starts)."""
-    running = ready(forkserver.warm_up())
-    return running
+    return ready(forkserver.warm_up())
 
 
 def fingerprint_probe():
